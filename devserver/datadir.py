@@ -1,0 +1,29 @@
+"""Point the running process at a data folder chosen on the command line."""
+
+from pathlib import Path
+
+from django.conf import settings
+from django.db import connections
+
+from .settings import sqlite_database
+
+
+def use_data_dir(path: Path, reset: bool) -> Path:
+    """Switch the SQLite database to `path` (before any query runs); `reset` wipes it first."""
+    path = path.resolve()
+    path.mkdir(parents=True, exist_ok=True)
+    if reset:
+        for child in path.iterdir():
+            if child.name.startswith(("devserver.sqlite3", "celerybeat-schedule")):
+                child.unlink()
+    if settings.DATABASES["default"]["ENGINE"].endswith("sqlite3"):
+        settings.DATABASES["default"] = sqlite_database(path)
+        connections.close_all()
+        connections.__dict__.pop("settings", None)
+        try:
+            del connections["default"]  # drop the wrapper built from the old settings
+        except AttributeError:
+            pass
+    settings.DATA_DIR = path
+    settings.CELERY_BEAT_SCHEDULE_FILE = str(path / "celerybeat-schedule")
+    return path

@@ -1,0 +1,3 @@
+"""Websocket routes (live views)."""
+
+websocket_urlpatterns: list = []

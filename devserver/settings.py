@@ -1,0 +1,154 @@
+"""All settings, read from the environment in this one place (see README: Settings)."""
+
+from pathlib import Path
+from urllib.parse import unquote, urlsplit
+
+from .envconfig import ConfigError, env_bool, env_float, env_int, env_list, env_str
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+
+# --- Mode -------------------------------------------------------------------------------
+# Embedded (default): SQLite in the data folder, Celery in-process over an in-memory transport.
+# Staging: DATABASE_URL (Postgres) and REDIS_URL (Celery broker + Channels layer) are set.
+DATA_DIR = Path(env_str("DEVSERVER_DATA_DIR", str(BASE_DIR / ".devserver-data"))).resolve()
+DATABASE_URL = env_str("DATABASE_URL", "")
+REDIS_URL = env_str("REDIS_URL", "")
+STAGING = bool(DATABASE_URL and REDIS_URL)
+
+SECRET_KEY = env_str("SECRET_KEY", "dev-only-insecure-key-set-SECRET_KEY-in-staging")
+DEBUG = env_bool("DEVSERVER_DEBUG", False)
+ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["*"])
+
+
+def _database_from_url(url: str) -> dict:
+    parts = urlsplit(url)
+    if parts.scheme not in {"postgres", "postgresql"}:
+        raise ConfigError(f"DATABASE_URL must start with postgres://, got {parts.scheme!r}")
+    return {
+        "ENGINE": "django.db.backends.postgresql",
+        "NAME": unquote(parts.path.lstrip("/")),
+        "USER": unquote(parts.username or ""),
+        "PASSWORD": unquote(parts.password or ""),
+        "HOST": parts.hostname or "",
+        "PORT": str(parts.port or ""),
+        "CONN_MAX_AGE": 60,
+        "CONN_HEALTH_CHECKS": True,
+    }
+
+
+def sqlite_database(data_dir: Path) -> dict:
+    """SQLite tuned for one process with many threads: WAL, a busy timeout, IMMEDIATE writes."""
+    return {
+        "ENGINE": "django.db.backends.sqlite3",
+        "NAME": str(data_dir / "devserver.sqlite3"),
+        "OPTIONS": {
+            "timeout": 30,
+            "transaction_mode": "IMMEDIATE",
+            "init_command": (
+                "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA busy_timeout=30000;"
+            ),
+        },
+        "TEST": {"NAME": str(data_dir / "test-devserver.sqlite3")},
+    }
+
+
+DATABASES = {
+    "default": _database_from_url(DATABASE_URL) if DATABASE_URL else sqlite_database(DATA_DIR)
+}
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+INSTALLED_APPS = [
+    "daphne",
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "channels",
+    "events",
+    "runs",
+    "flowcontrol",
+    "devserver",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
+ROOT_URLCONF = "devserver.urls"
+ASGI_APPLICATION = "devserver.asgi.application"
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ],
+        },
+    }
+]
+STATIC_URL = "static/"
+STATICFILES_DIRS = [BASE_DIR / "static"]
+USE_TZ = True
+TIME_ZONE = "UTC"
+
+# --- Channels (live views) -------------------------------------------------------------
+CHANNEL_LAYERS = {
+    "default": (
+        {"BACKEND": "channels_redis.core.RedisChannelLayer", "CONFIG": {"hosts": [REDIS_URL]}}
+        if REDIS_URL
+        else {"BACKEND": "channels.layers.InMemoryChannelLayer"}
+    )
+}
+
+# --- Celery (wake-ups only; the database is the source of truth) -----------------------
+CELERY_BROKER_URL = REDIS_URL or "memory://"
+CELERY_TASK_IGNORE_RESULT = True
+CELERY_RESULT_BACKEND = None
+CELERY_WORKER_THREADS = env_int("DEVSERVER_WORKER_THREADS", 8, minimum=1)
+CELERY_BEAT_SCHEDULE_FILE = str(DATA_DIR / "celerybeat-schedule")
+
+# --- Events -----------------------------------------------------------------------------
+EVENT_MAX_BYTES = env_int("DEVSERVER_EVENT_MAX_BYTES", 512 * 1024, minimum=1024)
+REQUEST_MAX_BYTES = env_int("DEVSERVER_REQUEST_MAX_BYTES", 10 * 1024 * 1024, minimum=1024)
+DATA_UPLOAD_MAX_MEMORY_SIZE = REQUEST_MAX_BYTES
+EVENT_DEDUPE_SECONDS = 24 * 3600
+
+# --- Executor ---------------------------------------------------------------------------
+SDK_REQUEST_TIMEOUT = env_float("DEVSERVER_SDK_TIMEOUT", 120.0, minimum=0.1)
+LEASE_SECONDS = env_float("DEVSERVER_LEASE_SECONDS", 15.0, minimum=1.0)
+RECONCILE_INTERVAL = env_float("DEVSERVER_RECONCILE_INTERVAL", 1.0, minimum=0.1)
+RETRY_BASE_SECONDS = env_float("DEVSERVER_RETRY_BASE_SECONDS", 1.0, minimum=0.0)
+RETRY_MAX_SECONDS = env_float("DEVSERVER_RETRY_MAX_SECONDS", 3600.0, minimum=0.0)
+DEFAULT_RETRIES = 4  # the SDKs' default: 4 retries after the first attempt
+
+# --- SDK sync ---------------------------------------------------------------------------
+SDK_URLS = env_list("DEVSERVER_SDK_URLS", [])
+POLL_INTERVAL = env_float("DEVSERVER_POLL_INTERVAL", 5.0, minimum=0.5)
+DISCOVERY = env_bool("DEVSERVER_DISCOVERY", True)
+# Where SDKs should reach us; used in what we tell them and in the README's examples.
+PUBLIC_URL = env_str("DEVSERVER_PUBLIC_URL", "http://127.0.0.1:8288")
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "root": {"handlers": ["console"], "level": env_str("DEVSERVER_LOG_LEVEL", "INFO")},
+    "loggers": {
+        "celery": {"level": "WARNING"},
+        "django.channels.server": {"level": "WARNING"},
+        "httpx": {"level": "WARNING"},
+    },
+}

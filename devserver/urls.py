@@ -1,0 +1,18 @@
+"""URL map: SDK endpoints, the two APIs, the admin and the pages."""
+
+from django.contrib import admin
+from django.urls import include, path
+
+from events.views import ingest
+
+from .api import api, v1
+from .sync import register_view
+
+urlpatterns = [
+    path("e/<str:event_key>", ingest, name="ingest"),
+    path("fn/register", register_view, name="register"),
+    path("api/", api.urls),
+    path("v1/", v1.urls),
+    path("admin/", admin.site.urls),
+    path("", include("runs.urls")),
+]

@@ -1,0 +1,1 @@
+"""Events: validation, storage and lookup of ingested events. Knows nothing of runs."""

@@ -1,0 +1,55 @@
+"""Our JSON API for events: browse them and send one (the dashboard's send form uses it)."""
+
+from typing import Any
+
+from django.shortcuts import get_object_or_404
+from ninja import Router, Schema
+
+from .ingest import EventValidationError, parse_body, store_events
+from .models import Event
+
+router = Router(tags=["events"])
+
+
+class EventItem(Schema):
+    id: str
+    name: str
+    data: dict[str, Any]
+    user: dict[str, Any]
+    ts: int
+    external_id: str
+
+
+class SentEvents(Schema):
+    ids: list[str]
+
+
+class Problem(Schema):
+    error: str
+
+
+@router.get("/events", response=list[EventItem])
+def list_events(request, name: str | None = None, cursor: str | None = None, limit: int = 50):
+    events = Event.objects.order_by("-id")
+    if name:
+        events = events.filter(name=name)
+    if cursor:
+        events = events.filter(id__lt=cursor)
+    return list(events[: min(max(limit, 1), 500)])
+
+
+@router.get("/events/{event_id}", response=EventItem)
+def get_event(request, event_id: str):
+    return get_object_or_404(Event, pk=event_id)
+
+
+@router.post("/events", response={200: SentEvents, 400: Problem})
+def send_events(request):
+    """Send one event or a list, exactly as `POST /e/{key}` accepts them."""
+    try:
+        incoming = parse_body(request.body)
+    except EventValidationError as exc:
+        return 400, {"error": str(exc)}
+    return 200, {"ids": store_events(incoming).ids}
+
+

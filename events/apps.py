@@ -1,0 +1,7 @@
+"""App config for events."""
+
+from django.apps import AppConfig
+
+
+class EventsConfig(AppConfig):
+    name = "events"

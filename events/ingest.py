@@ -1,0 +1,140 @@
+"""Validate a batch of incoming events and store it atomically, deduplicating sender ids."""
+
+import json
+from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import Any
+
+from django.conf import settings
+from django.db import transaction
+
+from devserver import clock
+
+from .models import Event
+from .signals import events_stored
+
+
+class EventValidationError(ValueError):
+    """The request cannot be stored; the message names the offending field."""
+
+
+@dataclass(frozen=True)
+class IncomingEvent:
+    name: str
+    data: dict[str, Any]
+    user: dict[str, Any]
+    external_id: str
+    ts: int | None
+    version: str
+    size_bytes: int
+
+
+@dataclass
+class IngestResult:
+    ids: list[str] = field(default_factory=list)
+    # Only the events newly stored by this request (duplicates excluded): these trigger runs.
+    stored: list[Event] = field(default_factory=list)
+
+
+def parse_body(raw: bytes) -> list[IncomingEvent]:
+    """Parse the body of `POST /e/{key}`: one event object or a list of them."""
+    try:
+        body = json.loads(raw)
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise EventValidationError(f"body is not valid JSON: {exc}") from None
+    if isinstance(body, dict):
+        items, prefix = [body], ""
+    elif isinstance(body, list):
+        items, prefix = body, "events"
+    else:
+        raise EventValidationError(
+            f"body must be an event object or a list of events, got {_kind(body)}"
+        )
+    if not items:
+        raise EventValidationError("body is an empty list: send at least one event")
+    return [_parse_event(item, f"{prefix}[{i}]." if prefix else "") for i, item in enumerate(items)]
+
+
+def _parse_event(item: Any, where: str) -> IncomingEvent:
+    if not isinstance(item, dict):
+        raise EventValidationError(f"{where or 'event'} must be an object, got {_kind(item)}")
+    name = item.get("name")
+    if name is None:
+        raise EventValidationError(f"{where}name is required")
+    if not isinstance(name, str) or not name.strip():
+        raise EventValidationError(f"{where}name must be a non-empty string, got {_kind(name)}")
+    data = item.get("data")
+    if data is None:
+        data = {}
+    if not isinstance(data, dict):
+        raise EventValidationError(f"{where}data must be an object, got {_kind(data)}")
+    user = item.get("user") or {}
+    if not isinstance(user, dict):
+        raise EventValidationError(f"{where}user must be an object, got {_kind(user)}")
+    external_id = item.get("id") or ""
+    if not isinstance(external_id, str):
+        raise EventValidationError(f"{where}id must be a string, got {_kind(external_id)}")
+    ts = item.get("ts")
+    if ts is not None and (not isinstance(ts, int | float) or isinstance(ts, bool) or ts < 0):
+        raise EventValidationError(f"{where}ts must be a time in ms since the epoch")
+    version = item.get("v") or ""
+    if not isinstance(version, str):
+        raise EventValidationError(f"{where}v must be a string, got {_kind(version)}")
+    size = len(json.dumps(item, separators=(",", ":")).encode())
+    if size > settings.EVENT_MAX_BYTES:
+        raise EventValidationError(
+            f"{where or 'event'} is {size} bytes, over the limit of {settings.EVENT_MAX_BYTES}"
+        )
+    return IncomingEvent(
+        name=name,
+        data=data,
+        user=user,
+        external_id=external_id,
+        ts=int(ts) if ts else None,
+        version=version,
+        size_bytes=size,
+    )
+
+
+def store_events(incoming: list[IncomingEvent]) -> IngestResult:
+    """Store the events in one transaction. A sender id seen in the last 24 h is not stored
+    again: its earlier event's id is returned instead."""
+    result = IngestResult()
+    received = clock.now()
+    with transaction.atomic():
+        for item in incoming:
+            duplicate = _recent_duplicate(item.external_id, received)
+            if duplicate is not None:
+                result.ids.append(duplicate.id)
+                continue
+            event = Event.objects.create(
+                id=clock.new_id(),
+                name=item.name,
+                external_id=item.external_id,
+                data=item.data,
+                user=item.user,
+                ts=item.ts or int(received.timestamp() * 1000),
+                version=item.version,
+                received_at=received,
+                size_bytes=item.size_bytes,
+            )
+            result.ids.append(event.id)
+            result.stored.append(event)
+        if result.stored:
+            events_stored.send(sender=Event, events=result.stored)
+    return result
+
+
+def _recent_duplicate(external_id: str, received: Any) -> Event | None:
+    if not external_id:
+        return None
+    since = received - timedelta(seconds=settings.EVENT_DEDUPE_SECONDS)
+    return Event.objects.filter(external_id=external_id, received_at__gte=since).first()
+
+
+def _kind(value: Any) -> str:
+    if value is None:
+        return "null"
+    return {dict: "object", list: "list", str: "string", bool: "boolean"}.get(
+        type(value), type(value).__name__
+    )

@@ -1,0 +1,28 @@
+"""HTTP endpoint for event ingest: `POST /e/{eventKey}`, as the SDKs send events."""
+
+from django.conf import settings
+from django.core.exceptions import RequestDataTooBig
+from django.http import HttpRequest, JsonResponse
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_POST
+
+from .ingest import EventValidationError, parse_body, store_events
+
+
+@csrf_exempt
+@require_POST
+def ingest(request: HttpRequest, event_key: str) -> JsonResponse:
+    try:
+        body = request.body
+    except RequestDataTooBig:
+        return _error(413, f"request is over the limit of {settings.REQUEST_MAX_BYTES} bytes")
+    try:
+        incoming = parse_body(body)
+    except EventValidationError as exc:
+        return _error(400, str(exc))
+    result = store_events(incoming)
+    return JsonResponse({"ids": result.ids, "status": 200})
+
+
+def _error(status: int, message: str) -> JsonResponse:
+    return JsonResponse({"error": message, "status": status}, status=status)

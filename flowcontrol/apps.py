@@ -1,0 +1,7 @@
+"""App config for flow control."""
+
+from django.apps import AppConfig
+
+
+class FlowcontrolConfig(AppConfig):
+    name = "flowcontrol"

@@ -1,0 +1,1 @@
+"""Runs: apps, functions, runs, steps and the executor that drives them through the SDKs."""

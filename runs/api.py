@@ -1,0 +1,109 @@
+"""Our JSON API for apps, functions and runs (django-ninja; OpenAPI at /api/docs)."""
+
+from django.db.models import Count, Q
+from django.shortcuts import get_object_or_404
+from ninja import Router
+
+from . import queries
+from .cancellation import RunAlreadyEnded, cancel_run
+from .models import App, Function, Run
+from .schemas import (
+    AppIn,
+    AppOut,
+    AttemptOut,
+    ErrorOut,
+    FunctionOut,
+    RunDetailOut,
+    RunOut,
+    RunPage,
+    StepOut,
+)
+
+router = Router(tags=["runs"])
+
+
+def run_out(run: Run) -> dict:
+    return {
+        "id": run.id,
+        "function": run.function.slug,
+        "status": run.status,
+        "event_id": run.event_id,
+        "output": run.output,
+        "error": run.error,
+        "queued_at": run.queued_at,
+        "started_at": run.started_at,
+        "ended_at": run.ended_at,
+    }
+
+
+@router.get("/apps", response=list[AppOut])
+def list_apps(request):
+    apps = App.objects.annotate(
+        function_count=Count("functions", filter=Q(functions__archived=False))
+    )
+    return [
+        {**{f: getattr(a, f) for f in ("id", "name", "url", "sdk", "framework", "synced_at",
+                                         "sync_error")}, "function_count": a.function_count}
+        for a in apps
+    ]
+
+
+@router.post("/apps", response={202: AppOut, 400: ErrorOut})
+def add_app(request, payload: AppIn):
+    """Add an app by its serve URL and sync it in the background."""
+    from devserver.tasks import sync_app
+
+    if not payload.url.startswith(("http://", "https://")):
+        return 400, {"error": "url must be an http(s) URL of the app's serve endpoint"}
+    app, _ = App.objects.get_or_create(url=payload.url)
+    sync_app.delay(app.url)
+    return 202, {**{f: getattr(app, f) for f in ("id", "name", "url", "sdk", "framework",
+                                                  "synced_at", "sync_error")}, "function_count": 0}
+
+
+@router.post("/apps/{app_id}/sync", response={202: dict})
+def resync_app(request, app_id: int):
+    from devserver.tasks import sync_app
+
+    app = get_object_or_404(App, pk=app_id)
+    sync_app.delay(app.url)
+    return 202, {"status": "sync requested", "url": app.url}
+
+
+@router.get("/functions", response=list[FunctionOut])
+def list_functions(request, include_archived: bool = False):
+    functions = Function.objects.select_related("app")
+    if not include_archived:
+        functions = functions.filter(archived=False)
+    return [
+        {"slug": f.slug, "name": f.name, "app": f.app.name, "triggers": f.triggers,
+         "retries": f.retries, "archived": f.archived, "config": f.config}
+        for f in functions
+    ]
+
+
+@router.get("/runs", response=RunPage)
+def list_runs(request, status: str | None = None, function: str | None = None,
+              app: str | None = None, cursor: str | None = None, limit: int = 50):
+    runs, next_cursor = queries.runs_page(status, function, app, cursor, min(max(limit, 1), 500))
+    return {"runs": [run_out(r) for r in runs], "next_cursor": next_cursor}
+
+
+@router.get("/runs/{run_id}", response=RunDetailOut)
+def get_run(request, run_id: str):
+    run = get_object_or_404(Run.objects.select_related("function"), pk=run_id)
+    return {
+        **run_out(run),
+        "steps": [StepOut.from_orm(s) for s in run.steps.all()],
+        "failed_attempts": [AttemptOut.from_orm(a) for a in run.failed_attempts.all()],
+    }
+
+
+@router.post("/runs/{run_id}/cancel", response={200: RunOut, 409: ErrorOut})
+def cancel(request, run_id: str):
+    get_object_or_404(Run, pk=run_id)
+    try:
+        run = cancel_run(run_id)
+    except RunAlreadyEnded as exc:
+        return 409, {"error": str(exc)}
+    return 200, run_out(run)

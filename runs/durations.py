@@ -1,0 +1,35 @@
+"""Durations as the SDKs write them ("10s", "1h30m", "7d") and sleep targets."""
+
+from datetime import datetime, timedelta
+
+from pytimeparse2 import parse as parse_seconds
+
+from devserver import clock
+
+
+class DurationError(ValueError):
+    """A duration or time we cannot read."""
+
+
+def parse_duration(value: str | int | float) -> timedelta:
+    """A duration string, or a number of milliseconds (as the JS SDK may send)."""
+    if isinstance(value, bool):
+        raise DurationError(f"invalid duration {value!r}")
+    if isinstance(value, int | float):
+        return timedelta(milliseconds=value)
+    seconds = parse_seconds(value.strip()) if isinstance(value, str) else None
+    if seconds is None or seconds < 0:
+        raise DurationError(f"invalid duration {value!r}: use forms like 30s, 10m, 1h30m, 7d")
+    return timedelta(seconds=seconds)
+
+
+def parse_wake_time(value: str) -> datetime:
+    """A Sleep op's target: an ISO 8601 time (sleepUntil, Python SDK) or a duration (JS)."""
+    text = value.strip()
+    try:
+        when = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        return clock.now() + parse_duration(text)
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=clock.now().tzinfo)
+    return when

@@ -1,0 +1,51 @@
+"""The memoized state of a run, loaded once per claim and kept current while a worker drives it."""
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from .models import Run, Step, StepStatus
+from .protocol import ExecutionState
+
+
+@dataclass
+class RunMemo:
+    run: Run
+    event: dict[str, Any]
+    events: list[dict[str, Any]]
+    memos: dict[str, Any] = field(default_factory=dict)
+    stack: list[str] = field(default_factory=list)
+
+    @classmethod
+    def load(cls, run: Run) -> "RunMemo":
+        event = run.event.payload() if run.event else {"name": "", "data": {}}
+        finished = (
+            Step.objects.filter(run=run, status__in=[StepStatus.COMPLETED, StepStatus.FAILED])
+            .order_by("position")
+            .values_list("hashed_id", "memo")
+        )
+        memo = cls(run=run, event=event, events=[event])
+        for hashed_id, value in finished:
+            memo.remember(hashed_id, value)
+        return memo
+
+    def remember(self, hashed_id: str, value: Any) -> None:
+        if hashed_id not in self.memos:
+            self.stack.append(hashed_id)
+        self.memos[hashed_id] = value
+
+    @property
+    def next_position(self) -> int:
+        return len(self.stack)
+
+    def execution_state(self, attempt: int) -> ExecutionState:
+        function = self.run.function
+        return ExecutionState(
+            run_id=self.run.id,
+            fn_slug=function.slug,
+            event=self.event,
+            events=self.events,
+            memos=self.memos,
+            stack=self.stack,
+            attempt=attempt,
+            max_attempts=function.retries + 1,
+        )

@@ -1,0 +1,151 @@
+"""Apps, functions, runs, steps, attempts and queue items: the durable state of execution."""
+
+from django.db import models
+
+from events.models import Event
+
+
+class App(models.Model):
+    """An SDK app reachable at a serve URL. A URL given with `-u` exists before it syncs."""
+
+    name = models.CharField(max_length=255, blank=True, default="", db_index=True)
+    url = models.URLField(max_length=1024, unique=True)
+    sdk = models.CharField(max_length=64, blank=True, default="")
+    framework = models.CharField(max_length=64, blank=True, default="")
+    app_version = models.CharField(max_length=255, blank=True, default="")
+    synced_at = models.DateTimeField(null=True, blank=True)
+    sync_error = models.TextField(blank=True, default="")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["name", "url"]
+
+    def __str__(self) -> str:
+        return self.name or self.url
+
+
+class Function(models.Model):
+    """A function as its app registered it; `config` keeps the whole registered object."""
+
+    app = models.ForeignKey(App, on_delete=models.CASCADE, related_name="functions")
+    slug = models.CharField(max_length=255, unique=True)  # the app-prefixed function id
+    name = models.CharField(max_length=255)
+    config = models.JSONField(default=dict)
+    triggers = models.JSONField(default=list)
+    step_url = models.URLField(max_length=2048)
+    retries = models.PositiveIntegerField(default=4)
+    archived = models.BooleanField(default=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["slug"]
+
+    def __str__(self) -> str:
+        return self.slug
+
+
+class RunStatus(models.TextChoices):
+    QUEUED = "Queued"
+    RUNNING = "Running"
+    SLEEPING = "Sleeping"
+    WAITING = "Waiting"
+    COMPLETED = "Completed"
+    FAILED = "Failed"
+    CANCELLED = "Cancelled"
+
+
+class Run(models.Model):
+    id = models.CharField(primary_key=True, max_length=26)
+    function = models.ForeignKey(Function, on_delete=models.CASCADE, related_name="runs")
+    event = models.ForeignKey(Event, null=True, on_delete=models.SET_NULL, related_name="runs")
+    status = models.CharField(
+        max_length=16, choices=RunStatus.choices, default=RunStatus.QUEUED, db_index=True
+    )
+    output = models.JSONField(null=True, blank=True)
+    error = models.JSONField(null=True, blank=True)
+    queued_at = models.DateTimeField()
+    started_at = models.DateTimeField(null=True, blank=True)
+    ended_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-id"]
+
+    def __str__(self) -> str:
+        return f"{self.function_id}:{self.id}"
+
+
+class StepStatus(models.TextChoices):
+    RUNNING = "Running"
+    RETRYING = "Retrying"
+    SLEEPING = "Sleeping"
+    WAITING = "Waiting"
+    COMPLETED = "Completed"
+    FAILED = "Failed"
+
+
+class Step(models.Model):
+    """One step of a run. `memo` is what the SDK gets back on replay once the step is done."""
+
+    run = models.ForeignKey(Run, on_delete=models.CASCADE, related_name="steps")
+    hashed_id = models.CharField(max_length=64)
+    name = models.CharField(max_length=1024)
+    opcode = models.CharField(max_length=32)
+    status = models.CharField(max_length=16, choices=StepStatus.choices)
+    memo = models.JSONField(null=True, blank=True)
+    opts = models.JSONField(null=True, blank=True)
+    # Completion order: the stack the SDK receives in `ctx.stack.stack`.
+    position = models.PositiveIntegerField(null=True, blank=True)
+    attempts = models.PositiveIntegerField(default=1)
+    started_at = models.DateTimeField()
+    ended_at = models.DateTimeField(null=True, blank=True)
+    wake_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["started_at", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["run", "hashed_id"], name="unique_step_per_run")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.status})"
+
+
+class Attempt(models.Model):
+    """A failed attempt, of a step or (blank `step_hashed_id`) of the function body."""
+
+    run = models.ForeignKey(Run, on_delete=models.CASCADE, related_name="failed_attempts")
+    step_hashed_id = models.CharField(max_length=64, blank=True, default="")
+    step_name = models.CharField(max_length=1024, blank=True, default="")
+    number = models.PositiveIntegerField()  # 0-based, like ctx.attempt
+    started_at = models.DateTimeField()
+    ended_at = models.DateTimeField()
+    error = models.JSONField()
+    retry_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["started_at", "id"]
+
+
+class QueueItem(models.Model):
+    """Work that is due: one call (or chain of calls) to the SDK for a run.
+
+    The row is the truth; a Celery message only says "look at item X now". A worker holds an
+    item through a lease it keeps renewing, so an item whose lease lapsed belongs to nobody.
+    """
+
+    id = models.CharField(primary_key=True, max_length=26)
+    run = models.ForeignKey(Run, on_delete=models.CASCADE, related_name="queue_items")
+    # Hashed id of a planned step to execute, or blank to let the SDK discover the next step.
+    target_step = models.CharField(max_length=64, blank=True, default="")
+    attempt = models.PositiveIntegerField(default=0)
+    reason = models.CharField(max_length=32, default="start")
+    due_at = models.DateTimeField(db_index=True)
+    lease_owner = models.CharField(max_length=64, blank=True, default="")
+    lease_until = models.DateTimeField(null=True, blank=True)
+    dispatched_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["due_at"]
+        indexes = [models.Index(fields=["lease_owner"])]

@@ -1,0 +1,202 @@
+"""Apply what the SDK answered to the stored run: steps, retries, sleeps, completion."""
+
+import enum
+from datetime import datetime
+from typing import Any
+
+from django.db import transaction
+
+from devserver import clock
+
+from . import queue, states
+from .durations import DurationError, parse_wake_time
+from .memo import RunMemo
+from .models import Attempt, QueueItem, RunStatus, Step, StepStatus
+from .protocol import (
+    FunctionCompleted,
+    FunctionErrored,
+    Opcode,
+    SdkOutcome,
+    StepOp,
+    StepsReported,
+)
+from .retries import next_attempt_at
+
+
+class Next(enum.Enum):
+    CONTINUE = "continue"  # call the SDK again right away
+    STOP = "stop"  # the item was released, handed on or finished
+
+
+def apply_outcome(memo: RunMemo, item: QueueItem, outcome: SdkOutcome, started: datetime) -> Next:
+    with transaction.atomic():
+        if isinstance(outcome, FunctionCompleted):
+            queue.finish(item)
+            states.transition_run(memo.run, RunStatus.COMPLETED, output=outcome.output)
+            return Next.STOP
+        if isinstance(outcome, FunctionErrored):
+            return _function_errored(memo, item, outcome, started)
+        return _steps_reported(memo, item, outcome, started)
+
+
+def _function_errored(
+    memo: RunMemo, item: QueueItem, outcome: FunctionErrored, started: datetime
+) -> Next:
+    Attempt.objects.create(
+        run=memo.run,
+        step_hashed_id=item.target_step,
+        number=item.attempt,
+        started_at=started,
+        ended_at=clock.now(),
+        error=outcome.error,
+        retry_at=None,
+    )
+    if outcome.no_retry or item.attempt + 1 >= memo.execution_state(0).max_attempts:
+        queue.finish(item)
+        states.transition_run(memo.run, RunStatus.FAILED, error=outcome.error)
+        return Next.STOP
+    queue.release(
+        item, next_attempt_at(item.attempt, outcome.retry_at), attempt=item.attempt + 1,
+        reason=_retry_reason(item),
+    )
+    return Next.STOP
+
+
+def _steps_reported(
+    memo: RunMemo, item: QueueItem, outcome: StepsReported, started: datetime
+) -> Next:
+    ops = outcome.ops
+    if len(ops) > 1:
+        return _fan_out(memo, item, ops, started)
+    op = ops[0]
+    if op.opcode in (Opcode.STEP_RUN, Opcode.STEP_FAILED):
+        _store_finished_step(memo, op, started, item.attempt)
+        return _continue_or_join(memo, item)
+    if op.opcode is Opcode.STEP_ERROR:
+        return _step_errored(memo, item, op, started)
+    if op.opcode is Opcode.STEP_PLANNED:
+        queue.confirm_lease(item, target_step=op.hashed_id)
+        return Next.CONTINUE
+    if op.opcode is Opcode.SLEEP:
+        return _sleep(memo, item, op, started)
+    return _unsupported(memo, item, op)
+
+
+def _store_finished_step(memo: RunMemo, op: StepOp, started: datetime, attempt: int) -> None:
+    if op.opcode is Opcode.STEP_FAILED:
+        status, value = StepStatus.FAILED, {"error": op.error or {"name": "Error", "message": ""}}
+    else:
+        status, value = StepStatus.COMPLETED, {"data": op.data}
+    existing = Step.objects.filter(run=memo.run, hashed_id=op.hashed_id).first()
+    if existing is not None:
+        states.transition_step(
+            existing, status, memo=value, position=memo.next_position, attempts=attempt + 1
+        )
+    else:
+        states.record_new_step(
+            memo.run,
+            status,
+            hashed_id=op.hashed_id,
+            name=op.label,
+            opcode=Opcode.STEP_RUN,
+            memo=value,
+            position=memo.next_position,
+            attempts=attempt + 1,
+            started_at=started,
+            ended_at=clock.now(),
+        )
+    memo.remember(op.hashed_id, value)
+
+
+def _step_errored(memo: RunMemo, item: QueueItem, op: StepOp, started: datetime) -> Next:
+    error = op.error or {"name": "Error", "message": "step failed"}
+    Attempt.objects.create(
+        run=memo.run,
+        step_hashed_id=op.hashed_id,
+        step_name=op.label,
+        number=item.attempt,
+        started_at=started,
+        ended_at=clock.now(),
+        error=error,
+    )
+    max_attempts = memo.execution_state(0).max_attempts
+    if item.attempt + 1 >= max_attempts:
+        # The SDK did not mark it final, but the retries are spent: fail the step for good and
+        # let the function decide (catch it, or fail the run).
+        failed = StepOp(Opcode.STEP_FAILED, op.hashed_id, op.name, op.display_name, error=error)
+        _store_finished_step(memo, failed, started, item.attempt)
+        return _continue_or_join(memo, item)
+    step = Step.objects.filter(run=memo.run, hashed_id=op.hashed_id).first()
+    if step is None:
+        states.record_new_step(
+            memo.run, StepStatus.RETRYING, hashed_id=op.hashed_id, name=op.label,
+            opcode=Opcode.STEP_RUN, attempts=item.attempt + 1, started_at=started,
+        )
+    else:
+        states.transition_step(step, StepStatus.RETRYING, attempts=item.attempt + 1)
+    queue.release(
+        item, next_attempt_at(item.attempt, None), attempt=item.attempt + 1, reason=_retry_reason(item)
+    )
+    return Next.STOP
+
+
+def _sleep(memo: RunMemo, item: QueueItem, op: StepOp, started: datetime) -> Next:
+    target = op.opts.get("duration") or op.name
+    try:
+        wake_at = parse_wake_time(str(target))
+    except DurationError as exc:
+        return _fail_run(memo, item, {"name": "InvalidSleep", "message": str(exc)})
+    states.record_new_step(
+        memo.run, StepStatus.SLEEPING, hashed_id=op.hashed_id, name=op.label,
+        opcode=Opcode.SLEEP, opts={"until": wake_at.isoformat()}, started_at=started,
+        wake_at=wake_at,
+    )
+    states.transition_run(memo.run, RunStatus.SLEEPING)
+    queue.release(item, wake_at, attempt=0, target_step="", reason="sleep")
+    return Next.STOP
+
+
+def _fan_out(memo: RunMemo, item: QueueItem, ops: list[StepOp], started: datetime) -> Next:
+    """Several ops at once (parallel steps): store finished ones, one new item per planned
+    step; this item ends. The last planned step to finish resumes discovery."""
+    for op in ops:
+        if op.opcode in (Opcode.STEP_RUN, Opcode.STEP_FAILED):
+            _store_finished_step(memo, op, started, 0)
+    planned = [op for op in ops if op.opcode is Opcode.STEP_PLANNED]
+    others = [op for op in ops if op.opcode not in (Opcode.STEP_RUN, Opcode.STEP_FAILED,
+                                                     Opcode.STEP_PLANNED)]
+    if others:
+        return _unsupported(memo, item, others[0])
+    for op in planned:
+        queue.enqueue(memo.run, target_step=op.hashed_id, reason="planned")
+    if planned:
+        queue.finish(item)
+        return Next.STOP
+    queue.confirm_lease(item, attempt=0, target_step="")
+    return Next.CONTINUE
+
+
+def _continue_or_join(memo: RunMemo, item: QueueItem) -> Next:
+    """After a step finished: go on discovering, unless this was one of several parallel
+    steps and others are still pending, in which case the last of them goes on."""
+    if item.reason == "planned" and queue.other_planned_items(item):
+        queue.finish(item)
+        return Next.STOP
+    queue.confirm_lease(item, attempt=0, target_step="", reason="continue")
+    return Next.CONTINUE
+
+
+def _retry_reason(item: QueueItem) -> str:
+    # A parallel step keeps its "planned" mark through retries so the join still works.
+    return "planned" if item.reason == "planned" else "retry"
+
+
+def _unsupported(memo: RunMemo, item: QueueItem, op: StepOp) -> Next:
+    message = f"opcode {op.opcode.value} (step {op.label!r}) is not supported by this server yet"
+    return _fail_run(memo, item, {"name": "UnsupportedOpcode", "message": message})
+
+
+def _fail_run(memo: RunMemo, item: QueueItem, error: dict[str, Any]) -> Next:
+    queue.finish(item)
+    states.transition_run(memo.run, RunStatus.FAILED, error=error)
+    return Next.STOP

@@ -1,0 +1,151 @@
+"""The SDK wire format: building execution requests and parsing responses into typed values."""
+
+import json
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+
+class Opcode(StrEnum):
+    STEP_RUN = "StepRun"
+    STEP_ERROR = "StepError"
+    STEP_FAILED = "StepFailed"
+    STEP_PLANNED = "StepPlanned"
+    SLEEP = "Sleep"
+    WAIT_FOR_EVENT = "WaitForEvent"
+    INVOKE = "InvokeFunction"
+    AI_GATEWAY = "AIGateway"
+    STEP = "Step"  # older SDKs: a step that ran, same as StepRun
+    NONE = "None"
+
+
+class ProtocolError(Exception):
+    """The SDK answered something we cannot interpret."""
+
+
+@dataclass(frozen=True)
+class StepOp:
+    """One operation from a 206 response."""
+
+    opcode: Opcode
+    hashed_id: str
+    name: str
+    display_name: str
+    has_data: bool = False
+    data: Any = None
+    error: dict[str, Any] | None = None
+    opts: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def label(self) -> str:
+        return self.display_name or self.name or self.hashed_id
+
+
+@dataclass(frozen=True)
+class FunctionCompleted:
+    output: Any
+
+
+@dataclass(frozen=True)
+class StepsReported:
+    ops: list[StepOp]
+
+
+@dataclass(frozen=True)
+class FunctionErrored:
+    """The function (or the SDK or the transport) failed; retried unless `no_retry`."""
+
+    error: dict[str, Any]
+    no_retry: bool = False
+    retry_at: datetime | None = None
+
+
+SdkOutcome = FunctionCompleted | StepsReported | FunctionErrored
+
+
+@dataclass(frozen=True)
+class ExecutionState:
+    """What the SDK needs to replay a run up to its next new step."""
+
+    run_id: str
+    fn_slug: str
+    event: dict[str, Any]
+    events: list[dict[str, Any]]
+    memos: dict[str, Any]
+    stack: list[str]
+    attempt: int
+    max_attempts: int
+
+
+def build_request_body(state: ExecutionState) -> bytes:
+    body = {
+        "event": state.event,
+        "events": state.events,
+        "steps": state.memos,
+        "ctx": {
+            "run_id": state.run_id,
+            "attempt": state.attempt,
+            "max_attempts": state.max_attempts,
+            "disable_immediate_execution": False,
+            "use_api": False,
+            "stack": {"stack": state.stack, "current": len(state.stack)},
+        },
+        "use_api": False,
+        "version": 1,
+    }
+    return json.dumps(body, separators=(",", ":")).encode()
+
+
+def parse_ops(body: Any) -> list[StepOp]:
+    """Parse a 206 body: a list of operations (one op alone is accepted too)."""
+    if isinstance(body, dict):
+        body = [body]
+    if not isinstance(body, list) or not body:
+        raise ProtocolError("a 206 response must carry a non-empty list of operations")
+    return [_parse_op(item, i) for i, item in enumerate(body)]
+
+
+def _parse_op(item: Any, index: int) -> StepOp:
+    if not isinstance(item, dict):
+        raise ProtocolError(f"operation {index} is not an object")
+    raw_opcode = item.get("op")
+    try:
+        opcode = Opcode(raw_opcode)
+    except ValueError:
+        raise ProtocolError(f"operation {index} has unknown opcode {raw_opcode!r}") from None
+    hashed_id = item.get("id")
+    if not isinstance(hashed_id, str) or not hashed_id:
+        raise ProtocolError(f"operation {index} ({raw_opcode}) has no step id")
+    opts = item.get("opts") or {}
+    if not isinstance(opts, dict):
+        raise ProtocolError(f"operation {index} ({raw_opcode}) has opts that are not an object")
+    error = item.get("error")
+    if error is not None and not isinstance(error, dict):
+        error = {"name": "Error", "message": str(error)}
+    return StepOp(
+        opcode=Opcode.STEP_RUN if opcode is Opcode.STEP else opcode,
+        hashed_id=hashed_id,
+        name=str(item.get("name") or ""),
+        display_name=str(item.get("displayName") or ""),
+        has_data="data" in item,
+        data=item.get("data"),
+        error=error,
+        opts=opts,
+    )
+
+
+def error_from_body(body: Any, fallback: str) -> dict[str, Any]:
+    """Normalize a function-level error body to {name, message, stack?}."""
+    if isinstance(body, dict) and ("message" in body or "name" in body):
+        error = {
+            "name": str(body.get("name") or "Error"),
+            "message": str(body.get("message") or ""),
+        }
+        if body.get("stack"):
+            error["stack"] = str(body["stack"])
+        return error
+    if body is None or body == "":
+        return {"name": "Error", "message": fallback}
+    text = body if isinstance(body, str) else json.dumps(body)
+    return {"name": "Error", "message": f"{fallback}: {text[:2000]}"}

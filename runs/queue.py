@@ -1,0 +1,137 @@
+"""Queue items: enqueue, claim under a lease, release, and hand wake-ups to Celery."""
+
+import os
+import socket
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import Q
+
+from devserver import clock
+
+from .models import QueueItem, Run
+
+# Wake-ups further out than this are not sent to Celery; the reconciler picks them up.
+DISPATCH_HORIZON = timedelta(minutes=5)
+# A dispatched item nobody claimed within this long is dispatched again (lost message).
+REDISPATCH_AFTER = timedelta(seconds=10)
+
+WORKER_ID = f"{socket.gethostname()}:{os.getpid()}:{clock.new_id()[-8:]}"
+
+
+class LeaseLost(Exception):
+    """Our item was cancelled or taken over by another worker: stop without writing."""
+
+
+def enqueue(
+    run: Run, due_at: datetime | None = None, target_step: str = "", reason: str = "start"
+) -> QueueItem:
+    """Create an item in the current transaction; dispatch it once the transaction commits."""
+    now = clock.now()
+    item = QueueItem.objects.create(
+        id=clock.new_id(),
+        run=run,
+        target_step=target_step,
+        reason=reason,
+        due_at=due_at or now,
+        created_at=now,
+        dispatched_at=now,
+    )
+    dispatch_on_commit(item.id, item.due_at)
+    return item
+
+
+def dispatch_on_commit(item_id: str, due_at: datetime) -> None:
+    if due_at - clock.now() > DISPATCH_HORIZON:
+        return
+    transaction.on_commit(lambda: dispatch(item_id, due_at))
+
+
+def dispatch(item_id: str, due_at: datetime) -> None:
+    from .tasks import execute_item
+
+    eta = due_at if due_at > clock.now() else None
+    execute_item.apply_async(args=[item_id], eta=eta)
+
+
+def claim(item_id: str) -> QueueItem | None:
+    """Take the item if it is due and nobody holds a live lease on it."""
+    now = clock.now()
+    claimed = (
+        QueueItem.objects.filter(pk=item_id, due_at__lte=now)
+        .filter(Q(lease_until__isnull=True) | Q(lease_until__lt=now))
+        .update(lease_owner=WORKER_ID, lease_until=now + _lease())
+    )
+    if not claimed:
+        return None
+    return QueueItem.objects.get(pk=item_id)
+
+
+def confirm_lease(item: QueueItem, **changes: object) -> None:
+    """Renew our lease (and save `changes`) or raise LeaseLost. Call inside the transaction
+    that records a step, so a step is only stored by the worker that still holds the item."""
+    updated = QueueItem.objects.filter(pk=item.id, lease_owner=WORKER_ID).update(
+        lease_until=clock.now() + _lease(), **changes
+    )
+    if not updated:
+        raise LeaseLost(item.id)
+    for name, value in changes.items():
+        setattr(item, name, value)
+
+
+def release(item: QueueItem, due_at: datetime, **changes: object) -> None:
+    """Give the item back, due at `due_at`, inside the caller's transaction."""
+    now = clock.now()
+    updated = QueueItem.objects.filter(pk=item.id, lease_owner=WORKER_ID).update(
+        due_at=due_at, lease_owner="", lease_until=None, dispatched_at=now, **changes
+    )
+    if not updated:
+        raise LeaseLost(item.id)
+    dispatch_on_commit(item.id, due_at)
+
+
+def finish(item: QueueItem) -> None:
+    """The item's work is done (run ended or handed to other items)."""
+    deleted, _ = QueueItem.objects.filter(pk=item.id, lease_owner=WORKER_ID).delete()
+    if not deleted:
+        raise LeaseLost(item.id)
+
+
+def other_planned_items(item: QueueItem) -> bool:
+    """Whether parallel siblings of `item` are still pending. Locks the run row first so two
+    siblings finishing together cannot both see the other and both stop."""
+    list(Run.objects.select_for_update().filter(pk=item.run_id).values_list("id"))
+    return (
+        QueueItem.objects.filter(run_id=item.run_id, reason="planned").exclude(pk=item.id).exists()
+    )
+
+
+def renew_leases() -> int:
+    """Heartbeat: extend every lease this process holds (long SDK calls keep their items)."""
+    return QueueItem.objects.filter(lease_owner=WORKER_ID).update(
+        lease_until=clock.now() + _lease()
+    )
+
+
+def reconcile() -> int:
+    """Free lapsed leases, then dispatch every due item that no recent message covers."""
+    now = clock.now()
+    QueueItem.objects.filter(lease_until__lt=now).update(
+        lease_owner="", lease_until=None, dispatched_at=None
+    )
+    due = (
+        QueueItem.objects.filter(due_at__lte=now + timedelta(seconds=1), lease_until__isnull=True)
+        .filter(Q(dispatched_at__isnull=True) | Q(dispatched_at__lt=now - REDISPATCH_AFTER))
+        .values_list("id", "due_at")[:1000]
+    )
+    items = list(due)
+    if items:
+        QueueItem.objects.filter(pk__in=[i for i, _ in items]).update(dispatched_at=now)
+        for item_id, due_at in items:
+            dispatch(item_id, due_at)
+    return len(items)
+
+
+def _lease() -> timedelta:
+    return timedelta(seconds=settings.LEASE_SECONDS)

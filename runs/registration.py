@@ -1,0 +1,212 @@
+"""Store an app's registration (sync): its URL, SDK and every function's whole config."""
+
+from dataclasses import dataclass
+from typing import Any
+
+from django.db import transaction
+
+from devserver import clock
+from events.expressions import ExpressionError, validate_expression
+
+from .crons import CronError, split_cron
+from .durations import DurationError, parse_duration
+from .models import App, Function
+
+MAX_TRIGGERS = 10
+_DURATION_FIELDS = {
+    "debounce": ("period", "timeout"),
+    "throttle": ("period",),
+    "rateLimit": ("period",),
+    "batchEvents": ("timeout",),
+    "timeouts": ("start", "finish"),
+}
+
+
+class RegistrationError(ValueError):
+    """The app's configuration is invalid; the message says which function and field."""
+
+
+@dataclass(frozen=True)
+class Registration:
+    url: str
+    app_name: str
+    sdk: str
+    framework: str
+    app_version: str
+    functions: list[dict[str, Any]]
+
+
+@dataclass(frozen=True)
+class RegistrationResult:
+    app: App
+    modified: bool
+
+
+def parse_registration(body: Any) -> Registration:
+    if not isinstance(body, dict):
+        raise RegistrationError("registration body must be a JSON object")
+    url = body.get("url")
+    if not isinstance(url, str) or not url.startswith(("http://", "https://")):
+        raise RegistrationError("url must be the app's http(s) serve URL")
+    app_name = body.get("appname") or body.get("appName") or body.get("app_name")
+    if not isinstance(app_name, str) or not app_name:
+        raise RegistrationError("appName is required")
+    functions = body.get("functions")
+    if not isinstance(functions, list):
+        raise RegistrationError("functions must be a list")
+    for function in functions:
+        _validate_function(function)
+    return Registration(
+        url=url,
+        app_name=app_name,
+        sdk=str(body.get("sdk") or ""),
+        framework=str(body.get("framework") or ""),
+        app_version=str(body.get("appVersion") or ""),
+        functions=functions,
+    )
+
+
+def _validate_function(config: Any) -> None:
+    if not isinstance(config, dict) or not isinstance(config.get("id"), str):
+        raise RegistrationError("every function needs a string id")
+    where = f"function {config['id']!r}"
+    triggers = config.get("triggers")
+    if not isinstance(triggers, list) or not triggers:
+        raise RegistrationError(f"{where}: triggers must be a non-empty list")
+    if len(triggers) > MAX_TRIGGERS:
+        raise RegistrationError(f"{where}: at most {MAX_TRIGGERS} triggers, got {len(triggers)}")
+    for index, trigger in enumerate(triggers):
+        _validate_trigger(trigger, f"{where} trigger {index}")
+    if not _step_url(config):
+        raise RegistrationError(f"{where}: steps.step.runtime.url is required")
+    for key, fields in _DURATION_FIELDS.items():
+        section = config.get(key)
+        for name in fields:
+            if isinstance(section, dict) and section.get(name) is not None:
+                try:
+                    parse_duration(section[name])
+                except DurationError as exc:
+                    raise RegistrationError(f"{where}: {key}.{name}: {exc}") from None
+    for expression in _expressions(config):
+        try:
+            validate_expression(expression)
+        except ExpressionError as exc:
+            raise RegistrationError(f"{where}: {exc}") from None
+
+
+def _validate_trigger(trigger: Any, where: str) -> None:
+    if not isinstance(trigger, dict):
+        raise RegistrationError(f"{where} must be an object")
+    if isinstance(trigger.get("event"), str) and trigger["event"]:
+        if trigger.get("expression"):
+            try:
+                validate_expression(trigger["expression"])
+            except ExpressionError as exc:
+                raise RegistrationError(f"{where}: {exc}") from None
+        return
+    if isinstance(trigger.get("cron"), str):
+        try:
+            split_cron(trigger["cron"])
+        except CronError as exc:
+            raise RegistrationError(f"{where}: {exc}") from None
+        return
+    raise RegistrationError(f"{where} needs an event name or a cron schedule")
+
+
+def _expressions(config: dict[str, Any]) -> list[str]:
+    found = []
+    for section in (config.get("concurrency") or []) if isinstance(config.get("concurrency"), list) else []:
+        if isinstance(section, dict) and section.get("key"):
+            found.append(section["key"])
+    for key in ("throttle", "rateLimit", "debounce", "batchEvents", "singleton"):
+        section = config.get(key)
+        if isinstance(section, dict):
+            found += [section[f] for f in ("key", "if") if isinstance(section.get(f), str)]
+    for cancel in config.get("cancel") or []:
+        if isinstance(cancel, dict) and isinstance(cancel.get("if"), str):
+            found.append(cancel["if"])
+    if isinstance(config.get("idempotency"), str):
+        found.append(config["idempotency"])
+    if isinstance(config.get("priority"), dict) and isinstance(config["priority"].get("run"), str):
+        found.append(config["priority"]["run"])
+    return found
+
+
+def _step_url(config: dict[str, Any]) -> str | None:
+    steps = config.get("steps")
+    if not isinstance(steps, dict) or not steps:
+        return None
+    step = steps.get("step") or next(iter(steps.values()))
+    runtime = step.get("runtime") if isinstance(step, dict) else None
+    url = runtime.get("url") if isinstance(runtime, dict) else None
+    return url if isinstance(url, str) and url else None
+
+
+def _retries(config: dict[str, Any], default: int) -> int:
+    steps = config.get("steps") or {}
+    step = steps.get("step") or next(iter(steps.values()), {})
+    attempts = ((step or {}).get("retries") or {}).get("attempts")
+    return attempts if isinstance(attempts, int) and attempts >= 0 else default
+
+
+def register(registration: Registration, default_retries: int) -> RegistrationResult:
+    """Upsert the app and its functions; archive functions the app no longer has."""
+    with transaction.atomic():
+        app = _find_app(registration)
+        app.name = registration.app_name
+        app.url = registration.url
+        app.sdk = registration.sdk
+        app.framework = registration.framework
+        app.app_version = registration.app_version
+        app.synced_at = clock.now()
+        app.sync_error = ""
+        app.save()
+        modified = False
+        seen = []
+        for config in registration.functions:
+            seen.append(config["id"])
+            modified |= _upsert_function(app, config, default_retries)
+        gone = Function.objects.filter(app=app, archived=False).exclude(slug__in=seen)
+        modified |= gone.update(archived=True) > 0
+    return RegistrationResult(app=app, modified=modified)
+
+
+def record_sync_error(url: str, message: str) -> None:
+    App.objects.update_or_create(url=url, defaults={"sync_error": message})
+
+
+def _find_app(registration: Registration) -> App:
+    by_name = App.objects.filter(name=registration.app_name).first()
+    by_url = App.objects.filter(url=registration.url).first()
+    if by_name and by_url and by_name.pk != by_url.pk:
+        if not by_url.name:
+            # A placeholder made for the URL before the app first synced: merge it.
+            by_url.delete()
+        else:
+            # Another app used to live at this URL: keep its history, retire it.
+            by_url.functions.update(archived=True)
+            by_url.url = f"{by_url.url}#superseded-{clock.new_id()}"
+            by_url.save(update_fields=["url"])
+    return by_name or by_url or App(url=registration.url)
+
+
+def _upsert_function(app: App, config: dict[str, Any], default_retries: int) -> bool:
+    fields = {
+        "app": app,
+        "name": config.get("name") or config["id"],
+        "config": config,
+        "triggers": config["triggers"],
+        "step_url": _step_url(config),
+        "retries": _retries(config, default_retries),
+        "archived": False,
+    }
+    function = Function.objects.filter(slug=config["id"]).first()
+    if function is None:
+        Function.objects.create(slug=config["id"], **fields)
+        return True
+    changed = any(getattr(function, name) != value for name, value in fields.items())
+    if changed:
+        for name, value in fields.items():
+            setattr(function, name, value)
+        function.save()
+    return changed

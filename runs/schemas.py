@@ -1,0 +1,88 @@
+"""API schemas for apps, functions, runs and steps (django-ninja)."""
+
+from datetime import datetime
+from typing import Any
+
+from ninja import Schema
+
+
+class AppOut(Schema):
+    id: int
+    name: str
+    url: str
+    sdk: str
+    framework: str
+    synced_at: datetime | None
+    sync_error: str
+    function_count: int
+
+
+class AppIn(Schema):
+    url: str
+
+
+class FunctionOut(Schema):
+    slug: str
+    name: str
+    app: str
+    triggers: list[dict[str, Any]]
+    retries: int
+    archived: bool
+    config: dict[str, Any]
+
+
+class AttemptOut(Schema):
+    number: int
+    step_hashed_id: str
+    step_name: str
+    started_at: datetime
+    ended_at: datetime
+    error: dict[str, Any]
+
+
+class StepOut(Schema):
+    hashed_id: str
+    name: str
+    opcode: str
+    status: str
+    attempts: int
+    memo: Any
+    started_at: datetime
+    ended_at: datetime | None
+    wake_at: datetime | None
+
+
+class RunOut(Schema):
+    id: str
+    function: str
+    status: str
+    event_id: str | None
+    output: Any
+    error: Any
+    queued_at: datetime
+    started_at: datetime | None
+    ended_at: datetime | None
+
+
+class RunDetailOut(RunOut):
+    steps: list[StepOut]
+    failed_attempts: list[AttemptOut]
+
+
+class RunPage(Schema):
+    runs: list[RunOut]
+    next_cursor: str | None
+
+
+class EventOut(Schema):
+    id: str
+    name: str
+    data: dict[str, Any]
+    user: dict[str, Any]
+    ts: int
+    received_at: datetime
+    run_ids: list[str]
+
+
+class ErrorOut(Schema):
+    error: str

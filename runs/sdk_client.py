@@ -1,0 +1,138 @@
+"""Calling an app's serve endpoint: one HTTP request in, one typed outcome out."""
+
+import json
+from datetime import datetime, timedelta
+from email.utils import parsedate_to_datetime
+from typing import Any
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+
+import httpx
+from django.conf import settings
+
+from devserver import clock
+
+from .protocol import (
+    FunctionCompleted,
+    FunctionErrored,
+    ProtocolError,
+    SdkOutcome,
+    StepsReported,
+    error_from_body,
+    parse_ops,
+)
+
+USER_AGENT = "inngest-devserver-django/0.1"
+_client: httpx.Client | None = None
+
+
+def http_client() -> httpx.Client:
+    """One pooled client per process: keep-alive connections to apps cut ~1 ms per call."""
+    global _client
+    if _client is None:
+        _client = httpx.Client(
+            timeout=httpx.Timeout(settings.SDK_REQUEST_TIMEOUT, connect=10.0),
+            limits=httpx.Limits(max_connections=64, max_keepalive_connections=32),
+            headers={"User-Agent": USER_AGENT},
+        )
+    return _client
+
+
+def step_url(base_url: str, fn_slug: str, step_id: str) -> str:
+    """The function's registered URL with `fnId` and `stepId` set."""
+    parts = urlsplit(base_url)
+    query = dict(parse_qsl(parts.query))
+    query.update({"fnId": fn_slug, "stepId": step_id or "step"})
+    return urlunsplit(parts._replace(query=urlencode(query)))
+
+
+def call_function(url: str, body: bytes) -> SdkOutcome:
+    headers = {
+        "Content-Type": "application/json",
+        "X-Inngest-Server-Kind": "dev",
+        "X-Inngest-Req-Version": "2",
+    }
+    try:
+        response = http_client().post(url, content=body, headers=headers)
+    except httpx.TimeoutException:
+        return FunctionErrored(
+            {"name": "SDKTimeout", "message": f"the app did not answer within "
+             f"{settings.SDK_REQUEST_TIMEOUT:g}s ({url})"}
+        )
+    except httpx.HTTPError as exc:
+        return FunctionErrored(
+            {"name": "SDKUnreachable", "message": f"could not reach the app at {url}: {exc}"}
+        )
+    return interpret_response(response.status_code, response.headers, response.content)
+
+
+def interpret_response(status: int, headers: Any, content: bytes) -> SdkOutcome:
+    body, parsed = _parse_json(content)
+    if status == 201 and parsed and isinstance(body, dict) and "status" in body:
+        # Streamed response: the final JSON object stands for the real response.
+        inner = body.get("body")
+        inner_bytes = inner.encode() if isinstance(inner, str) else json.dumps(inner).encode()
+        return interpret_response(int(body["status"]), body.get("headers") or {}, inner_bytes)
+    if status == 200:
+        if not parsed:
+            return FunctionErrored(
+                {"name": "ProtocolError", "message": "the app answered 200 with a body that is "
+                 f"not JSON: {content[:200]!r}"}
+            )
+        return FunctionCompleted(body)
+    if status == 206:
+        if not parsed:
+            return FunctionErrored(
+                {"name": "ProtocolError", "message": "the app answered 206 with a body that is "
+                 f"not JSON: {content[:200]!r}"}
+            )
+        try:
+            return StepsReported(parse_ops(body))
+        except ProtocolError as exc:
+            return FunctionErrored({"name": "ProtocolError", "message": str(exc)})
+    fallback = f"the app answered HTTP {status}"
+    error = error_from_body(body if parsed else content.decode(errors="replace"), fallback)
+    return FunctionErrored(
+        error=error,
+        no_retry=_header(headers, "x-inngest-no-retry") == "true",
+        retry_at=parse_retry_after(_header(headers, "retry-after")),
+    )
+
+
+def parse_retry_after(value: str | None) -> datetime | None:
+    """`Retry-After` as seconds, an ISO 8601 time, or an HTTP date."""
+    if not value:
+        return None
+    value = value.strip()
+    try:
+        return clock.now() + timedelta(seconds=float(value))
+    except ValueError:
+        pass
+    try:
+        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        try:
+            parsed = parsedate_to_datetime(value)
+        except (TypeError, ValueError):
+            return None
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=clock.now().tzinfo)
+    return parsed
+
+
+def _parse_json(content: bytes) -> tuple[Any, bool]:
+    if not content:
+        return None, True
+    try:
+        return json.loads(content), True
+    except (UnicodeDecodeError, json.JSONDecodeError):
+        return None, False
+
+
+def _header(headers: Any, name: str) -> str | None:
+    if hasattr(headers, "get"):
+        value = headers.get(name)
+        if value is None and isinstance(headers, dict):
+            lowered = {k.lower(): v for k, v in headers.items()}
+            value = lowered.get(name)
+        return value
+    return None

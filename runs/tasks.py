@@ -1,0 +1,15 @@
+"""Celery tasks for runs (thin: they call plain functions)."""
+
+from celery import shared_task
+
+from . import executor, queue
+
+
+@shared_task(name="runs.execute_item", ignore_result=True)
+def execute_item(item_id: str) -> None:
+    executor.execute_item(item_id)
+
+
+@shared_task(name="runs.reconcile", ignore_result=True)
+def reconcile() -> None:
+    queue.reconcile()

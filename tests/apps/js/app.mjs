@@ -1,0 +1,116 @@
+// Test app for the dev server's compatibility tests: serves the official Inngest JS SDK
+// (SDK_MAJOR=3 -> inngest@3, 4 -> inngest@4) at /api/inngest, mirroring the Python test app.
+//
+// Env: PORT, APP_ID, SDK_MAJOR (3|4), LOG_FILE, plus INNGEST_DEV=1 and INNGEST_BASE_URL.
+import fs from "node:fs";
+import http from "node:http";
+
+const PORT = Number(process.env.PORT || 3000);
+const APP_ID = process.env.APP_ID || "js-app";
+const SDK_MAJOR = String(process.env.SDK_MAJOR || "4");
+const LOG_FILE = process.env.LOG_FILE || "/tmp/inngest-js-app.log";
+
+if (SDK_MAJOR !== "3" && SDK_MAJOR !== "4") {
+  console.error(`SDK_MAJOR must be 3 or 4, got ${JSON.stringify(SDK_MAJOR)}`);
+  process.exit(2);
+}
+const pkg = SDK_MAJOR === "3" ? "inngest3" : "inngest4";
+const { Inngest, NonRetriableError, RetryAfterError } = await import(pkg);
+const { serve } = await import(`${pkg}/node`);
+
+// Append-only log used by the tests to observe what ran, and how often.
+const log = (line) => fs.appendFileSync(LOG_FILE, `${line}\n`);
+// Append `line`; return how many times it is now in the log.
+const logCount = (line) => {
+  log(line);
+  return fs.readFileSync(LOG_FILE, "utf8").split("\n").filter((l) => l === line).length;
+};
+
+const inngest = new Inngest({ id: APP_ID });
+
+// v3: createFunction(options, trigger, handler); v4: createFunction({ ...options, triggers }, handler).
+const createFunction = (options, trigger, handler) =>
+  SDK_MAJOR === "3"
+    ? inngest.createFunction(options, trigger, handler)
+    : inngest.createFunction({ ...options, triggers: [trigger] }, handler);
+
+const functions = [
+  createFunction({ id: "multi-step" }, { event: "test/multi" }, async ({ event, step }) => {
+    log("outside");
+    const a = await step.run("a", () => {
+      log("step:a");
+      return { n: 1 };
+    });
+    const b = await step.run("b", () => {
+      log("step:b");
+      return a.n + 1;
+    });
+    const c = await step.run("c", () => {
+      log("step:c");
+      return b + 1;
+    });
+    return { a, b, c, event: event.data };
+  }),
+
+  createFunction({ id: "sleepy" }, { event: "test/sleep" }, async ({ event, step }) => {
+    await step.run("before", () => "before");
+    await step.sleep("nap", event.data?.duration || "2s");
+    await step.run("after", () => {
+      log("step:after");
+      return "after";
+    });
+    return "done";
+  }),
+
+  createFunction({ id: "flaky", retries: 3 }, { event: "test/flaky" }, async ({ step }) =>
+    step.run("wobbly", () => {
+      const count = logCount("flaky:attempt");
+      if (count < 3) throw new Error(`boom ${count}`);
+      return { attempts: count };
+    }),
+  ),
+
+  createFunction({ id: "non-retriable", retries: 3 }, { event: "test/nonretriable" }, async ({ step }) =>
+    step.run("doomed", () => {
+      log("nonretriable:attempt");
+      throw new NonRetriableError("no way");
+    }),
+  ),
+
+  // RetryAfterError's second argument: ms number, ms-style string ("2s") or Date.
+  createFunction({ id: "retry-after", retries: 3 }, { event: "test/retryafter" }, async ({ step }) =>
+    step.run("later", () => {
+      if (logCount("retryafter:attempt") === 1) throw new RetryAfterError("wait", "2s");
+      return "ok";
+    }),
+  ),
+
+  createFunction(
+    { id: "if-trigger" },
+    { event: "test/if", if: "event.data.amount > 10" },
+    async ({ event }) => event.data.amount,
+  ),
+
+  createFunction({ id: "ten-steps" }, { event: "bench/ten" }, async ({ step }) => {
+    let sum = 0;
+    for (let i = 0; i < 10; i++) {
+      sum += await step.run(`s${i}`, () => i);
+    }
+    return sum;
+  }),
+];
+
+const inngestHandler = serve({ client: inngest, functions });
+
+const server = http.createServer((req, res) => {
+  const { pathname } = new URL(req.url || "/", "http://127.0.0.1");
+  if (pathname === "/api/inngest") return inngestHandler(req, res);
+  res.writeHead(404, { "Content-Type": "text/plain" });
+  res.end("not found\n");
+});
+
+server.listen(PORT, "127.0.0.1", () => {
+  console.log(`inngest js test app (${pkg}, app ${APP_ID}) listening on http://127.0.0.1:${PORT}/api/inngest`);
+});
+
+for (const sig of ["SIGINT", "SIGTERM"]) process.on(sig, () => process.exit(0));

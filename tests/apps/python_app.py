@@ -1,0 +1,121 @@
+"""A test app on the official Python SDK, served by FastAPI; its functions mirror app.mjs.
+
+Run: APP_ID=py-app PORT=... LOG_FILE=... INNGEST_DEV=1 INNGEST_BASE_URL=... python python_app.py
+Each step body appends a line to LOG_FILE so tests can count how often code really ran.
+"""
+
+import datetime
+import os
+from pathlib import Path
+
+import fastapi
+import inngest
+import inngest.fast_api
+import uvicorn
+
+LOG_FILE = Path(os.environ["LOG_FILE"])
+client = inngest.Inngest(app_id=os.environ.get("APP_ID", "py-app"), is_production=False)
+
+
+def log(line: str) -> int:
+    """Append `line`; return how many times it is now in the log."""
+    with LOG_FILE.open("a") as handle:
+        handle.write(line + "\n")
+    return LOG_FILE.read_text().splitlines().count(line)
+
+
+@client.create_function(fn_id="multi-step", trigger=inngest.TriggerEvent(event="test/multi"))
+def multi_step(ctx: inngest.ContextSync) -> dict:
+    log("outside")
+    a = ctx.step.run("a", lambda: (log("step:a"), {"n": 1})[1])
+    b = ctx.step.run("b", lambda: (log("step:b"), a["n"] + 1)[1])
+    c = ctx.step.run("c", lambda: (log("step:c"), b + 1)[1])
+    return {"a": a, "b": b, "c": c, "event": ctx.event.data}
+
+
+@client.create_function(fn_id="sleepy", trigger=inngest.TriggerEvent(event="test/sleep"))
+def sleepy(ctx: inngest.ContextSync) -> str:
+    ctx.step.run("before", lambda: "before")
+    seconds = int(ctx.event.data.get("seconds", 2))
+    ctx.step.sleep("nap", datetime.timedelta(seconds=seconds))
+    ctx.step.run("after", lambda: (log("step:after"), "after")[1])
+    return "done"
+
+
+@client.create_function(
+    fn_id="flaky", trigger=inngest.TriggerEvent(event="test/flaky"), retries=3
+)
+def flaky(ctx: inngest.ContextSync) -> dict:
+    def wobbly() -> dict:
+        count = log("flaky:attempt")
+        if count < 3:
+            raise Exception(f"boom {count}")
+        return {"attempts": count}
+
+    return ctx.step.run("wobbly", wobbly)
+
+
+@client.create_function(
+    fn_id="non-retriable", trigger=inngest.TriggerEvent(event="test/nonretriable"), retries=3
+)
+def non_retriable(ctx: inngest.ContextSync) -> None:
+    def doomed() -> None:
+        log("nonretriable:attempt")
+        raise inngest.NonRetriableError("no way")
+
+    ctx.step.run("doomed", doomed)
+
+
+@client.create_function(
+    fn_id="retry-after", trigger=inngest.TriggerEvent(event="test/retryafter"), retries=3
+)
+def retry_after(ctx: inngest.ContextSync) -> str:
+    def later() -> str:
+        if log("retryafter:attempt") == 1:
+            raise inngest.RetryAfterError("wait", datetime.timedelta(seconds=2))
+        return "ok"
+
+    return ctx.step.run("later", later)
+
+
+@client.create_function(
+    fn_id="if-trigger",
+    trigger=inngest.TriggerEvent(event="test/if", expression="event.data.amount > 10"),
+)
+def if_trigger(ctx: inngest.ContextSync) -> int:
+    return ctx.event.data["amount"]
+
+
+@client.create_function(fn_id="ten-steps", trigger=inngest.TriggerEvent(event="bench/ten"))
+def ten_steps(ctx: inngest.ContextSync) -> int:
+    total = 0
+    for index in range(10):
+        total += ctx.step.run(f"s{index}", lambda index=index: index)
+    return total
+
+
+@client.create_function(fn_id="blocking", trigger=inngest.TriggerEvent(event="test/blocking"))
+def blocking(ctx: inngest.ContextSync) -> str:
+    """Step `wait` blocks until the file named in the event exists (for kill tests)."""
+    ctx.step.run("first", lambda: (log("step:first"), "first")[1])
+
+    def wait() -> str:
+        log("step:wait")
+        gate = Path(ctx.event.data["gate"])
+        import time
+
+        while not gate.exists():
+            time.sleep(0.05)
+        return "opened"
+
+    ctx.step.run("wait", wait)
+    ctx.step.run("last", lambda: (log("step:last"), "last")[1])
+    return "done"
+
+
+app = fastapi.FastAPI()
+inngest.fast_api.serve(app, client, [multi_step, sleepy, flaky, non_retriable, retry_after,
+                                     if_trigger, ten_steps, blocking])
+
+if __name__ == "__main__":
+    uvicorn.run(app, host="127.0.0.1", port=int(os.environ["PORT"]), log_level="warning")
