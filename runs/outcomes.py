@@ -73,7 +73,7 @@ def _steps_reported(
         _store_finished_step(memo, op, started, item.attempt)
         return _continue_or_join(memo, item)
     if op.opcode is Opcode.STEP_ERROR:
-        return _step_errored(memo, item, op, started)
+        return _step_errored(memo, item, outcome, started)
     if op.opcode is Opcode.STEP_PLANNED:
         queue.confirm_lease(item, target_step=op.hashed_id)
         return Next.CONTINUE
@@ -108,7 +108,10 @@ def _store_finished_step(memo: RunMemo, op: StepOp, started: datetime, attempt: 
     memo.remember(op.hashed_id, value)
 
 
-def _step_errored(memo: RunMemo, item: QueueItem, op: StepOp, started: datetime) -> Next:
+def _step_errored(
+    memo: RunMemo, item: QueueItem, outcome: StepsReported, started: datetime
+) -> Next:
+    op = outcome.ops[0]
     error = op.error or {"name": "Error", "message": "step failed"}
     Attempt.objects.create(
         run=memo.run,
@@ -120,7 +123,7 @@ def _step_errored(memo: RunMemo, item: QueueItem, op: StepOp, started: datetime)
         error=error,
     )
     max_attempts = memo.execution_state(0).max_attempts
-    if item.attempt + 1 >= max_attempts:
+    if outcome.no_retry or item.attempt + 1 >= max_attempts:
         # The SDK did not mark it final, but the retries are spent: fail the step for good and
         # let the function decide (catch it, or fail the run).
         failed = StepOp(Opcode.STEP_FAILED, op.hashed_id, op.name, op.display_name, error=error)
@@ -134,9 +137,8 @@ def _step_errored(memo: RunMemo, item: QueueItem, op: StepOp, started: datetime)
         )
     else:
         states.transition_step(step, StepStatus.RETRYING, attempts=item.attempt + 1)
-    queue.release(
-        item, next_attempt_at(item.attempt, None), attempt=item.attempt + 1, reason=_retry_reason(item)
-    )
+    retry_at = next_attempt_at(item.attempt, outcome.retry_at)
+    queue.release(item, retry_at, attempt=item.attempt + 1, reason=_retry_reason(item))
     return Next.STOP
 
 

@@ -50,6 +50,9 @@ class FunctionCompleted:
 @dataclass(frozen=True)
 class StepsReported:
     ops: list[StepOp]
+    # From the response headers; they apply to a StepError op (JS RetryAfterError in a step).
+    no_retry: bool = False
+    retry_at: datetime | None = None
 
 
 @dataclass(frozen=True)

@@ -49,7 +49,6 @@ def call_function(url: str, body: bytes) -> SdkOutcome:
     headers = {
         "Content-Type": "application/json",
         "X-Inngest-Server-Kind": "dev",
-        "X-Inngest-Req-Version": "2",
     }
     try:
         response = http_client().post(url, content=body, headers=headers)
@@ -86,7 +85,11 @@ def interpret_response(status: int, headers: Any, content: bytes) -> SdkOutcome:
                  f"not JSON: {content[:200]!r}"}
             )
         try:
-            return StepsReported(parse_ops(body))
+            return StepsReported(
+                parse_ops(body),
+                no_retry=_header(headers, "x-inngest-no-retry") == "true",
+                retry_at=parse_retry_after(_header(headers, "retry-after")),
+            )
         except ProtocolError as exc:
             return FunctionErrored({"name": "ProtocolError", "message": str(exc)})
     fallback = f"the app answered HTTP {status}"

@@ -1,7 +1,7 @@
 """A test app on the official Python SDK, served by FastAPI; its functions mirror app.mjs.
 
 Run: APP_ID=py-app PORT=... LOG_FILE=... INNGEST_DEV=1 INNGEST_BASE_URL=... python python_app.py
-Each step body appends a line to LOG_FILE so tests can count how often code really ran.
+Events are named `<APP_ID>/<name>`. Each step body appends a line to LOG_FILE so tests can count how often code really ran.
 """
 
 import datetime
@@ -14,7 +14,13 @@ import inngest.fast_api
 import uvicorn
 
 LOG_FILE = Path(os.environ["LOG_FILE"])
-client = inngest.Inngest(app_id=os.environ.get("APP_ID", "py-app"), is_production=False)
+APP_ID = os.environ.get("APP_ID", "py-app")
+client = inngest.Inngest(app_id=APP_ID, is_production=False)
+
+
+def on(name: str, expression: str | None = None) -> inngest.TriggerEvent:
+    """Event names carry the app id, so several test apps can share one dev server."""
+    return inngest.TriggerEvent(event=f"{APP_ID}/{name}", expression=expression)
 
 
 def log(line: str) -> int:
@@ -24,7 +30,7 @@ def log(line: str) -> int:
     return LOG_FILE.read_text().splitlines().count(line)
 
 
-@client.create_function(fn_id="multi-step", trigger=inngest.TriggerEvent(event="test/multi"))
+@client.create_function(fn_id="multi-step", trigger=on("multi"))
 def multi_step(ctx: inngest.ContextSync) -> dict:
     log("outside")
     a = ctx.step.run("a", lambda: (log("step:a"), {"n": 1})[1])
@@ -33,7 +39,7 @@ def multi_step(ctx: inngest.ContextSync) -> dict:
     return {"a": a, "b": b, "c": c, "event": ctx.event.data}
 
 
-@client.create_function(fn_id="sleepy", trigger=inngest.TriggerEvent(event="test/sleep"))
+@client.create_function(fn_id="sleepy", trigger=on("sleep"))
 def sleepy(ctx: inngest.ContextSync) -> str:
     ctx.step.run("before", lambda: "before")
     seconds = int(ctx.event.data.get("seconds", 2))
@@ -43,7 +49,7 @@ def sleepy(ctx: inngest.ContextSync) -> str:
 
 
 @client.create_function(
-    fn_id="flaky", trigger=inngest.TriggerEvent(event="test/flaky"), retries=3
+    fn_id="flaky", trigger=on("flaky"), retries=3
 )
 def flaky(ctx: inngest.ContextSync) -> dict:
     def wobbly() -> dict:
@@ -56,7 +62,7 @@ def flaky(ctx: inngest.ContextSync) -> dict:
 
 
 @client.create_function(
-    fn_id="non-retriable", trigger=inngest.TriggerEvent(event="test/nonretriable"), retries=3
+    fn_id="non-retriable", trigger=on("nonretriable"), retries=3
 )
 def non_retriable(ctx: inngest.ContextSync) -> None:
     def doomed() -> None:
@@ -67,7 +73,7 @@ def non_retriable(ctx: inngest.ContextSync) -> None:
 
 
 @client.create_function(
-    fn_id="retry-after", trigger=inngest.TriggerEvent(event="test/retryafter"), retries=3
+    fn_id="retry-after", trigger=on("retryafter"), retries=3
 )
 def retry_after(ctx: inngest.ContextSync) -> str:
     def later() -> str:
@@ -80,13 +86,13 @@ def retry_after(ctx: inngest.ContextSync) -> str:
 
 @client.create_function(
     fn_id="if-trigger",
-    trigger=inngest.TriggerEvent(event="test/if", expression="event.data.amount > 10"),
+    trigger=on("if", "event.data.amount > 10"),
 )
 def if_trigger(ctx: inngest.ContextSync) -> int:
     return ctx.event.data["amount"]
 
 
-@client.create_function(fn_id="ten-steps", trigger=inngest.TriggerEvent(event="bench/ten"))
+@client.create_function(fn_id="ten-steps", trigger=on("ten"))
 def ten_steps(ctx: inngest.ContextSync) -> int:
     total = 0
     for index in range(10):
@@ -94,7 +100,7 @@ def ten_steps(ctx: inngest.ContextSync) -> int:
     return total
 
 
-@client.create_function(fn_id="blocking", trigger=inngest.TriggerEvent(event="test/blocking"))
+@client.create_function(fn_id="blocking", trigger=on("blocking"))
 def blocking(ctx: inngest.ContextSync) -> str:
     """Step `wait` blocks until the file named in the event exists (for kill tests)."""
     ctx.step.run("first", lambda: (log("step:first"), "first")[1])

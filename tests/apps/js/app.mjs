@@ -1,6 +1,7 @@
 // Test app for the dev server's compatibility tests: serves the official Inngest JS SDK
 // (SDK_MAJOR=3 -> inngest@3, 4 -> inngest@4) at /api/inngest, mirroring the Python test app.
 //
+// Events are named `<APP_ID>/<name>` so several test apps can share one dev server.
 // Env: PORT, APP_ID, SDK_MAJOR (3|4), LOG_FILE, plus INNGEST_DEV=1 and INNGEST_BASE_URL.
 import fs from "node:fs";
 import http from "node:http";
@@ -35,7 +36,7 @@ const createFunction = (options, trigger, handler) =>
     : inngest.createFunction({ ...options, triggers: [trigger] }, handler);
 
 const functions = [
-  createFunction({ id: "multi-step" }, { event: "test/multi" }, async ({ event, step }) => {
+  createFunction({ id: "multi-step" }, { event: `${APP_ID}/multi` }, async ({ event, step }) => {
     log("outside");
     const a = await step.run("a", () => {
       log("step:a");
@@ -52,7 +53,7 @@ const functions = [
     return { a, b, c, event: event.data };
   }),
 
-  createFunction({ id: "sleepy" }, { event: "test/sleep" }, async ({ event, step }) => {
+  createFunction({ id: "sleepy" }, { event: `${APP_ID}/sleep` }, async ({ event, step }) => {
     await step.run("before", () => "before");
     await step.sleep("nap", event.data?.duration || "2s");
     await step.run("after", () => {
@@ -62,7 +63,7 @@ const functions = [
     return "done";
   }),
 
-  createFunction({ id: "flaky", retries: 3 }, { event: "test/flaky" }, async ({ step }) =>
+  createFunction({ id: "flaky", retries: 3 }, { event: `${APP_ID}/flaky` }, async ({ step }) =>
     step.run("wobbly", () => {
       const count = logCount("flaky:attempt");
       if (count < 3) throw new Error(`boom ${count}`);
@@ -70,7 +71,7 @@ const functions = [
     }),
   ),
 
-  createFunction({ id: "non-retriable", retries: 3 }, { event: "test/nonretriable" }, async ({ step }) =>
+  createFunction({ id: "non-retriable", retries: 3 }, { event: `${APP_ID}/nonretriable` }, async ({ step }) =>
     step.run("doomed", () => {
       log("nonretriable:attempt");
       throw new NonRetriableError("no way");
@@ -78,7 +79,7 @@ const functions = [
   ),
 
   // RetryAfterError's second argument: ms number, ms-style string ("2s") or Date.
-  createFunction({ id: "retry-after", retries: 3 }, { event: "test/retryafter" }, async ({ step }) =>
+  createFunction({ id: "retry-after", retries: 3 }, { event: `${APP_ID}/retryafter` }, async ({ step }) =>
     step.run("later", () => {
       if (logCount("retryafter:attempt") === 1) throw new RetryAfterError("wait", "2s");
       return "ok";
@@ -87,11 +88,11 @@ const functions = [
 
   createFunction(
     { id: "if-trigger" },
-    { event: "test/if", if: "event.data.amount > 10" },
+    { event: `${APP_ID}/if`, if: "event.data.amount > 10" },
     async ({ event }) => event.data.amount,
   ),
 
-  createFunction({ id: "ten-steps" }, { event: "bench/ten" }, async ({ step }) => {
+  createFunction({ id: "ten-steps" }, { event: `${APP_ID}/ten` }, async ({ step }) => {
     let sum = 0;
     for (let i = 0; i < 10; i++) {
       sum += await step.run(`s${i}`, () => i);

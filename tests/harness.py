@@ -1,0 +1,190 @@
+"""Start the real dev server and real SDK apps as subprocesses, and talk to them over HTTP."""
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+ROOT = Path(__file__).resolve().parent.parent
+APPS = ROOT / "tests" / "apps"
+TERMINAL = {"Completed", "Failed", "Cancelled"}
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def wait_until(check: Callable[[], Any], timeout: float, what: str, interval: float = 0.05) -> Any:
+    """Poll `check` until it returns something truthy; fail with `what` after `timeout` s."""
+    deadline = time.monotonic() + timeout
+    last_error: Exception | None = None
+    while time.monotonic() < deadline:
+        try:
+            result = check()
+            if result:
+                return result
+        except (httpx.HTTPError, OSError, ValueError) as exc:
+            last_error = exc
+        time.sleep(interval)
+    raise AssertionError(f"timed out after {timeout}s waiting for {what} (last error: {last_error})")
+
+
+class Process:
+    """A child process whose output goes to a log file kept for the test report."""
+
+    def __init__(self, name: str, cmd: list[str], env: dict[str, str], log_dir: Path,
+                 cwd: Path = ROOT) -> None:
+        self.name, self.cmd, self.env, self.cwd = name, cmd, env, cwd
+        self.log_path = log_dir / f"{name}.log"
+        self.proc: subprocess.Popen | None = None
+
+    def start(self) -> "Process":
+        log = self.log_path.open("a")
+        self.proc = subprocess.Popen(
+            self.cmd, env={**os.environ, **self.env}, cwd=self.cwd, stdout=log,
+            stderr=subprocess.STDOUT, start_new_session=True,
+        )
+        return self
+
+    def stop(self, sig: int = signal.SIGTERM) -> None:
+        if self.proc is None or self.proc.poll() is not None:
+            return
+        os.killpg(self.proc.pid, sig)
+        try:
+            self.proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            os.killpg(self.proc.pid, signal.SIGKILL)
+            self.proc.wait(timeout=10)
+
+    def kill(self) -> None:
+        """SIGKILL: no cleanup, as when a machine dies."""
+        self.stop(signal.SIGKILL)
+
+    def output(self) -> str:
+        return self.log_path.read_text() if self.log_path.exists() else ""
+
+
+class SdkApp:
+    """One test app (Python SDK or JS SDK 3.x/4.x) serving the functions of tests/apps."""
+
+    def __init__(self, kind: str, server_url: str, work_dir: Path) -> None:
+        self.kind = kind  # "py", "js3" or "js4"
+        self.app_id = f"{kind}-app"
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}/api/inngest"
+        self.log_file = work_dir / f"{self.app_id}.steps.log"
+        self.log_file.touch()
+        env = {
+            "APP_ID": self.app_id, "PORT": str(self.port), "LOG_FILE": str(self.log_file),
+            "INNGEST_DEV": "1", "INNGEST_BASE_URL": server_url,
+        }
+        if kind == "py":
+            cmd = [sys.executable, str(APPS / "python_app.py")]
+        else:
+            cmd = ["node", str(APPS / "js" / "app.mjs")]
+            env["SDK_MAJOR"] = kind[-1]
+        self.process = Process(self.app_id, cmd, env, work_dir)
+
+    def start(self) -> "SdkApp":
+        self.process.start()
+        wait_until(lambda: httpx.get(self.url, timeout=1).status_code == 200, 30,
+                   f"{self.app_id} to serve ({self.process.output()[-2000:]})")
+        return self
+
+    def slug(self, function: str) -> str:
+        return f"{self.app_id}-{function}"
+
+    def event(self, name: str) -> str:
+        return f"{self.app_id}/{name}"
+
+    def log_lines(self) -> list[str]:
+        return self.log_file.read_text().splitlines()
+
+    def clear_log(self) -> None:
+        self.log_file.write_text("")
+
+
+class DevServer:
+    """`manage.py devserver` on a free port with its own data folder."""
+
+    def __init__(self, work_dir: Path, sdk_urls: list[str] = (), env: dict[str, str] | None = None,
+                 name: str = "devserver") -> None:
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.data_dir = work_dir / f"{name}-data"
+        self.sdk_urls = list(sdk_urls)
+        self.env = {"DEVSERVER_LOG_LEVEL": "INFO", **(env or {})}
+        self.work_dir, self.name = work_dir, name
+        self.process: Process | None = None
+        self.http = httpx.Client(base_url=self.url, timeout=30)
+
+    def command(self) -> list[str]:
+        cmd = [sys.executable, "manage.py", "devserver", "--port", str(self.port),
+               "--data-dir", str(self.data_dir), "--no-discovery", "--poll-interval", "1"]
+        for url in self.sdk_urls:
+            cmd += ["-u", url]
+        return cmd
+
+    def start(self) -> "DevServer":
+        self.process = Process(self.name, self.command(), self.env, self.work_dir).start()
+        wait_until(lambda: self.http.get("/api/apps").status_code == 200, 60,
+                   f"the dev server to answer ({self.output()[-3000:]})")
+        return self
+
+    def stop(self) -> None:
+        if self.process:
+            self.process.stop()
+
+    def kill(self) -> None:
+        if self.process:
+            self.process.kill()
+
+    def restart(self) -> "DevServer":
+        self.stop()
+        return self.start()
+
+    def output(self) -> str:
+        return self.process.output() if self.process else ""
+
+    # --- API helpers -------------------------------------------------------------------
+    def send(self, events: dict | list) -> list[str]:
+        response = self.http.post("/e/test-key", json=events)
+        assert response.status_code == 200, response.text
+        return response.json()["ids"]
+
+    def wait_synced(self, app: SdkApp, functions: int, timeout: float = 30) -> None:
+        def synced() -> bool:
+            slugs = [f["slug"] for f in self.http.get("/api/functions").json()]
+            return sum(s.startswith(app.app_id + "-") for s in slugs) >= functions
+
+        wait_until(synced, timeout, f"{app.app_id} to sync {functions} functions")
+
+    def runs_for_event(self, event_id: str) -> list[dict]:
+        return self.http.get(f"/v1/events/{event_id}/runs").json()["data"]
+
+    def wait_run(self, event_id: str, function: str, statuses: set[str] = TERMINAL,
+                 timeout: float = 30) -> dict:
+        """Wait for `function`'s run of this event to reach one of `statuses`; return it
+        in full (our API, with steps and failed attempts)."""
+
+        def reached() -> dict | None:
+            for run in self.runs_for_event(event_id):
+                if run["function_id"] == function:
+                    detail = self.run(run["run_id"])
+                    if detail["status"] in statuses:
+                        return detail
+            return None
+
+        return wait_until(reached, timeout, f"{function} run of {event_id} to be in {statuses}")
+
+    def run(self, run_id: str) -> dict:
+        return self.http.get(f"/api/runs/{run_id}").json()
