@@ -53,6 +53,9 @@ def start_lease_heartbeat() -> threading.Thread:
 
 
 def start_all() -> None:
+    recovered = queue.recover_sole_process()
+    if recovered:
+        logger.info("recovered %d queue items from the previous process", recovered)
     start_worker()
     start_beat()
     start_lease_heartbeat()

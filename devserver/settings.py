@@ -48,7 +48,6 @@ def sqlite_database(data_dir: Path) -> dict:
                 "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA busy_timeout=30000;"
             ),
         },
-        "TEST": {"NAME": str(data_dir / "test-devserver.sqlite3")},
     }
 
 

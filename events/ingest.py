@@ -52,34 +52,37 @@ def parse_body(raw: bytes) -> list[IncomingEvent]:
         )
     if not items:
         raise EventValidationError("body is an empty list: send at least one event")
-    return [_parse_event(item, f"{prefix}[{i}]." if prefix else "") for i, item in enumerate(items)]
+    return [_parse_event(item, f"{prefix}[{i}]" if prefix else "") for i, item in enumerate(items)]
 
 
 def _parse_event(item: Any, where: str) -> IncomingEvent:
+    def path(name: str) -> str:
+        return f"{where}.{name}" if where else name
+
     if not isinstance(item, dict):
         raise EventValidationError(f"{where or 'event'} must be an object, got {_kind(item)}")
     name = item.get("name")
     if name is None:
-        raise EventValidationError(f"{where}name is required")
+        raise EventValidationError(f"{path('name')} is required")
     if not isinstance(name, str) or not name.strip():
-        raise EventValidationError(f"{where}name must be a non-empty string, got {_kind(name)}")
+        raise EventValidationError(f"{path('name')} must be a non-empty string, got {_kind(name)}")
     data = item.get("data")
     if data is None:
         data = {}
     if not isinstance(data, dict):
-        raise EventValidationError(f"{where}data must be an object, got {_kind(data)}")
+        raise EventValidationError(f"{path('data')} must be an object, got {_kind(data)}")
     user = item.get("user") or {}
     if not isinstance(user, dict):
-        raise EventValidationError(f"{where}user must be an object, got {_kind(user)}")
+        raise EventValidationError(f"{path('user')} must be an object, got {_kind(user)}")
     external_id = item.get("id") or ""
     if not isinstance(external_id, str):
-        raise EventValidationError(f"{where}id must be a string, got {_kind(external_id)}")
+        raise EventValidationError(f"{path('id')} must be a string, got {_kind(external_id)}")
     ts = item.get("ts")
     if ts is not None and (not isinstance(ts, int | float) or isinstance(ts, bool) or ts < 0):
-        raise EventValidationError(f"{where}ts must be a time in ms since the epoch")
+        raise EventValidationError(f"{path('ts')} must be a time in ms since the epoch")
     version = item.get("v") or ""
     if not isinstance(version, str):
-        raise EventValidationError(f"{where}v must be a string, got {_kind(version)}")
+        raise EventValidationError(f"{path('v')} must be a string, got {_kind(version)}")
     size = len(json.dumps(item, separators=(",", ":")).encode())
     if size > settings.EVENT_MAX_BYTES:
         raise EventValidationError(

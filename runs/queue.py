@@ -114,6 +114,14 @@ def renew_leases() -> int:
     )
 
 
+def recover_sole_process() -> int:
+    """Embedded mode only (one process owns the queue): whatever an earlier process held or
+    had in its in-memory broker is gone, so free it all for the reconciler at once."""
+    return QueueItem.objects.exclude(lease_owner="", dispatched_at__isnull=True).update(
+        lease_owner="", lease_until=None, dispatched_at=None
+    )
+
+
 def reconcile() -> int:
     """Free lapsed leases, then dispatch every due item that no recent message covers."""
     now = clock.now()

@@ -76,16 +76,17 @@ class Process:
 class SdkApp:
     """One test app (Python SDK or JS SDK 3.x/4.x) serving the functions of tests/apps."""
 
-    def __init__(self, kind: str, server_url: str, work_dir: Path) -> None:
+    def __init__(self, kind: str, server_url: str, work_dir: Path, app_id: str = "",
+                 env: dict[str, str] | None = None) -> None:
         self.kind = kind  # "py", "js3" or "js4"
-        self.app_id = f"{kind}-app"
+        self.app_id = app_id or f"{kind}-app"
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}/api/inngest"
         self.log_file = work_dir / f"{self.app_id}.steps.log"
         self.log_file.touch()
         env = {
             "APP_ID": self.app_id, "PORT": str(self.port), "LOG_FILE": str(self.log_file),
-            "INNGEST_DEV": "1", "INNGEST_BASE_URL": server_url,
+            "INNGEST_DEV": "1", "INNGEST_BASE_URL": server_url, **(env or {}),
         }
         if kind == "py":
             cmd = [sys.executable, str(APPS / "python_app.py")]

@@ -119,9 +119,23 @@ def blocking(ctx: inngest.ContextSync) -> str:
     return "done"
 
 
+@client.create_function(fn_id="removable", trigger=on("removable"))
+def removable(ctx: inngest.ContextSync) -> str:
+    return "still here"
+
+
+@client.create_function(fn_id="broken", trigger=on("broken", "event.data.amount >"))
+def broken(ctx: inngest.ContextSync) -> str:
+    return "never registered: its trigger expression does not compile"
+
+
+functions = [multi_step, sleepy, flaky, non_retriable, retry_after, if_trigger, ten_steps, blocking]
+# EXTRA_FUNCTIONS=removable,broken adds functions used by the sync tests.
+extras = {"removable": removable, "broken": broken}
+functions += [extras[name] for name in os.environ.get("EXTRA_FUNCTIONS", "").split(",") if name]
+
 app = fastapi.FastAPI()
-inngest.fast_api.serve(app, client, [multi_step, sleepy, flaky, non_retriable, retry_after,
-                                     if_trigger, ten_steps, blocking])
+inngest.fast_api.serve(app, client, functions)
 
 if __name__ == "__main__":
     uvicorn.run(app, host="127.0.0.1", port=int(os.environ["PORT"]), log_level="warning")

@@ -1,0 +1,106 @@
+"""Apps that answer 500, garbage, malformed opcodes or nothing at all: the run retries, then
+fails with an error that says what happened; the server keeps serving."""
+
+import threading
+import time
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import pytest
+
+from .harness import DevServer, free_port
+
+pytestmark = pytest.mark.e2e
+
+BEHAVIOURS = {
+    "500": (500, b'{"name": "Error", "message": "kaput"}'),
+    "garbage": (200, b"<html>this is not JSON</html>"),
+    "bad-opcode": (206, b'[{"id": "abc", "op": "Teleport"}]'),
+    "empty-ops": (206, b"[]"),
+}
+
+
+class MisbehavingApp(BaseHTTPRequestHandler):
+    """Answers every execution request according to the `fnId` it is called for."""
+
+    calls: dict[str, int] = {}
+
+    def do_POST(self) -> None:  # noqa: N802 - http.server's naming
+        behaviour = self.path.split("fnId=bad-")[1].split("&")[0]
+        MisbehavingApp.calls[behaviour] = MisbehavingApp.calls.get(behaviour, 0) + 1
+        if behaviour == "hang":
+            time.sleep(5)
+            status, body = 200, b'"too late"'
+        else:
+            status, body = BEHAVIOURS[behaviour]
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+@pytest.fixture(scope="module")
+def bad_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DevServer]:
+    port = free_port()
+    http = ThreadingHTTPServer(("127.0.0.1", port), MisbehavingApp)
+    threading.Thread(target=http.serve_forever, daemon=True).start()
+    work = tmp_path_factory.mktemp("bad")
+    server = DevServer(work, env={"DEVSERVER_SDK_TIMEOUT": "1",
+                                  "DEVSERVER_RETRY_BASE_SECONDS": "0.2"}).start()
+    url = f"http://127.0.0.1:{port}/api/inngest"
+    register = server.http.post("/fn/register", json={
+        "url": url, "appName": "bad", "deployType": "ping", "sdk": "test:v0", "v": "0.1",
+        "framework": "none",
+        "functions": [_function(url, name) for name in [*BEHAVIOURS, "hang"]],
+    })
+    assert register.status_code == 200, register.text
+    yield server
+    server.stop()
+    http.shutdown()
+
+
+def _function(url: str, name: str) -> dict:
+    return {
+        "id": f"bad-{name}", "name": name, "triggers": [{"event": f"bad/{name}"}],
+        "steps": {"step": {"id": "step", "name": "step", "retries": {"attempts": 1},
+                           "runtime": {"type": "http", "url": f"{url}?fnId=bad-{name}&stepId=step"}}},
+    }
+
+
+@pytest.mark.parametrize(("behaviour", "message"), [
+    ("500", "kaput"),
+    ("garbage", "not JSON"),
+    ("bad-opcode", "unknown opcode 'Teleport'"),
+    ("empty-ops", "non-empty list of operations"),
+    ("hang", "did not answer within 1s"),
+])
+def test_misbehaving_app_fails_the_run_after_retries_with_a_clear_error(
+    bad_server: DevServer, behaviour: str, message: str
+):
+    [event_id] = bad_server.send({"name": f"bad/{behaviour}", "data": {"n": 1}})
+    run = bad_server.wait_run(event_id, f"bad-{behaviour}", timeout=30)
+
+    assert run["status"] == "Failed", run
+    assert message in run["error"]["message"], run["error"]
+    assert len(run["failed_attempts"]) == 2  # retries: 1 -> two attempts
+    event = bad_server.http.get(f"/v1/events/{event_id}").json()["data"]
+    assert event["data"] == {"n": 1}  # the event is kept
+    assert bad_server.http.get("/api/apps").status_code == 200
+
+
+def test_registration_that_is_not_json_is_refused(bad_server: DevServer):
+    response = bad_server.http.post("/fn/register", content=b"{oops",
+                                    headers={"Content-Type": "application/json"})
+    assert response.status_code == 400
+    assert response.json() == {"error": "registration body is not valid JSON", "status": 400}
+
+
+def test_registration_without_functions_list_is_refused(bad_server: DevServer):
+    response = bad_server.http.post("/fn/register", json={"url": "http://x/api", "appName": "x"})
+    assert response.status_code == 400 and "functions must be a list" in response.json()["error"]
+
+
