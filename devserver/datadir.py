@@ -1,5 +1,6 @@
 """Point the running process at a data folder chosen on the command line."""
 
+from contextlib import suppress
 from pathlib import Path
 
 from django.conf import settings
@@ -20,10 +21,8 @@ def use_data_dir(path: Path, reset: bool) -> Path:
         settings.DATABASES["default"] = sqlite_database(path)
         connections.close_all()
         connections.__dict__.pop("settings", None)
-        try:
+        with suppress(AttributeError):
             del connections["default"]  # drop the wrapper built from the old settings
-        except AttributeError:
-            pass
     settings.DATA_DIR = path
     settings.CELERY_BEAT_SCHEDULE_FILE = str(path / "celerybeat-schedule")
     return path

@@ -51,5 +51,3 @@ def send_events(request):
     except EventValidationError as exc:
         return 400, {"error": str(exc)}
     return 200, {"ids": store_events(incoming).ids}
-
-

@@ -42,8 +42,13 @@ def list_apps(request):
         function_count=Count("functions", filter=Q(functions__archived=False))
     )
     return [
-        {**{f: getattr(a, f) for f in ("id", "name", "url", "sdk", "framework", "synced_at",
-                                         "sync_error")}, "function_count": a.function_count}
+        {
+            **{
+                f: getattr(a, f)
+                for f in ("id", "name", "url", "sdk", "framework", "synced_at", "sync_error")
+            },
+            "function_count": a.function_count,
+        }
         for a in apps
     ]
 
@@ -57,8 +62,13 @@ def add_app(request, payload: AppIn):
         return 400, {"error": "url must be an http(s) URL of the app's serve endpoint"}
     app, _ = App.objects.get_or_create(url=payload.url)
     sync_app.delay(app.url)
-    return 202, {**{f: getattr(app, f) for f in ("id", "name", "url", "sdk", "framework",
-                                                  "synced_at", "sync_error")}, "function_count": 0}
+    return 202, {
+        **{
+            f: getattr(app, f)
+            for f in ("id", "name", "url", "sdk", "framework", "synced_at", "sync_error")
+        },
+        "function_count": 0,
+    }
 
 
 @router.post("/apps/{app_id}/sync", response={202: dict})
@@ -76,15 +86,28 @@ def list_functions(request, include_archived: bool = False):
     if not include_archived:
         functions = functions.filter(archived=False)
     return [
-        {"slug": f.slug, "name": f.name, "app": f.app.name, "triggers": f.triggers,
-         "retries": f.retries, "archived": f.archived, "config": f.config}
+        {
+            "slug": f.slug,
+            "name": f.name,
+            "app": f.app.name,
+            "triggers": f.triggers,
+            "retries": f.retries,
+            "archived": f.archived,
+            "config": f.config,
+        }
         for f in functions
     ]
 
 
 @router.get("/runs", response=RunPage)
-def list_runs(request, status: str | None = None, function: str | None = None,
-              app: str | None = None, cursor: str | None = None, limit: int = 50):
+def list_runs(
+    request,
+    status: str | None = None,
+    function: str | None = None,
+    app: str | None = None,
+    cursor: str | None = None,
+    limit: int = 50,
+):
     runs, next_cursor = queries.runs_page(status, function, app, cursor, min(max(limit, 1), 500))
     return {"runs": [run_out(r) for r in runs], "next_cursor": next_cursor}
 

@@ -56,7 +56,9 @@ def _function_errored(
         states.transition_run(memo.run, RunStatus.FAILED, error=outcome.error)
         return Next.STOP
     queue.release(
-        item, next_attempt_at(item.attempt, outcome.retry_at), attempt=item.attempt + 1,
+        item,
+        next_attempt_at(item.attempt, outcome.retry_at),
+        attempt=item.attempt + 1,
         reason=_retry_reason(item),
     )
     return Next.STOP
@@ -132,8 +134,13 @@ def _step_errored(
     step = Step.objects.filter(run=memo.run, hashed_id=op.hashed_id).first()
     if step is None:
         states.record_new_step(
-            memo.run, StepStatus.RETRYING, hashed_id=op.hashed_id, name=op.label,
-            opcode=Opcode.STEP_RUN, attempts=item.attempt + 1, started_at=started,
+            memo.run,
+            StepStatus.RETRYING,
+            hashed_id=op.hashed_id,
+            name=op.label,
+            opcode=Opcode.STEP_RUN,
+            attempts=item.attempt + 1,
+            started_at=started,
         )
     else:
         states.transition_step(step, StepStatus.RETRYING, attempts=item.attempt + 1)
@@ -149,8 +156,13 @@ def _sleep(memo: RunMemo, item: QueueItem, op: StepOp, started: datetime) -> Nex
     except DurationError as exc:
         return _fail_run(memo, item, {"name": "InvalidSleep", "message": str(exc)})
     states.record_new_step(
-        memo.run, StepStatus.SLEEPING, hashed_id=op.hashed_id, name=op.label,
-        opcode=Opcode.SLEEP, opts={"until": wake_at.isoformat()}, started_at=started,
+        memo.run,
+        StepStatus.SLEEPING,
+        hashed_id=op.hashed_id,
+        name=op.label,
+        opcode=Opcode.SLEEP,
+        opts={"until": wake_at.isoformat()},
+        started_at=started,
         wake_at=wake_at,
     )
     states.transition_run(memo.run, RunStatus.SLEEPING)
@@ -165,8 +177,11 @@ def _fan_out(memo: RunMemo, item: QueueItem, ops: list[StepOp], started: datetim
         if op.opcode in (Opcode.STEP_RUN, Opcode.STEP_FAILED):
             _store_finished_step(memo, op, started, 0)
     planned = [op for op in ops if op.opcode is Opcode.STEP_PLANNED]
-    others = [op for op in ops if op.opcode not in (Opcode.STEP_RUN, Opcode.STEP_FAILED,
-                                                     Opcode.STEP_PLANNED)]
+    others = [
+        op
+        for op in ops
+        if op.opcode not in (Opcode.STEP_RUN, Opcode.STEP_FAILED, Opcode.STEP_PLANNED)
+    ]
     if others:
         return _unsupported(memo, item, others[0])
     for op in planned:

@@ -10,7 +10,7 @@ from devserver import clock
 def backoff_delay(attempt: int) -> timedelta:
     """Delay before attempt `attempt + 1`: base * 2^attempt, capped, with "equal jitter"
     (half fixed, half random) so retries of many runs do not land together."""
-    ceiling = min(settings.RETRY_MAX_SECONDS, settings.RETRY_BASE_SECONDS * (2**min(attempt, 30)))
+    ceiling = min(settings.RETRY_MAX_SECONDS, settings.RETRY_BASE_SECONDS * (2 ** min(attempt, 30)))
     return timedelta(seconds=ceiling / 2 + clock.jitter_fraction() * ceiling / 2)
 
 

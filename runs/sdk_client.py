@@ -54,8 +54,11 @@ def call_function(url: str, body: bytes) -> SdkOutcome:
         response = http_client().post(url, content=body, headers=headers)
     except httpx.TimeoutException:
         return FunctionErrored(
-            {"name": "SDKTimeout", "message": f"the app did not answer within "
-             f"{settings.SDK_REQUEST_TIMEOUT:g}s ({url})"}
+            {
+                "name": "SDKTimeout",
+                "message": f"the app did not answer within "
+                f"{settings.SDK_REQUEST_TIMEOUT:g}s ({url})",
+            }
         )
     except httpx.HTTPError as exc:
         return FunctionErrored(
@@ -74,15 +77,21 @@ def interpret_response(status: int, headers: Any, content: bytes) -> SdkOutcome:
     if status == 200:
         if not parsed:
             return FunctionErrored(
-                {"name": "ProtocolError", "message": "the app answered 200 with a body that is "
-                 f"not JSON: {content[:200]!r}"}
+                {
+                    "name": "ProtocolError",
+                    "message": "the app answered 200 with a body that is "
+                    f"not JSON: {content[:200]!r}",
+                }
             )
         return FunctionCompleted(body)
     if status == 206:
         if not parsed:
             return FunctionErrored(
-                {"name": "ProtocolError", "message": "the app answered 206 with a body that is "
-                 f"not JSON: {content[:200]!r}"}
+                {
+                    "name": "ProtocolError",
+                    "message": "the app answered 206 with a body that is "
+                    f"not JSON: {content[:200]!r}",
+                }
             )
         try:
             return StepsReported(

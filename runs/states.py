@@ -56,7 +56,9 @@ def transition_run(run: Run, status: str, **fields: Any) -> None:
 def transition_step(step: Step, status: str, **fields: Any) -> None:
     """Move an existing step to `status`. Call inside a transaction."""
     if status not in STEP_TRANSITIONS[step.status]:
-        raise InvalidTransition(f"step {step.hashed_id} of run {step.run_id}: {step.status} -> {status}")
+        raise InvalidTransition(
+            f"step {step.hashed_id} of run {step.run_id}: {step.status} -> {status}"
+        )
     step.status = status
     for name, value in fields.items():
         setattr(step, name, value)

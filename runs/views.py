@@ -14,14 +14,18 @@ def runs_list(request: HttpRequest) -> HttpResponse:
     status = request.GET.get("status") or None
     function = request.GET.get("function") or None
     runs, next_cursor = queries.runs_page(status, function, None, request.GET.get("cursor"))
-    return render(request, "runs/runs_list.html", {
-        "runs": runs,
-        "next_cursor": next_cursor,
-        "statuses": RunStatus.values,
-        "status": status or "",
-        "function": function or "",
-        "functions": Function.objects.filter(archived=False).values_list("slug", flat=True),
-    })
+    return render(
+        request,
+        "runs/runs_list.html",
+        {
+            "runs": runs,
+            "next_cursor": next_cursor,
+            "statuses": RunStatus.values,
+            "status": status or "",
+            "function": function or "",
+            "functions": Function.objects.filter(archived=False).values_list("slug", flat=True),
+        },
+    )
 
 
 def run_detail(request: HttpRequest, run_id: str) -> HttpResponse:
@@ -31,14 +35,18 @@ def run_detail(request: HttpRequest, run_id: str) -> HttpResponse:
     for step in steps:
         step.memo_json = json.dumps(step.memo, indent=2) if step.memo is not None else ""
         step.failures = [a for a in attempts if a.step_hashed_id == step.hashed_id]
-    return render(request, "runs/run_detail.html", {
-        "run": run,
-        "steps": steps,
-        "function_failures": [a for a in attempts if not a.step_hashed_id],
-        "output_json": json.dumps(run.output, indent=2),
-        "error_json": json.dumps(run.error, indent=2) if run.error else "",
-        "event_json": json.dumps(run.event.payload(), indent=2) if run.event else "",
-    })
+    return render(
+        request,
+        "runs/run_detail.html",
+        {
+            "run": run,
+            "steps": steps,
+            "function_failures": [a for a in attempts if not a.step_hashed_id],
+            "output_json": json.dumps(run.output, indent=2),
+            "error_json": json.dumps(run.error, indent=2) if run.error else "",
+            "event_json": json.dumps(run.event.payload(), indent=2) if run.event else "",
+        },
+    )
 
 
 def apps_list(request: HttpRequest) -> HttpResponse:

@@ -35,14 +35,17 @@ def wait_until(check: Callable[[], Any], timeout: float, what: str, interval: fl
         except (httpx.HTTPError, OSError, ValueError) as exc:
             last_error = exc
         time.sleep(interval)
-    raise AssertionError(f"timed out after {timeout}s waiting for {what} (last error: {last_error})")
+    raise AssertionError(
+        f"timed out after {timeout}s waiting for {what} (last error: {last_error})"
+    )
 
 
 class Process:
     """A child process whose output goes to a log file kept for the test report."""
 
-    def __init__(self, name: str, cmd: list[str], env: dict[str, str], log_dir: Path,
-                 cwd: Path = ROOT) -> None:
+    def __init__(
+        self, name: str, cmd: list[str], env: dict[str, str], log_dir: Path, cwd: Path = ROOT
+    ) -> None:
         self.name, self.cmd, self.env, self.cwd = name, cmd, env, cwd
         self.log_path = log_dir / f"{name}.log"
         self.proc: subprocess.Popen | None = None
@@ -50,8 +53,12 @@ class Process:
     def start(self) -> "Process":
         log = self.log_path.open("a")
         self.proc = subprocess.Popen(
-            self.cmd, env={**os.environ, **self.env}, cwd=self.cwd, stdout=log,
-            stderr=subprocess.STDOUT, start_new_session=True,
+            self.cmd,
+            env={**os.environ, **self.env},
+            cwd=self.cwd,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
         )
         return self
 
@@ -76,8 +83,14 @@ class Process:
 class SdkApp:
     """One test app (Python SDK or JS SDK 3.x/4.x) serving the functions of tests/apps."""
 
-    def __init__(self, kind: str, server_url: str, work_dir: Path, app_id: str = "",
-                 env: dict[str, str] | None = None) -> None:
+    def __init__(
+        self,
+        kind: str,
+        server_url: str,
+        work_dir: Path,
+        app_id: str = "",
+        env: dict[str, str] | None = None,
+    ) -> None:
         self.kind = kind  # "py", "js3" or "js4"
         self.app_id = app_id or f"{kind}-app"
         self.port = free_port()
@@ -85,8 +98,12 @@ class SdkApp:
         self.log_file = work_dir / f"{self.app_id}.steps.log"
         self.log_file.touch()
         env = {
-            "APP_ID": self.app_id, "PORT": str(self.port), "LOG_FILE": str(self.log_file),
-            "INNGEST_DEV": "1", "INNGEST_BASE_URL": server_url, **(env or {}),
+            "APP_ID": self.app_id,
+            "PORT": str(self.port),
+            "LOG_FILE": str(self.log_file),
+            "INNGEST_DEV": "1",
+            "INNGEST_BASE_URL": server_url,
+            **(env or {}),
         }
         if kind == "py":
             cmd = [sys.executable, str(APPS / "python_app.py")]
@@ -97,8 +114,11 @@ class SdkApp:
 
     def start(self) -> "SdkApp":
         self.process.start()
-        wait_until(lambda: httpx.get(self.url, timeout=1).status_code == 200, 30,
-                   f"{self.app_id} to serve ({self.process.output()[-2000:]})")
+        wait_until(
+            lambda: httpx.get(self.url, timeout=1).status_code == 200,
+            30,
+            f"{self.app_id} to serve ({self.process.output()[-2000:]})",
+        )
         return self
 
     def slug(self, function: str) -> str:
@@ -117,8 +137,13 @@ class SdkApp:
 class DevServer:
     """`manage.py devserver` on a free port with its own data folder."""
 
-    def __init__(self, work_dir: Path, sdk_urls: list[str] = (), env: dict[str, str] | None = None,
-                 name: str = "devserver") -> None:
+    def __init__(
+        self,
+        work_dir: Path,
+        sdk_urls: list[str] = (),
+        env: dict[str, str] | None = None,
+        name: str = "devserver",
+    ) -> None:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.data_dir = work_dir / f"{name}-data"
@@ -129,16 +154,29 @@ class DevServer:
         self.http = httpx.Client(base_url=self.url, timeout=30)
 
     def command(self) -> list[str]:
-        cmd = [sys.executable, "manage.py", "devserver", "--port", str(self.port),
-               "--data-dir", str(self.data_dir), "--no-discovery", "--poll-interval", "1"]
+        cmd = [
+            sys.executable,
+            "manage.py",
+            "devserver",
+            "--port",
+            str(self.port),
+            "--data-dir",
+            str(self.data_dir),
+            "--no-discovery",
+            "--poll-interval",
+            "1",
+        ]
         for url in self.sdk_urls:
             cmd += ["-u", url]
         return cmd
 
     def start(self) -> "DevServer":
         self.process = Process(self.name, self.command(), self.env, self.work_dir).start()
-        wait_until(lambda: self.http.get("/api/apps").status_code == 200, 60,
-                   f"the dev server to answer ({self.output()[-3000:]})")
+        wait_until(
+            lambda: self.http.get("/api/apps").status_code == 200,
+            60,
+            f"the dev server to answer ({self.output()[-3000:]})",
+        )
         return self
 
     def stop(self) -> None:
@@ -172,8 +210,9 @@ class DevServer:
     def runs_for_event(self, event_id: str) -> list[dict]:
         return self.http.get(f"/v1/events/{event_id}/runs").json()["data"]
 
-    def wait_run(self, event_id: str, function: str, statuses: set[str] = TERMINAL,
-                 timeout: float = 30) -> dict:
+    def wait_run(
+        self, event_id: str, function: str, statuses: set[str] = TERMINAL, timeout: float = 30
+    ) -> dict:
         """Wait for `function`'s run of this event to reach one of `statuses`; return it
         in full (our API, with steps and failed attempts)."""
 

@@ -82,7 +82,13 @@ def test_sender_id_deduplicates_within_24_hours(client: Client):
 def test_events_keep_the_sender_id_as_their_payload_id(client: Client):
     _, body = post(client, {"name": "pay", "id": "order-9", "ts": 1700000000000, "v": "2024-01"})
     payload = Event.objects.get(pk=body["ids"][0]).payload()
-    assert payload == {"id": "order-9", "name": "pay", "data": {}, "ts": 1700000000000, "v": "2024-01"}
+    assert payload == {
+        "id": "order-9",
+        "name": "pay",
+        "data": {},
+        "ts": 1700000000000,
+        "v": "2024-01",
+    }
 
 
 def test_get_is_not_allowed(client: Client):

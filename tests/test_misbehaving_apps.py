@@ -49,14 +49,22 @@ def bad_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DevServer]:
     http = ThreadingHTTPServer(("127.0.0.1", port), MisbehavingApp)
     threading.Thread(target=http.serve_forever, daemon=True).start()
     work = tmp_path_factory.mktemp("bad")
-    server = DevServer(work, env={"DEVSERVER_SDK_TIMEOUT": "1",
-                                  "DEVSERVER_RETRY_BASE_SECONDS": "0.2"}).start()
+    server = DevServer(
+        work, env={"DEVSERVER_SDK_TIMEOUT": "1", "DEVSERVER_RETRY_BASE_SECONDS": "0.2"}
+    ).start()
     url = f"http://127.0.0.1:{port}/api/inngest"
-    register = server.http.post("/fn/register", json={
-        "url": url, "appName": "bad", "deployType": "ping", "sdk": "test:v0", "v": "0.1",
-        "framework": "none",
-        "functions": [_function(url, name) for name in [*BEHAVIOURS, "hang"]],
-    })
+    register = server.http.post(
+        "/fn/register",
+        json={
+            "url": url,
+            "appName": "bad",
+            "deployType": "ping",
+            "sdk": "test:v0",
+            "v": "0.1",
+            "framework": "none",
+            "functions": [_function(url, name) for name in [*BEHAVIOURS, "hang"]],
+        },
+    )
     assert register.status_code == 200, register.text
     yield server
     server.stop()
@@ -65,19 +73,30 @@ def bad_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DevServer]:
 
 def _function(url: str, name: str) -> dict:
     return {
-        "id": f"bad-{name}", "name": name, "triggers": [{"event": f"bad/{name}"}],
-        "steps": {"step": {"id": "step", "name": "step", "retries": {"attempts": 1},
-                           "runtime": {"type": "http", "url": f"{url}?fnId=bad-{name}&stepId=step"}}},
+        "id": f"bad-{name}",
+        "name": name,
+        "triggers": [{"event": f"bad/{name}"}],
+        "steps": {
+            "step": {
+                "id": "step",
+                "name": "step",
+                "retries": {"attempts": 1},
+                "runtime": {"type": "http", "url": f"{url}?fnId=bad-{name}&stepId=step"},
+            }
+        },
     }
 
 
-@pytest.mark.parametrize(("behaviour", "message"), [
-    ("500", "kaput"),
-    ("garbage", "not JSON"),
-    ("bad-opcode", "unknown opcode 'Teleport'"),
-    ("empty-ops", "non-empty list of operations"),
-    ("hang", "did not answer within 1s"),
-])
+@pytest.mark.parametrize(
+    ("behaviour", "message"),
+    [
+        ("500", "kaput"),
+        ("garbage", "not JSON"),
+        ("bad-opcode", "unknown opcode 'Teleport'"),
+        ("empty-ops", "non-empty list of operations"),
+        ("hang", "did not answer within 1s"),
+    ],
+)
 def test_misbehaving_app_fails_the_run_after_retries_with_a_clear_error(
     bad_server: DevServer, behaviour: str, message: str
 ):
@@ -93,8 +112,9 @@ def test_misbehaving_app_fails_the_run_after_retries_with_a_clear_error(
 
 
 def test_registration_that_is_not_json_is_refused(bad_server: DevServer):
-    response = bad_server.http.post("/fn/register", content=b"{oops",
-                                    headers={"Content-Type": "application/json"})
+    response = bad_server.http.post(
+        "/fn/register", content=b"{oops", headers={"Content-Type": "application/json"}
+    )
     assert response.status_code == 400
     assert response.json() == {"error": "registration body is not valid JSON", "status": 400}
 
@@ -102,5 +122,3 @@ def test_registration_that_is_not_json_is_refused(bad_server: DevServer):
 def test_registration_without_functions_list_is_refused(bad_server: DevServer):
     response = bad_server.http.post("/fn/register", json={"url": "http://x/api", "appName": "x"})
     assert response.status_code == 400 and "functions must be a list" in response.json()["error"]
-
-

@@ -43,10 +43,12 @@ def test_sleep_parks_the_run_then_wakes_it(server: DevServer, app: SdkApp):
 
 
 def test_trigger_if_expression_filters_events(server: DevServer, app: SdkApp):
-    small, large = server.send([
-        {"name": app.event("if"), "data": {"amount": 5}},
-        {"name": app.event("if"), "data": {"amount": 50}},
-    ])
+    small, large = server.send(
+        [
+            {"name": app.event("if"), "data": {"amount": 5}},
+            {"name": app.event("if"), "data": {"amount": 50}},
+        ]
+    )
     run = server.wait_run(large, app.slug("if-trigger"))
     assert run["status"] == "Completed" and run["output"] == 50
     assert server.runs_for_event(small) == []

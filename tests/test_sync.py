@@ -30,8 +30,9 @@ def test_app_registers_with_its_whole_function_config(server: DevServer):
 
 def test_function_removed_from_the_app_is_archived_on_resync(tmp_path: Path):
     server = DevServer(tmp_path)
-    app = SdkApp("py", server.url, tmp_path, app_id="resync-app",
-                 env={"EXTRA_FUNCTIONS": "removable"})
+    app = SdkApp(
+        "py", server.url, tmp_path, app_id="resync-app", env={"EXTRA_FUNCTIONS": "removable"}
+    )
     server.sdk_urls = [app.url]
     app.start()
     server.start()
@@ -44,8 +45,11 @@ def test_function_removed_from_the_app_is_archived_on_resync(tmp_path: Path):
         app.process.env["EXTRA_FUNCTIONS"] = ""
         app.start()  # same port: the dev server's poll re-syncs it
 
-        wait_until(lambda: functions(server)[app.slug("removable")]["archived"], 20,
-                   "the removed function to be archived")
+        wait_until(
+            lambda: functions(server)[app.slug("removable")]["archived"],
+            20,
+            "the removed function to be archived",
+        )
         assert not functions(server)[app.slug("multi-step")]["archived"]
         # Its history is kept, and its event no longer starts runs.
         assert server.runs_for_event(event_id)
@@ -58,12 +62,12 @@ def test_function_removed_from_the_app_is_archived_on_resync(tmp_path: Path):
 
 def test_registration_error_is_stored_and_shown(tmp_path: Path):
     server = DevServer(tmp_path)
-    app = SdkApp("py", server.url, tmp_path, app_id="broken-app",
-                 env={"EXTRA_FUNCTIONS": "broken"})
+    app = SdkApp("py", server.url, tmp_path, app_id="broken-app", env={"EXTRA_FUNCTIONS": "broken"})
     server.sdk_urls = [app.url]
     app.start()
     server.start()
     try:
+
         def sync_error() -> str:
             apps = server.http.get("/api/apps").json()
             return next((a["sync_error"] for a in apps if a["url"] == app.url), "")

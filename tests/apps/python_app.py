@@ -1,7 +1,9 @@
 """A test app on the official Python SDK, served by FastAPI; its functions mirror app.mjs.
 
-Run: APP_ID=py-app PORT=... LOG_FILE=... INNGEST_DEV=1 INNGEST_BASE_URL=... python python_app.py
-Events are named `<APP_ID>/<name>`. Each step body appends a line to LOG_FILE so tests can count how often code really ran.
+Run: APP_ID=py-app PORT=... LOG_FILE=... INNGEST_DEV=1 INNGEST_BASE_URL=...
+     python python_app.py
+Events are named `<APP_ID>/<name>`. Each step body appends a line to LOG_FILE so tests
+can count how often code really ran.
 """
 
 import datetime
@@ -48,9 +50,7 @@ def sleepy(ctx: inngest.ContextSync) -> str:
     return "done"
 
 
-@client.create_function(
-    fn_id="flaky", trigger=on("flaky"), retries=3
-)
+@client.create_function(fn_id="flaky", trigger=on("flaky"), retries=3)
 def flaky(ctx: inngest.ContextSync) -> dict:
     def wobbly() -> dict:
         count = log("flaky:attempt")
@@ -61,9 +61,7 @@ def flaky(ctx: inngest.ContextSync) -> dict:
     return ctx.step.run("wobbly", wobbly)
 
 
-@client.create_function(
-    fn_id="non-retriable", trigger=on("nonretriable"), retries=3
-)
+@client.create_function(fn_id="non-retriable", trigger=on("nonretriable"), retries=3)
 def non_retriable(ctx: inngest.ContextSync) -> None:
     def doomed() -> None:
         log("nonretriable:attempt")
@@ -72,9 +70,7 @@ def non_retriable(ctx: inngest.ContextSync) -> None:
     ctx.step.run("doomed", doomed)
 
 
-@client.create_function(
-    fn_id="retry-after", trigger=on("retryafter"), retries=3
-)
+@client.create_function(fn_id="retry-after", trigger=on("retryafter"), retries=3)
 def retry_after(ctx: inngest.ContextSync) -> str:
     def later() -> str:
         if log("retryafter:attempt") == 1:

@@ -16,7 +16,10 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser: Any) -> None:
         parser.add_argument(
-            "-u", "--sdk-url", action="append", default=[],
+            "-u",
+            "--sdk-url",
+            action="append",
+            default=[],
             help="An app's serve URL to sync (repeatable), e.g. http://127.0.0.1:3000/api/inngest",
         )
         parser.add_argument("--port", "-p", type=int, default=8288)
@@ -25,11 +28,14 @@ class Command(BaseCommand):
             "--no-discovery", action="store_true", help="Do not look for apps on common ports."
         )
         parser.add_argument(
-            "--poll-interval", type=float, default=None,
+            "--poll-interval",
+            type=float,
+            default=None,
             help="Seconds between re-syncs of known apps (default 5).",
         )
         parser.add_argument(
-            "--data-dir", default=None,
+            "--data-dir",
+            default=None,
             help="Folder for the SQLite database (default: DEVSERVER_DATA_DIR or .devserver-data).",
         )
         parser.add_argument(
