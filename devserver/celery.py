@@ -18,6 +18,7 @@ def _schedule_periodic_tasks(sender: Celery, **_: object) -> None:
     sender.add_periodic_task(
         settings.RECONCILE_INTERVAL, sender.signature("runs.reconcile"), name="reconcile"
     )
+    sender.add_periodic_task(1.0, sender.signature("runs.fire_crons"), name="crons")
     sender.add_periodic_task(
         settings.POLL_INTERVAL, sender.signature("devserver.poll_apps"), name="poll apps"
     )

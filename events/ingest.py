@@ -28,6 +28,19 @@ class IncomingEvent:
     version: str
     size_bytes: int
 
+    @classmethod
+    def internal(cls, name: str, data: dict[str, Any]) -> "IncomingEvent":
+        """An event the server itself emits (`inngest/function.failed`, cron ticks...)."""
+        return cls(
+            name=name,
+            data=data,
+            user={},
+            external_id="",
+            ts=None,
+            version="",
+            size_bytes=len(json.dumps(data, default=str)),
+        )
+
 
 @dataclass
 class IngestResult:

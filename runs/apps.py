@@ -9,6 +9,6 @@ class RunsConfig(AppConfig):
     def ready(self) -> None:
         from events.signals import events_stored
 
-        from . import triggers
+        from .event_hooks import on_events_stored
 
-        events_stored.connect(triggers.start_runs_for_events, dispatch_uid="runs.triggers")
+        events_stored.connect(on_events_stored, dispatch_uid="runs.event_hooks")

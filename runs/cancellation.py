@@ -1,21 +1,77 @@
-"""Cancelling a run: it stops at its next step boundary and is marked Cancelled."""
+"""Cancelling runs (API, `cancelOn` events, timeouts): a cancelled run stops at its next step
+boundary and is marked Cancelled."""
+
+from datetime import timedelta
+from typing import Any
 
 from django.db import transaction
 
+from devserver import clock
+from events.expressions import matches
+from events.models import Event
+
 from . import states
-from .models import QueueItem, Run, RunStatus
+from .durations import parse_duration
+from .models import Function, QueueItem, Run, RunStatus
+
+ACTIVE = [RunStatus.QUEUED, RunStatus.RUNNING, RunStatus.SLEEPING, RunStatus.WAITING]
 
 
 class RunAlreadyEnded(Exception):
     """Only a run that has not ended can be cancelled."""
 
 
-def cancel_run(run_id: str) -> Run:
+def cancel_run(run_id: str, reason: str = "cancelled through the API") -> Run:
     with transaction.atomic():
-        run = Run.objects.select_for_update().get(pk=run_id)
+        run = Run.objects.select_for_update().select_related("function", "event").get(pk=run_id)
         if run.status in states.TERMINAL_RUN_STATUSES:
             raise RunAlreadyEnded(f"run {run_id} already ended as {run.status}")
         # Deleting the items makes a worker mid-call lose its lease: it stores nothing more.
         QueueItem.objects.filter(run=run).delete()
-        states.transition_run(run, RunStatus.CANCELLED)
+        states.transition_run(
+            run, RunStatus.CANCELLED, error={"name": "RunCancelled", "message": reason}
+        )
     return run
+
+
+def cancel_runs_for_events(events: list[Event], functions: list[Function]) -> None:
+    """`cancelOn`: an event matching a function's cancel spec cancels its active runs."""
+    for function in functions:
+        specs = function.config.get("cancel") or []
+        for event in events:
+            for spec in specs:
+                if isinstance(spec, dict) and spec.get("event") == event.name:
+                    _cancel_matching(function, spec, event)
+
+
+def _cancel_matching(function: Function, spec: dict[str, Any], event: Event) -> None:
+    incoming = event.payload()
+    window = parse_duration(spec["timeout"]) if spec.get("timeout") else None
+    now = clock.now()
+    runs = Run.objects.filter(function=function, status__in=ACTIVE).select_related("event")
+    for run in runs:
+        if window is not None and now - run.queued_at > window:
+            continue
+        original = run.event.payload() if run.event else {}
+        if matches(spec.get("if"), {"event": original, "async": incoming}):
+            cancel_run(run.id, f"cancelled by event {event.name} ({event.id})")
+
+
+def cancel_timed_out_runs() -> int:
+    """`timeouts.start` / `timeouts.finish`: cancel runs past their deadline."""
+    now = clock.now()
+    late = list(
+        Run.objects.filter(timeout_at__lt=now, status__in=ACTIVE).values_list("id", "status")
+    )
+    for run_id, status in late:
+        which = "start" if status == RunStatus.QUEUED else "finish"
+        try:
+            cancel_run(run_id, f"the run exceeded its timeouts.{which}")
+        except RunAlreadyEnded:
+            continue
+    return len(late)
+
+
+def finish_deadline(run: Run) -> timedelta | None:
+    finish = (run.function.config.get("timeouts") or {}).get("finish")
+    return parse_duration(finish) if finish else None

@@ -1,9 +1,13 @@
 """Cron schedules with the optional `TZ=Zone` prefix Inngest accepts."""
 
 from datetime import datetime
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from croniter import croniter
+
+if TYPE_CHECKING:
+    from .models import Function
 
 
 class CronError(ValueError):
@@ -29,3 +33,48 @@ def split_cron(spec: str) -> tuple[str, ZoneInfo]:
 def next_fire_time(spec: str, after: datetime) -> datetime:
     expression, zone = split_cron(spec)
     return croniter(expression, after.astimezone(zone)).get_next(datetime)
+
+
+def sync_cron_triggers(function: "Function") -> None:
+    """Keep one CronTrigger row per cron trigger of an active function (and none otherwise)."""
+    from devserver import clock
+
+    from .models import CronTrigger
+
+    specs = [] if function.archived else [t["cron"] for t in function.triggers if t.get("cron")]
+    CronTrigger.objects.filter(function=function).exclude(spec__in=specs).delete()
+    existing = set(CronTrigger.objects.filter(function=function).values_list("spec", flat=True))
+    now = clock.now()
+    for spec in specs:
+        if spec not in existing:
+            CronTrigger.objects.create(
+                function=function, spec=spec, next_fire_at=next_fire_time(spec, now)
+            )
+
+
+def fire_due_crons() -> int:
+    """Start a run for every due tick. Claiming a tick is a conditional update, so with several
+    beat processes each tick still starts exactly one run; missed ticks are not replayed."""
+    from django.db import transaction
+
+    from devserver import clock
+    from events.ingest import IncomingEvent, store_events
+
+    from .models import CronTrigger
+    from .triggers import start_run
+
+    now = clock.now()
+    fired = 0
+    for cron in CronTrigger.objects.filter(next_fire_at__lte=now).select_related("function"):
+        with transaction.atomic():
+            claimed = CronTrigger.objects.filter(pk=cron.pk, next_fire_at=cron.next_fire_at).update(
+                next_fire_at=next_fire_time(cron.spec, now)
+            )
+            if not claimed:
+                continue
+            [event] = store_events(
+                [IncomingEvent.internal("inngest/scheduled.timer", {"cron": cron.spec})]
+            ).stored
+            start_run(cron.function, event)
+            fired += 1
+    return fired

@@ -8,11 +8,13 @@ from django.db import transaction
 from devserver import clock
 
 from . import queue, states
+from .cancellation import cancel_timed_out_runs, finish_deadline
 from .memo import RunMemo
 from .models import QueueItem, Run, RunStatus, Step, StepStatus
 from .outcomes import Next, apply_outcome
 from .protocol import build_request_body
 from .sdk_client import call_function, step_url
+from .waits import expire_waits
 
 logger = logging.getLogger(__name__)
 
@@ -37,11 +39,18 @@ def drive(item: QueueItem) -> None:
         with transaction.atomic():
             queue.finish(item)
         return
+    if run.timeout_at and run.timeout_at < clock.now():
+        cancel_timed_out_runs()
+        return
+    expire_waits(run, clock.now())
     memo = RunMemo.load(run)
     with transaction.atomic():
         _wake_sleeping_steps(memo)
         if run.status != RunStatus.RUNNING:
+            first_start = run.started_at is None
             states.transition_run(run, RunStatus.RUNNING)
+            if first_start:
+                _start_finish_timeout(run)
         queue.confirm_lease(item)
     while True:
         url = step_url(run.function.step_url, run.function.slug, item.target_step)
@@ -60,6 +69,12 @@ def _wake_sleeping_steps(memo: RunMemo) -> None:
             step, StepStatus.COMPLETED, memo={"data": None}, position=memo.next_position
         )
         memo.remember(step.hashed_id, step.memo)
+
+
+def _start_finish_timeout(run: Run) -> None:
+    deadline = finish_deadline(run)
+    run.timeout_at = run.started_at + deadline if deadline else None
+    run.save(update_fields=["timeout_at"])
 
 
 def _release_after_crash(item: QueueItem) -> None:

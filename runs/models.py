@@ -67,6 +67,12 @@ class Run(models.Model):
     queued_at = models.DateTimeField()
     started_at = models.DateTimeField(null=True, blank=True)
     ended_at = models.DateTimeField(null=True, blank=True)
+    # When `timeouts.start` (while queued) or `timeouts.finish` (once started) cancels the run.
+    timeout_at = models.DateTimeField(null=True, blank=True, db_index=True)
+    # The caller's step when this run was started by step.invoke.
+    invoked_by = models.ForeignKey(
+        "Step", null=True, blank=True, on_delete=models.SET_NULL, related_name="invoked_runs"
+    )
 
     class Meta:
         ordering = ["-id"]
@@ -100,6 +106,8 @@ class Step(models.Model):
     started_at = models.DateTimeField()
     ended_at = models.DateTimeField(null=True, blank=True)
     wake_at = models.DateTimeField(null=True, blank=True)
+    # For a waitForEvent step: the event name it waits for (indexed for ingest-time matching).
+    wait_event = models.CharField(max_length=255, blank=True, default="", db_index=True)
 
     class Meta:
         ordering = ["started_at", "id"]
@@ -149,3 +157,17 @@ class QueueItem(models.Model):
     class Meta:
         ordering = ["due_at"]
         indexes = [models.Index(fields=["lease_owner"])]
+
+
+class CronTrigger(models.Model):
+    """A function's cron trigger and its next tick; the conditional update of `next_fire_at`
+    is what makes each tick fire exactly once, however many beat processes run."""
+
+    function = models.ForeignKey(Function, on_delete=models.CASCADE, related_name="crons")
+    spec = models.CharField(max_length=255)
+    next_fire_at = models.DateTimeField(db_index=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["function", "spec"], name="unique_cron_per_function")
+        ]

@@ -1,7 +1,7 @@
 """Apply what the SDK answered to the stored run: steps, retries, sleeps, completion."""
 
 import enum
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from django.db import transaction
@@ -9,7 +9,8 @@ from django.db import transaction
 from devserver import clock
 
 from . import queue, states
-from .durations import DurationError, parse_wake_time
+from .durations import DurationError, parse_duration, parse_wake_time
+from .invocations import start_child_run
 from .memo import RunMemo
 from .models import Attempt, QueueItem, RunStatus, Step, StepStatus
 from .protocol import (
@@ -21,6 +22,9 @@ from .protocol import (
     StepsReported,
 )
 from .retries import next_attempt_at
+
+# An invoke without a timeout waits as long as the child runs; the item still needs a date.
+INVOKE_NO_TIMEOUT = timedelta(days=366)
 
 
 class Next(enum.Enum):
@@ -81,6 +85,10 @@ def _steps_reported(
         return Next.CONTINUE
     if op.opcode is Opcode.SLEEP:
         return _sleep(memo, item, op, started)
+    if op.opcode is Opcode.WAIT_FOR_EVENT:
+        return _wait_for_event(memo, item, op, started)
+    if op.opcode is Opcode.INVOKE:
+        return _invoke(memo, item, op, started)
     return _unsupported(memo, item, op)
 
 
@@ -167,6 +175,63 @@ def _sleep(memo: RunMemo, item: QueueItem, op: StepOp, started: datetime) -> Nex
     )
     states.transition_run(memo.run, RunStatus.SLEEPING)
     queue.release(item, wake_at, attempt=0, target_step="", reason="sleep")
+    return Next.STOP
+
+
+def _wait_for_event(memo: RunMemo, item: QueueItem, op: StepOp, started: datetime) -> Next:
+    event_name = op.opts.get("event") or op.name
+    try:
+        wake_at = clock.now() + parse_duration(op.opts.get("timeout") or "0s")
+    except DurationError as exc:
+        return _fail_run(memo, item, {"name": "InvalidWaitForEvent", "message": str(exc)})
+    states.record_new_step(
+        memo.run,
+        StepStatus.WAITING,
+        hashed_id=op.hashed_id,
+        name=op.label,
+        opcode=Opcode.WAIT_FOR_EVENT,
+        wait_event=event_name,
+        wake_at=wake_at,
+        started_at=started,
+        opts={"event": event_name, "if": op.opts.get("if"), "timeout": op.opts.get("timeout")},
+    )
+    return _park(memo, item, wake_at, "wait")
+
+
+def _invoke(memo: RunMemo, item: QueueItem, op: StepOp, started: datetime) -> Next:
+    timeout = op.opts.get("timeout")
+    try:
+        wake_at = clock.now() + (parse_duration(timeout) if timeout else INVOKE_NO_TIMEOUT)
+    except DurationError as exc:
+        return _fail_run(memo, item, {"name": "InvalidInvoke", "message": str(exc)})
+    slug = str(op.opts.get("function_id") or "")
+    step = states.record_new_step(
+        memo.run,
+        StepStatus.WAITING,
+        hashed_id=op.hashed_id,
+        name=op.label,
+        opcode=Opcode.INVOKE,
+        wake_at=wake_at,
+        started_at=started,
+        opts={"function_id": slug, "timeout": timeout},
+    )
+    child = start_child_run(memo.run, step, slug, op.opts.get("payload") or {})
+    if child is None:
+        missing = {"name": "Error", "message": f"could not invoke {slug!r}: no such function"}
+        states.transition_step(
+            step, StepStatus.FAILED, memo={"error": missing}, position=memo.next_position
+        )
+        memo.remember(step.hashed_id, step.memo)
+        return _continue_or_join(memo, item)
+    step.opts = {**step.opts, "run_id": child.id}
+    step.save(update_fields=["opts"])
+    return _park(memo, item, wake_at, "invoke")
+
+
+def _park(memo: RunMemo, item: QueueItem, wake_at: datetime, reason: str) -> Next:
+    """The run waits for something outside it; its item sleeps until the deadline."""
+    states.transition_run(memo.run, RunStatus.WAITING)
+    queue.release(item, wake_at, attempt=0, target_step="", reason=reason)
     return Next.STOP
 
 

@@ -8,7 +8,7 @@ from django.db import transaction
 from devserver import clock
 from events.expressions import ExpressionError, validate_expression
 
-from .crons import CronError, split_cron
+from .crons import CronError, split_cron, sync_cron_triggers
 from .durations import DurationError, parse_duration
 from .models import App, Function
 
@@ -168,8 +168,12 @@ def register(registration: Registration, default_retries: int) -> RegistrationRe
         for config in registration.functions:
             seen.append(config["id"])
             modified |= _upsert_function(app, config, default_retries)
-        gone = Function.objects.filter(app=app, archived=False).exclude(slug__in=seen)
-        modified |= gone.update(archived=True) > 0
+        gone = list(Function.objects.filter(app=app, archived=False).exclude(slug__in=seen))
+        for function in gone:
+            function.archived = True
+            function.save(update_fields=["archived"])
+            sync_cron_triggers(function)
+        modified |= bool(gone)
     return RegistrationResult(app=app, modified=modified)
 
 
@@ -204,11 +208,13 @@ def _upsert_function(app: App, config: dict[str, Any], default_retries: int) -> 
     }
     function = Function.objects.filter(slug=config["id"]).first()
     if function is None:
-        Function.objects.create(slug=config["id"], **fields)
+        function = Function.objects.create(slug=config["id"], **fields)
+        sync_cron_triggers(function)
         return True
     changed = any(getattr(function, name) != value for name, value in fields.items())
     if changed:
         for name, value in fields.items():
             setattr(function, name, value)
         function.save()
+        sync_cron_triggers(function)
     return changed

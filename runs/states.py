@@ -51,6 +51,10 @@ def transition_run(run: Run, status: str, **fields: Any) -> None:
         changed.append("ended_at")
     run.save(update_fields=sorted(set(changed)))
     live.publish_run(run)
+    if status in TERMINAL_RUN_STATUSES:
+        from .lifecycle import on_run_ended
+
+        on_run_ended(run)
 
 
 def transition_step(step: Step, status: str, **fields: Any) -> None:

@@ -2,7 +2,7 @@
 
 from celery import shared_task
 
-from . import executor, queue
+from . import cancellation, crons, executor, queue
 
 
 @shared_task(name="runs.execute_item", ignore_result=True)
@@ -13,3 +13,9 @@ def execute_item(item_id: str) -> None:
 @shared_task(name="runs.reconcile", ignore_result=True)
 def reconcile() -> None:
     queue.reconcile()
+    cancellation.cancel_timed_out_runs()
+
+
+@shared_task(name="runs.fire_crons", ignore_result=True)
+def fire_crons() -> None:
+    crons.fire_due_crons()

@@ -7,13 +7,12 @@ from events.expressions import matches
 from events.models import Event
 
 from . import queue
-from .models import Function, Run, RunStatus
+from .durations import parse_duration
+from .lifecycle import is_about_itself
+from .models import Function, Run, RunStatus, Step
 
 
-def start_runs_for_events(sender: Any, events: list[Event], **_: Any) -> None:
-    functions = list(Function.objects.filter(archived=False).select_related("app"))
-    if not functions:
-        return
+def start_runs_for_events(events: list[Event], functions: list[Function]) -> None:
     for event in events:
         payload = event.payload()
         for function in functions:
@@ -21,19 +20,25 @@ def start_runs_for_events(sender: Any, events: list[Event], **_: Any) -> None:
                 start_run(function, event)
 
 
-def start_run(function: Function, event: Event | None) -> Run:
+def start_run(function: Function, event: Event | None, invoked_by: Step | None = None) -> Run:
+    now = clock.now()
+    start_timeout = (function.config.get("timeouts") or {}).get("start")
     run = Run.objects.create(
         id=clock.new_id(),
         function=function,
         event=event,
         status=RunStatus.QUEUED,
-        queued_at=clock.now(),
+        queued_at=now,
+        invoked_by=invoked_by,
+        timeout_at=now + parse_duration(start_timeout) if start_timeout else None,
     )
     queue.enqueue(run)
     return run
 
 
 def _triggered_by(function: Function, payload: dict[str, Any]) -> bool:
+    if is_about_itself(function.slug, payload):
+        return False
     for trigger in function.triggers:
         name = trigger.get("event")
         if not name or not event_name_matches(name, payload["name"]):
