@@ -29,13 +29,13 @@ class IncomingEvent:
     size_bytes: int
 
     @classmethod
-    def internal(cls, name: str, data: dict[str, Any]) -> "IncomingEvent":
+    def internal(cls, name: str, data: dict[str, Any], external_id: str = "") -> "IncomingEvent":
         """An event the server itself emits (`inngest/function.failed`, cron ticks...)."""
         return cls(
             name=name,
             data=data,
             user={},
-            external_id="",
+            external_id=external_id,
             ts=None,
             version="",
             size_bytes=len(json.dumps(data, default=str)),

@@ -28,7 +28,9 @@ def start_child_run(
             "source_fn_id": caller.function.slug,
             "source_fn_v": 1,
             "source_run_id": caller.id,
+            "fn_id": function_slug,
             "correlation_id": f"{caller.id}.{step.hashed_id}",
+            "name": step.name,
             "expire": None,
         },
     }

@@ -10,39 +10,35 @@ from .models import Run, RunStatus
 FAILED = "inngest/function.failed"
 FINISHED = "inngest/function.finished"
 CANCELLED = "inngest/function.cancelled"
-INVOKED = "inngest/function.invoked"
-LIFECYCLE_EVENTS = frozenset({FAILED, FINISHED, CANCELLED})
+# Runs started by these emit no lifecycle events of their own, so listeners cannot loop.
+_SILENT_TRIGGERS = frozenset({FAILED, FINISHED})
 
 
 def on_run_ended(run: Run) -> None:
     from .invocations import resume_invoker
 
-    base = {
-        "function_id": run.function.slug,
-        "run_id": run.id,
-        "event": run.event.payload() if run.event else None,
-    }
-    emitted = []
-    if run.status == RunStatus.FAILED:
-        emitted.append(IncomingEvent.internal(FAILED, {**base, "error": run.error}))
-    if run.status == RunStatus.CANCELLED:
-        emitted.append(IncomingEvent.internal(CANCELLED, {**base, "error": run.error}))
-    finished: dict[str, Any] = dict(base)
-    if run.status == RunStatus.COMPLETED:
-        finished["output"] = run.output
-    else:
-        finished["error"] = run.error or {"name": "Cancelled", "message": "the run was cancelled"}
-    correlation = (run.event.data.get("_inngest") or {}) if run.event else {}
-    if correlation.get("correlation_id"):
-        finished["correlation_id"] = correlation["correlation_id"]
-    emitted.append(IncomingEvent.internal(FINISHED, finished))
-    store_events(emitted)
     if run.invoked_by_id:
         resume_invoker(run)
-
-
-def is_about_itself(function_slug: str, event_payload: dict[str, Any]) -> bool:
-    """A lifecycle event never triggers the function it reports on (no endless loops)."""
-    if event_payload.get("name") not in LIFECYCLE_EVENTS:
-        return False
-    return (event_payload.get("data") or {}).get("function_id") == function_slug
+    if run.event and run.event.name in _SILENT_TRIGGERS:
+        return
+    trigger = run.event.payload() if run.event else None
+    data: dict[str, Any] = {
+        "function_id": run.function.slug,
+        "run_id": run.id,
+        "event": trigger,
+        "events": [trigger] if trigger else [],
+        "_inngest": {"status": run.status},
+    }
+    correlation = (run.event.data.get("_inngest") or {}) if run.event else {}
+    if correlation.get("correlation_id"):
+        data["correlation_id"] = correlation["correlation_id"]
+    emitted = []
+    if run.status == RunStatus.COMPLETED:
+        data["result"] = run.output
+    elif run.status == RunStatus.FAILED:
+        data["error"] = run.error
+        emitted.append(IncomingEvent.internal(FAILED, data, external_id=run.id))
+    else:
+        emitted.append(IncomingEvent.internal(CANCELLED, data, external_id=run.id))
+    emitted.append(IncomingEvent.internal(FINISHED, data))
+    store_events(emitted)

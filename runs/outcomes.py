@@ -217,7 +217,7 @@ def _invoke(memo: RunMemo, item: QueueItem, op: StepOp, started: datetime) -> Ne
     )
     child = start_child_run(memo.run, step, slug, op.opts.get("payload") or {})
     if child is None:
-        missing = {"name": "Error", "message": f"could not invoke {slug!r}: no such function"}
+        missing = {"name": "Error", "message": f"could not find function with ID: {slug}"}
         states.transition_step(
             step, StepStatus.FAILED, memo={"error": missing}, position=memo.next_position
         )

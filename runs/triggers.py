@@ -8,7 +8,6 @@ from events.models import Event
 
 from . import queue
 from .durations import parse_duration
-from .lifecycle import is_about_itself
 from .models import Function, Run, RunStatus, Step
 
 
@@ -37,8 +36,6 @@ def start_run(function: Function, event: Event | None, invoked_by: Step | None =
 
 
 def _triggered_by(function: Function, payload: dict[str, Any]) -> bool:
-    if is_about_itself(function.slug, payload):
-        return False
     for trigger in function.triggers:
         name = trigger.get("event")
         if not name or not event_name_matches(name, payload["name"]):

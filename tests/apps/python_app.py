@@ -13,6 +13,7 @@ from pathlib import Path
 import fastapi
 import inngest
 import inngest.fast_api
+import py_lifecycle
 import uvicorn
 
 LOG_FILE = Path(os.environ["LOG_FILE"])
@@ -126,6 +127,8 @@ def broken(ctx: inngest.ContextSync) -> str:
 
 
 functions = [multi_step, sleepy, flaky, non_retriable, retry_after, if_trigger, ten_steps, blocking]
+if os.environ.get("LIFECYCLE_FUNCTIONS", "1") == "1":
+    functions += py_lifecycle.build(client, on, log, APP_ID)
 # EXTRA_FUNCTIONS=removable,broken adds functions used by the sync tests.
 extras = {"removable": removable, "broken": broken}
 functions += [extras[name] for name in os.environ.get("EXTRA_FUNCTIONS", "").split(",") if name]

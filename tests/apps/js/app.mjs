@@ -5,6 +5,7 @@
 // Env: PORT, APP_ID, SDK_MAJOR (3|4), LOG_FILE, plus INNGEST_DEV=1 and INNGEST_BASE_URL.
 import fs from "node:fs";
 import http from "node:http";
+import { lifecycleFunctions } from "./lifecycle.mjs";
 
 const PORT = Number(process.env.PORT || 3000);
 const APP_ID = process.env.APP_ID || "js-app";
@@ -100,6 +101,10 @@ const functions = [
     return sum;
   }),
 ];
+
+if ((process.env.LIFECYCLE_FUNCTIONS || "1") === "1") {
+  functions.push(...lifecycleFunctions({ createFunction, NonRetriableError, APP_ID, log, logCount }));
+}
 
 const inngestHandler = serve({ client: inngest, functions });
 
