@@ -9,6 +9,7 @@ from django.db import transaction
 from devserver import clock
 
 from . import queue, states
+from .ai_gateway import call_model, safe_opts
 from .durations import DurationError, parse_duration, parse_wake_time
 from .invocations import start_child_run
 from .memo import RunMemo
@@ -89,6 +90,8 @@ def _steps_reported(
         return _wait_for_event(memo, item, op, started)
     if op.opcode is Opcode.INVOKE:
         return _invoke(memo, item, op, started)
+    if op.opcode is Opcode.AI_GATEWAY:
+        return _ai_gateway(memo, item, op, started)
     return _unsupported(memo, item, op)
 
 
@@ -226,6 +229,35 @@ def _invoke(memo: RunMemo, item: QueueItem, op: StepOp, started: datetime) -> Ne
     step.opts = {**step.opts, "run_id": child.id}
     step.save(update_fields=["opts"])
     return _park(memo, item, wake_at, "invoke")
+
+
+def _ai_gateway(memo: RunMemo, item: QueueItem, op: StepOp, started: datetime) -> Next:
+    """The model call happens here, between two SDK requests; retried like a step."""
+    call = call_model(op.opts)
+    if call.ok or item.attempt + 1 >= memo.execution_state(0).max_attempts:
+        status = StepStatus.COMPLETED if call.ok else StepStatus.FAILED
+        existing = Step.objects.filter(run=memo.run, hashed_id=op.hashed_id).first()
+        fields = {"memo": call.memo, "position": memo.next_position, "attempts": item.attempt + 1}
+        if existing is not None:
+            states.transition_step(existing, status, **fields)
+        else:
+            states.record_new_step(
+                memo.run,
+                status,
+                hashed_id=op.hashed_id,
+                name=op.label,
+                opcode=Opcode.AI_GATEWAY,
+                opts=safe_opts(op.opts),
+                started_at=started,
+                ended_at=clock.now(),
+                **fields,
+            )
+        memo.remember(op.hashed_id, call.memo)
+        return _continue_or_join(memo, item)
+    failed = StepOp(
+        Opcode.STEP_ERROR, op.hashed_id, op.name, op.display_name, error=call.memo["error"]
+    )
+    return _step_errored(memo, item, StepsReported([failed]), started)
 
 
 def _park(memo: RunMemo, item: QueueItem, wake_at: datetime, reason: str) -> Next:

@@ -5,6 +5,7 @@ import datetime
 from collections.abc import Callable
 
 import inngest
+from inngest.experimental.ai import openai
 
 seconds = datetime.timedelta
 
@@ -129,7 +130,20 @@ def build(
         ctx.step.run("tick", lambda: (log("cron:tick"), "tick")[1])
         return ctx.event.name
 
+    @client.create_function(fn_id="ai-infer", trigger=on("ai"), retries=0)
+    def ai_infer(ctx: inngest.ContextSync) -> dict:
+        adapter = openai.Adapter(
+            auth_key="sk-test-key", model="gpt-test", base_url=ctx.event.data["base_url"]
+        )
+        body = {"messages": [{"role": "user", "content": ctx.event.data["prompt"]}]}
+        try:
+            response = ctx.step.ai.infer("ask-model", adapter=adapter, body=body)
+        except inngest.StepError as err:
+            return {"error": err.message}
+        return {"answer": response["choices"][0]["message"]["content"]}
+
     return [
+        ai_infer,
         wait_for_approval,
         invoked_child,
         invoker,

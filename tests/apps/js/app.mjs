@@ -17,7 +17,7 @@ if (SDK_MAJOR !== "3" && SDK_MAJOR !== "4") {
   process.exit(2);
 }
 const pkg = SDK_MAJOR === "3" ? "inngest3" : "inngest4";
-const { Inngest, NonRetriableError, RetryAfterError } = await import(pkg);
+const { Inngest, NonRetriableError, RetryAfterError, openai } = await import(pkg);
 const { serve } = await import(`${pkg}/node`);
 
 // Append-only log used by the tests to observe what ran, and how often.
@@ -103,7 +103,7 @@ const functions = [
 ];
 
 if ((process.env.LIFECYCLE_FUNCTIONS || "1") === "1") {
-  functions.push(...lifecycleFunctions({ createFunction, NonRetriableError, APP_ID, log, logCount }));
+  functions.push(...lifecycleFunctions({ createFunction, NonRetriableError, openai, APP_ID, log, logCount }));
 }
 
 const inngestHandler = serve({ client: inngest, functions });

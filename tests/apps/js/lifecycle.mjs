@@ -1,7 +1,7 @@
 // JS test functions for waitForEvent, invoke, sendEvent, parallel steps, onFailure, cancelOn,
 // timeouts and crons: the same behaviour as tests/apps/py_lifecycle.py.
 
-export function lifecycleFunctions({ createFunction, NonRetriableError, APP_ID, log, logCount }) {
+export function lifecycleFunctions({ createFunction, NonRetriableError, openai, APP_ID, log, logCount }) {
   const child = createFunction({ id: "invoked-child", retries: 0 }, { event: `${APP_ID}/child` },
     async ({ event, step }) => {
       if (event.data.fail) throw new NonRetriableError("child failed on purpose");
@@ -11,6 +11,17 @@ export function lifecycleFunctions({ createFunction, NonRetriableError, APP_ID, 
 
   return [
     child,
+    createFunction({ id: "ai-infer", retries: 0 }, { event: `${APP_ID}/ai` }, async ({ event, step }) => {
+      const model = openai({ model: "gpt-test", apiKey: "sk-test-key", baseUrl: event.data.base_url });
+      try {
+        const response = await step.ai.infer("ask-model", {
+          model, body: { messages: [{ role: "user", content: event.data.prompt }] },
+        });
+        return { answer: response.choices[0].message.content };
+      } catch (err) {
+        return { error: err.message };
+      }
+    }),
     createFunction({ id: "wait-for-approval" }, { event: `${APP_ID}/wait` }, async ({ event, step }) => {
       const approval = await step.waitForEvent("approval", {
         event: `${APP_ID}/approval`,
