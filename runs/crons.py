@@ -7,7 +7,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from croniter import croniter
 
 if TYPE_CHECKING:
-    from .models import Function
+    from .models import CronTrigger, Function
 
 
 class CronError(ValueError):
@@ -52,6 +52,16 @@ def sync_cron_triggers(function: "Function") -> None:
             )
 
 
+def claim_tick(cron: "CronTrigger", now: datetime) -> bool:
+    """Move the trigger to its next tick only if nobody else did since we read it."""
+    from .models import CronTrigger
+
+    moved = CronTrigger.objects.filter(pk=cron.pk, next_fire_at=cron.next_fire_at).update(
+        next_fire_at=next_fire_time(cron.spec, now)
+    )
+    return bool(moved)
+
+
 def fire_due_crons() -> int:
     """Start a run for every due tick. Claiming a tick is a conditional update, so with several
     beat processes each tick still starts exactly one run; missed ticks are not replayed."""
@@ -67,10 +77,7 @@ def fire_due_crons() -> int:
     fired = 0
     for cron in CronTrigger.objects.filter(next_fire_at__lte=now).select_related("function"):
         with transaction.atomic():
-            claimed = CronTrigger.objects.filter(pk=cron.pk, next_fire_at=cron.next_fire_at).update(
-                next_fire_at=next_fire_time(cron.spec, now)
-            )
-            if not claimed:
+            if not claim_tick(cron, now):
                 continue
             [event] = store_events(
                 [IncomingEvent.internal("inngest/scheduled.timer", {"cron": cron.spec})]
