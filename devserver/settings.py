@@ -133,6 +133,8 @@ RECONCILE_INTERVAL = env_float("DEVSERVER_RECONCILE_INTERVAL", 1.0, minimum=0.1)
 RETRY_BASE_SECONDS = env_float("DEVSERVER_RETRY_BASE_SECONDS", 1.0, minimum=0.0)
 RETRY_MAX_SECONDS = env_float("DEVSERVER_RETRY_MAX_SECONDS", 3600.0, minimum=0.0)
 DEFAULT_RETRIES = 4  # the SDKs' default: 4 retries after the first attempt
+# Offer checkpointing to SDKs that support it (JS v4): several steps per request.
+CHECKPOINTING = env_bool("DEVSERVER_CHECKPOINTING", True)
 
 # --- SDK sync ---------------------------------------------------------------------------
 SDK_URLS = env_list("DEVSERVER_SDK_URLS", [])

@@ -3,6 +3,7 @@ ends or has to wait (sleep, retry backoff). A completed step is stored before th
 
 import logging
 
+from django.conf import settings
 from django.db import transaction
 
 from devserver import clock
@@ -52,10 +53,14 @@ def drive(item: QueueItem) -> None:
             if first_start:
                 _start_finish_timeout(run)
         queue.confirm_lease(item)
+    may_checkpoint = settings.CHECKPOINTING and run.function.app.sdk.startswith("js:")
     while True:
         url = step_url(run.function.step_url, run.function.slug, item.target_step)
         started = clock.now()
-        outcome = call_function(url, build_request_body(memo.execution_state(item.attempt)))
+        state = memo.execution_state(item.attempt, queue_item_id=item.id)
+        outcome = call_function(url, build_request_body(state))
+        if may_checkpoint:
+            memo = RunMemo.load(run)  # steps checkpointed during the call are in the database
         if apply_outcome(memo, item, outcome, started) is Next.STOP:
             return
 

@@ -3,6 +3,8 @@
 from dataclasses import dataclass, field
 from typing import Any
 
+from django.conf import settings
+
 from .models import Run, Step, StepStatus
 from .protocol import ExecutionState
 
@@ -37,7 +39,7 @@ class RunMemo:
     def next_position(self) -> int:
         return len(self.stack)
 
-    def execution_state(self, attempt: int) -> ExecutionState:
+    def execution_state(self, attempt: int, queue_item_id: str = "") -> ExecutionState:
         function = self.run.function
         return ExecutionState(
             run_id=self.run.id,
@@ -48,4 +50,6 @@ class RunMemo:
             stack=self.stack,
             attempt=attempt,
             max_attempts=function.retries + 1,
+            queue_item_id=queue_item_id,
+            checkpointing=settings.CHECKPOINTING,
         )

@@ -73,6 +73,8 @@ def _steps_reported(
     memo: RunMemo, item: QueueItem, outcome: StepsReported, started: datetime
 ) -> Next:
     ops = outcome.ops
+    if ops[-1].opcode is Opcode.RUN_COMPLETE:
+        return _run_complete(memo, item, ops, started)
     if len(ops) > 1:
         return _fan_out(memo, item, ops, started)
     op = ops[0]
@@ -93,6 +95,16 @@ def _steps_reported(
     if op.opcode is Opcode.AI_GATEWAY:
         return _ai_gateway(memo, item, op, started)
     return _unsupported(memo, item, op)
+
+
+def _run_complete(memo: RunMemo, item: QueueItem, ops: list[StepOp], started: datetime) -> Next:
+    """Checkpointed run finished in this request; steps still buffered come first."""
+    for op in ops[:-1]:
+        if op.opcode in (Opcode.STEP_RUN, Opcode.STEP_FAILED) and op.hashed_id not in memo.memos:
+            _store_finished_step(memo, op, started, 0)
+    queue.finish(item)
+    states.transition_run(memo.run, RunStatus.COMPLETED, output=ops[-1].data)
+    return Next.STOP
 
 
 def _store_finished_step(memo: RunMemo, op: StepOp, started: datetime, attempt: int) -> None:

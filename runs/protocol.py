@@ -17,6 +17,7 @@ class Opcode(StrEnum):
     INVOKE = "InvokeFunction"
     AI_GATEWAY = "AIGateway"
     STEP = "Step"  # older SDKs: a step that ran, same as StepRun
+    RUN_COMPLETE = "RunComplete"  # JS v4 checkpointing: the function returned `data`
     NONE = "None"
 
 
@@ -79,6 +80,10 @@ class ExecutionState:
     stack: list[str]
     attempt: int
     max_attempts: int
+    # Offering these lets the JS SDK v4 checkpoint: run several steps per request and report
+    # them to /v1/checkpoint/{run_id}/async as it goes.
+    queue_item_id: str = ""
+    checkpointing: bool = False
 
 
 def build_request_body(state: ExecutionState) -> bytes:
@@ -97,6 +102,8 @@ def build_request_body(state: ExecutionState) -> bytes:
         "use_api": False,
         "version": 1,
     }
+    if state.checkpointing:
+        body["ctx"].update({"fn_id": state.fn_slug, "qi_id": state.queue_item_id})
     return json.dumps(body, separators=(",", ":")).encode()
 
 

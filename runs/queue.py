@@ -61,7 +61,7 @@ def claim(item_id: str) -> QueueItem | None:
     claimed = (
         QueueItem.objects.filter(pk=item_id, due_at__lte=now)
         .filter(Q(lease_until__isnull=True) | Q(lease_until__lt=now))
-        .update(lease_owner=WORKER_ID, lease_until=now + _lease())
+        .update(lease_owner=WORKER_ID, lease_until=now + lease_duration())
     )
     if not claimed:
         return None
@@ -72,7 +72,7 @@ def confirm_lease(item: QueueItem, **changes: object) -> None:
     """Renew our lease (and save `changes`) or raise LeaseLost. Call inside the transaction
     that records a step, so a step is only stored by the worker that still holds the item."""
     updated = QueueItem.objects.filter(pk=item.id, lease_owner=WORKER_ID).update(
-        lease_until=clock.now() + _lease(), **changes
+        lease_until=clock.now() + lease_duration(), **changes
     )
     if not updated:
         raise LeaseLost(item.id)
@@ -110,7 +110,7 @@ def other_planned_items(item: QueueItem) -> bool:
 def renew_leases() -> int:
     """Heartbeat: extend every lease this process holds (long SDK calls keep their items)."""
     return QueueItem.objects.filter(lease_owner=WORKER_ID).update(
-        lease_until=clock.now() + _lease()
+        lease_until=clock.now() + lease_duration()
     )
 
 
@@ -141,5 +141,7 @@ def reconcile() -> int:
     return len(items)
 
 
-def _lease() -> timedelta:
+def lease_duration() -> timedelta:
     return timedelta(seconds=settings.LEASE_SECONDS)
+
+

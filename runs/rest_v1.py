@@ -1,5 +1,7 @@
 """The Inngest dev server's REST API (`/v1/...`), with its field names, for users' scripts."""
 
+import json
+
 from django.shortcuts import get_object_or_404
 from ninja import Router
 
@@ -7,6 +9,7 @@ from devserver import clock
 from events.models import Event
 
 from .cancellation import RunAlreadyEnded, cancel_run
+from .checkpoint import BadCheckpoint, StaleDispatch, record_checkpoint
 from .models import Run, RunStatus
 
 router = Router(tags=["inngest v1"])
@@ -46,6 +49,21 @@ def _run_v1(run: Run) -> dict:
         "ended_at": run.ended_at.isoformat() if run.ended_at else None,
         "output": run.output if run.status != RunStatus.FAILED else run.error,
     }
+
+
+@router.post("/checkpoint/{run_id}/async", response={200: None, 400: dict, 409: dict})
+def checkpoint(request, run_id: str):
+    """JS SDK v4 reports the steps it ran inside one request (see runs/checkpoint.py)."""
+    try:
+        body = json.loads(request.body)
+        record_checkpoint(run_id, body)
+    except (json.JSONDecodeError, UnicodeDecodeError):
+        return 400, {"error": "checkpoint body is not valid JSON"}
+    except BadCheckpoint as exc:
+        return 400, {"error": str(exc)}
+    except StaleDispatch as exc:
+        return 409, {"error": str(exc)}
+    return 200, None
 
 
 @router.get("/events")

@@ -9,8 +9,18 @@ export function lifecycleFunctions({ createFunction, NonRetriableError, openai, 
       return { doubled: event.data.x * 2 };
     });
 
+  const tenSteps = (id, options) =>
+    createFunction({ id, ...options }, { event: `${APP_ID}/${id}` }, async ({ step, runId }) => {
+      log(`${id}:${runId}:request`);
+      let sum = 0;
+      for (let i = 0; i < 10; i++) sum += await step.run(`s${i}`, () => i);
+      return sum;
+    });
+
   return [
     child,
+    tenSteps("ten-checkpointed", {}),
+    tenSteps("ten-classic", { checkpointing: false }),
     createFunction({ id: "ai-infer", retries: 0 }, { event: `${APP_ID}/ai` }, async ({ event, step }) => {
       const model = openai({ model: "gpt-test", apiKey: "sk-test-key", baseUrl: event.data.base_url });
       try {
