@@ -116,6 +116,24 @@ def blocking(ctx: inngest.ContextSync) -> str:
     return "done"
 
 
+@client.create_function(fn_id="loop-ids", trigger=on("loop"))
+def loop_ids(ctx: inngest.ContextSync) -> list:
+    """The same step id in a loop: the SDK suffixes repeats, each is its own memoized step."""
+    return [ctx.step.run("same", lambda i=i: i) for i in range(3)]
+
+
+@client.create_function(fn_id="versioned", trigger=on("versioned"))
+def versioned(ctx: inngest.ContextSync) -> list:
+    """APP_VERSION=2 renames the step after the sleep, as a new deploy would."""
+    first = ctx.step.run("a", lambda: (log("step:a"), "a")[1])
+    ctx.step.sleep("pause", datetime.timedelta(seconds=3))
+    if os.environ.get("APP_VERSION") == "2":
+        second = ctx.step.run("b-renamed", lambda: (log("step:b-renamed"), "b2")[1])
+    else:
+        second = ctx.step.run("b", lambda: (log("step:b"), "b")[1])
+    return [first, second]
+
+
 @client.create_function(fn_id="removable", trigger=on("removable"))
 def removable(ctx: inngest.ContextSync) -> str:
     return "still here"
@@ -126,7 +144,18 @@ def broken(ctx: inngest.ContextSync) -> str:
     return "never registered: its trigger expression does not compile"
 
 
-functions = [multi_step, sleepy, flaky, non_retriable, retry_after, if_trigger, ten_steps, blocking]
+functions = [
+    multi_step,
+    sleepy,
+    flaky,
+    non_retriable,
+    retry_after,
+    if_trigger,
+    ten_steps,
+    blocking,
+    loop_ids,
+    versioned,
+]
 if os.environ.get("LIFECYCLE_FUNCTIONS", "1") == "1":
     functions += py_lifecycle.build(client, on, log, APP_ID)
 # EXTRA_FUNCTIONS=removable,broken adds functions used by the sync tests.

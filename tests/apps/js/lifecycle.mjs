@@ -19,6 +19,11 @@ export function lifecycleFunctions({ createFunction, NonRetriableError, openai, 
 
   return [
     child,
+    createFunction({ id: "loop-ids" }, { event: `${APP_ID}/loop` }, async ({ step }) => {
+      const out = [];
+      for (let i = 0; i < 3; i++) out.push(await step.run("same", () => i));
+      return out;
+    }),
     tenSteps("ten-checkpointed", {}),
     tenSteps("ten-classic", { checkpointing: false }),
     createFunction({ id: "ai-infer", retries: 0 }, { event: `${APP_ID}/ai` }, async ({ event, step }) => {
