@@ -1,5 +1,6 @@
 """ASGI entry point: HTTP through Django, websockets through Channels."""
 
+import asyncio
 import os
 
 from django.core.asgi import get_asgi_application
@@ -9,8 +10,22 @@ django_asgi_app = get_asgi_application()
 
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 
+from runs import live  # noqa: E402
+
 from .routing import websocket_urlpatterns  # noqa: E402
 
-application = ProtocolTypeRouter(
-    {"http": django_asgi_app, "websocket": URLRouter(websocket_urlpatterns)}
+
+class _PublishOnThisLoop:
+    """Tell live publishing which loop serves websockets (the in-memory layer's home)."""
+
+    def __init__(self, app: ProtocolTypeRouter) -> None:
+        self.app = app
+
+    async def __call__(self, scope: dict, receive: object, send: object) -> None:
+        live.use_event_loop(asyncio.get_running_loop())
+        await self.app(scope, receive, send)
+
+
+application = _PublishOnThisLoop(
+    ProtocolTypeRouter({"http": django_asgi_app, "websocket": URLRouter(websocket_urlpatterns)})
 )

@@ -17,6 +17,7 @@ from runs.registration import (
     record_sync_error,
     register,
 )
+from runs.sdk_client import http_client
 
 logger = logging.getLogger(__name__)
 
@@ -51,7 +52,7 @@ def _registration_failed(message: str) -> JsonResponse:
 def sync_app(url: str) -> str:
     """PUT to the app so it registers; store and return the error text ("" on success)."""
     try:
-        response = httpx.put(
+        response = http_client().put(
             url,
             params={"deployId": clock.new_id()},
             headers={"X-Inngest-Server-Kind": "dev", "Content-Type": "application/json"},

@@ -1,21 +1,32 @@
-"""Publishing run and step changes to live views (websocket groups over the channel layer)."""
+"""Publishing run and step changes to live views (websocket groups on the channel layer).
 
+Publishing never blocks a worker: messages are handed to an event loop (the web server's own
+loop in embedded mode, where the in-memory layer lives; otherwise a private background loop)
+after the transaction commits. A live view missing an update must never slow or fail a run."""
+
+import asyncio
 import logging
+import threading
 
-from asgiref.sync import async_to_sync
-from channels.layers import get_channel_layer
+from channels.layers import InMemoryChannelLayer, get_channel_layer
 from django.db import transaction
 
 from .models import Run, Step
 
 logger = logging.getLogger(__name__)
+RUNS_GROUP = "runs"
+_loop: asyncio.AbstractEventLoop | None = None
+_loop_lock = threading.Lock()
 
 
 def run_group(run_id: str) -> str:
     return f"run-{run_id}"
 
 
-RUNS_GROUP = "runs"
+def use_event_loop(loop: asyncio.AbstractEventLoop) -> None:
+    """Called by the ASGI app: publish on the server's loop (required by the in-memory layer)."""
+    global _loop
+    _loop = loop
 
 
 def publish_run(run: Run) -> None:
@@ -32,8 +43,26 @@ def _send(groups: list[str], message: dict) -> None:
     layer = get_channel_layer()
     if layer is None:
         return
-    try:
-        for group in groups:
-            async_to_sync(layer.group_send)(group, message)
-    except Exception:  # a live view missing an update must never fail a run
-        logger.exception("could not publish %s", message["type"])
+    if isinstance(layer, InMemoryChannelLayer):
+        groups = [g for g in groups if layer.groups.get(g)]  # nobody watching: nothing to do
+        if not groups or _loop is None:
+            return
+    loop = _loop or _private_loop()
+    for group in groups:
+        future = asyncio.run_coroutine_threadsafe(layer.group_send(group, message), loop)
+        future.add_done_callback(_log_failure)
+
+
+def _log_failure(future: "asyncio.Future[None]") -> None:
+    if not future.cancelled() and future.exception() is not None:
+        logger.warning("could not publish a live update: %s", future.exception())
+
+
+def _private_loop() -> asyncio.AbstractEventLoop:
+    global _loop
+    with _loop_lock:
+        if _loop is None:
+            loop = asyncio.new_event_loop()
+            threading.Thread(target=loop.run_forever, name="live-publisher", daemon=True).start()
+            _loop = loop
+    return _loop

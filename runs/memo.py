@@ -16,6 +16,9 @@ class RunMemo:
     events: list[dict[str, Any]]
     memos: dict[str, Any] = field(default_factory=dict)
     stack: list[str] = field(default_factory=list)
+    # Steps that have a row but no memo yet (retrying, sleeping...): only these need a lookup
+    # before a result is stored; a brand-new step is simply inserted.
+    unfinished: set[str] = field(default_factory=set)
 
     @classmethod
     def load(cls, run: Run) -> "RunMemo":
@@ -28,12 +31,23 @@ class RunMemo:
         memo = cls(run=run, event=event, events=[event])
         for hashed_id, value in finished:
             memo.remember(hashed_id, value)
+        memo.unfinished = set(
+            Step.objects.filter(run=run)
+            .exclude(status__in=[StepStatus.COMPLETED, StepStatus.FAILED])
+            .values_list("hashed_id", flat=True)
+        )
         return memo
+
+    def existing_step(self, hashed_id: str) -> Step | None:
+        if hashed_id not in self.unfinished:
+            return None
+        return Step.objects.filter(run=self.run, hashed_id=hashed_id).first()
 
     def remember(self, hashed_id: str, value: Any) -> None:
         if hashed_id not in self.memos:
             self.stack.append(hashed_id)
         self.memos[hashed_id] = value
+        self.unfinished.discard(hashed_id)
 
     @property
     def next_position(self) -> int:

@@ -15,6 +15,8 @@ class App(models.Model):
     app_version = models.CharField(max_length=255, blank=True, default="")
     synced_at = models.DateTimeField(null=True, blank=True)
     sync_error = models.TextField(blank=True, default="")
+    # Digest of the last registration: a re-sync that changes nothing is cheap.
+    config_hash = models.CharField(max_length=64, blank=True, default="")
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

@@ -13,7 +13,7 @@ from .ai_gateway import call_model, safe_opts
 from .durations import DurationError, parse_duration, parse_wake_time
 from .invocations import start_child_run
 from .memo import RunMemo
-from .models import Attempt, QueueItem, RunStatus, Step, StepStatus
+from .models import Attempt, QueueItem, RunStatus, StepStatus
 from .protocol import (
     FunctionCompleted,
     FunctionErrored,
@@ -112,7 +112,7 @@ def _store_finished_step(memo: RunMemo, op: StepOp, started: datetime, attempt: 
         status, value = StepStatus.FAILED, {"error": op.error or {"name": "Error", "message": ""}}
     else:
         status, value = StepStatus.COMPLETED, {"data": op.data}
-    existing = Step.objects.filter(run=memo.run, hashed_id=op.hashed_id).first()
+    existing = memo.existing_step(op.hashed_id)
     if existing is not None:
         states.transition_step(
             existing, status, memo=value, position=memo.next_position, attempts=attempt + 1
@@ -154,7 +154,7 @@ def _step_errored(
         failed = StepOp(Opcode.STEP_FAILED, op.hashed_id, op.name, op.display_name, error=error)
         _store_finished_step(memo, failed, started, item.attempt)
         return _continue_or_join(memo, item)
-    step = Step.objects.filter(run=memo.run, hashed_id=op.hashed_id).first()
+    step = memo.existing_step(op.hashed_id)
     if step is None:
         states.record_new_step(
             memo.run,
@@ -248,7 +248,7 @@ def _ai_gateway(memo: RunMemo, item: QueueItem, op: StepOp, started: datetime) -
     call = call_model(op.opts)
     if call.ok or item.attempt + 1 >= memo.execution_state(0).max_attempts:
         status = StepStatus.COMPLETED if call.ok else StepStatus.FAILED
-        existing = Step.objects.filter(run=memo.run, hashed_id=op.hashed_id).first()
+        existing = memo.existing_step(op.hashed_id)
         fields = {"memo": call.memo, "position": memo.next_position, "attempts": item.attempt + 1}
         if existing is not None:
             states.transition_step(existing, status, **fields)

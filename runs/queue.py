@@ -143,5 +143,3 @@ def reconcile() -> int:
 
 def lease_duration() -> timedelta:
     return timedelta(seconds=settings.LEASE_SECONDS)
-
-

@@ -1,5 +1,7 @@
 """Store an app's registration (sync): its URL, SDK and every function's whole config."""
 
+import hashlib
+import json
 from dataclasses import dataclass
 from typing import Any
 
@@ -153,8 +155,15 @@ def _retries(config: dict[str, Any], default: int) -> int:
 
 def register(registration: Registration, default_retries: int) -> RegistrationResult:
     """Upsert the app and its functions; archive functions the app no longer has."""
+    digest = _digest(registration)
+    unchanged = App.objects.filter(
+        name=registration.app_name, url=registration.url, config_hash=digest, sync_error=""
+    )
+    if unchanged.update(synced_at=clock.now()):
+        return RegistrationResult(app=unchanged.get(), modified=False)
     with transaction.atomic():
         app = _find_app(registration)
+        app.config_hash = digest
         app.name = registration.app_name
         app.url = registration.url
         app.sdk = registration.sdk
@@ -178,7 +187,20 @@ def register(registration: Registration, default_retries: int) -> RegistrationRe
 
 
 def record_sync_error(url: str, message: str) -> None:
-    App.objects.update_or_create(url=url, defaults={"sync_error": message})
+    App.objects.update_or_create(url=url, defaults={"sync_error": message, "config_hash": ""})
+
+
+def _digest(registration: Registration) -> str:
+    raw = json.dumps(
+        [
+            registration.sdk,
+            registration.framework,
+            registration.app_version,
+            registration.functions,
+        ],
+        sort_keys=True,
+    )
+    return hashlib.sha256(raw.encode()).hexdigest()
 
 
 def _find_app(registration: Registration) -> App:
