@@ -11,6 +11,7 @@ from django.conf import settings
 
 from devserver import clock
 
+from . import http_pool
 from .protocol import (
     FunctionCompleted,
     FunctionErrored,
@@ -49,10 +50,11 @@ def call_function(url: str, body: bytes) -> SdkOutcome:
     headers = {
         "Content-Type": "application/json",
         "X-Inngest-Server-Kind": "dev",
+        "User-Agent": USER_AGENT,
     }
     try:
-        response = http_client().post(url, content=body, headers=headers)
-    except httpx.TimeoutException:
+        response = http_pool.post(url, body, headers, settings.SDK_REQUEST_TIMEOUT)
+    except http_pool.HttpTimeout:
         return FunctionErrored(
             {
                 "name": "SDKTimeout",
@@ -60,11 +62,11 @@ def call_function(url: str, body: bytes) -> SdkOutcome:
                 f"{settings.SDK_REQUEST_TIMEOUT:g}s ({url})",
             }
         )
-    except httpx.HTTPError as exc:
+    except http_pool.HttpUnreachable as exc:
         return FunctionErrored(
             {"name": "SDKUnreachable", "message": f"could not reach the app at {url}: {exc}"}
         )
-    return interpret_response(response.status_code, response.headers, response.content)
+    return interpret_response(response.status, response.headers, response.body)
 
 
 def interpret_response(status: int, headers: Any, content: bytes) -> SdkOutcome:
