@@ -5,6 +5,8 @@ from typing import Any
 
 from django.conf import settings
 
+from events.models import Event
+
 from .models import Run, Step, StepStatus
 from .protocol import ExecutionState
 
@@ -23,12 +25,16 @@ class RunMemo:
     @classmethod
     def load(cls, run: Run) -> "RunMemo":
         event = run.event.payload() if run.event else {"name": "", "data": {}}
+        events = [event]
+        if run.batch_event_ids:
+            by_id = {e.id: e for e in Event.objects.filter(pk__in=run.batch_event_ids)}
+            events = [by_id[i].payload() for i in run.batch_event_ids if i in by_id]
         finished = (
             Step.objects.filter(run=run, status__in=[StepStatus.COMPLETED, StepStatus.FAILED])
             .order_by("position")
             .values_list("hashed_id", "memo")
         )
-        memo = cls(run=run, event=event, events=[event])
+        memo = cls(run=run, event=event, events=events)
         for hashed_id, value in finished:
             memo.remember(hashed_id, value)
         memo.unfinished = set(
@@ -38,8 +44,13 @@ class RunMemo:
         )
         return memo
 
+    def reload(self) -> None:
+        """Re-read the steps: another worker (a parallel sibling) may have stored some."""
+        fresh = RunMemo.load(self.run)
+        self.memos, self.stack, self.unfinished = fresh.memos, fresh.stack, fresh.unfinished
+
     def existing_step(self, hashed_id: str) -> Step | None:
-        if hashed_id not in self.unfinished:
+        if hashed_id not in self.unfinished and hashed_id not in self.memos:
             return None
         return Step.objects.filter(run=self.run, hashed_id=hashed_id).first()
 

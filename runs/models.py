@@ -71,6 +71,9 @@ class Run(models.Model):
     ended_at = models.DateTimeField(null=True, blank=True)
     # When `timeouts.start` (while queued) or `timeouts.finish` (once started) cancels the run.
     timeout_at = models.DateTimeField(null=True, blank=True, db_index=True)
+    # Every event of a batch (batchEvents), in order; empty for a single-event run.
+    batch_event_ids = models.JSONField(default=list, blank=True)
+    singleton_key = models.CharField(max_length=512, blank=True, default="")
     # The caller's step when this run was started by step.invoke.
     invoked_by = models.ForeignKey(
         "Step", null=True, blank=True, on_delete=models.SET_NULL, related_name="invoked_runs"

@@ -113,6 +113,9 @@ def _store_finished_step(memo: RunMemo, op: StepOp, started: datetime, attempt: 
     else:
         status, value = StepStatus.COMPLETED, {"data": op.data}
     existing = memo.existing_step(op.hashed_id)
+    if existing is not None and existing.status in (StepStatus.COMPLETED, StepStatus.FAILED):
+        memo.remember(existing.hashed_id, existing.memo)  # reported again: the first result stays
+        return
     if existing is not None:
         states.transition_step(
             existing, status, memo=value, position=memo.next_position, attempts=attempt + 1
@@ -305,9 +308,12 @@ def _fan_out(memo: RunMemo, item: QueueItem, ops: list[StepOp], started: datetim
 def _continue_or_join(memo: RunMemo, item: QueueItem) -> Next:
     """After a step finished: go on discovering, unless this was one of several parallel
     steps and others are still pending, in which case the last of them goes on."""
-    if item.reason == "planned" and queue.other_planned_items(item):
-        queue.finish(item)
-        return Next.STOP
+    if item.reason == "planned":
+        if queue.other_planned_items(item):
+            queue.finish(item)
+            return Next.STOP
+        # The last sibling: the others stored their steps after this worker loaded the run.
+        memo.reload()
     queue.confirm_lease(item, attempt=0, target_step="", reason="continue")
     return Next.CONTINUE
 

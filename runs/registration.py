@@ -117,9 +117,10 @@ def _validate_trigger(trigger: Any, where: str) -> None:
 
 def _expressions(config: dict[str, Any]) -> list[str]:
     found = []
-    for section in (
-        (config.get("concurrency") or []) if isinstance(config.get("concurrency"), list) else []
-    ):
+    concurrency = config.get("concurrency")
+    if isinstance(concurrency, dict):
+        concurrency = [concurrency]
+    for section in concurrency if isinstance(concurrency, list) else []:
         if isinstance(section, dict) and section.get("key"):
             found.append(section["key"])
     for key in ("throttle", "rateLimit", "debounce", "batchEvents", "singleton"):

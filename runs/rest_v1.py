@@ -2,6 +2,7 @@
 
 import json
 
+from django.db.models import Q
 from django.shortcuts import get_object_or_404
 from ninja import Router
 
@@ -84,7 +85,13 @@ def get_event(request, event_id: str):
 @router.get("/events/{event_id}/runs")
 def event_runs(request, event_id: str):
     event = get_object_or_404(Event, pk=event_id)
-    runs = Run.objects.filter(event=event).select_related("function").order_by("id")
+    # Runs it triggered, plus debounced or batched runs it ended up in.
+    runs = (
+        Run.objects.filter(Q(event=event) | Q(decisions__event=event))
+        .distinct()
+        .select_related("function")
+        .order_by("id")
+    )
     return _envelope([_run_v1(r) for r in runs])
 
 

@@ -2,7 +2,7 @@
 
 from celery import shared_task
 
-from . import cancellation, crons, executor, queue
+from . import cancellation, crons, executor, queue, triggers
 
 
 @shared_task(name="runs.execute_item", ignore_result=True)
@@ -14,6 +14,12 @@ def execute_item(item_id: str) -> None:
 def reconcile() -> None:
     queue.reconcile()
     cancellation.cancel_timed_out_runs()
+    triggers.start_held_runs()
+
+
+@shared_task(name="runs.flush_pending", ignore_result=True)
+def flush_pending() -> None:
+    triggers.start_held_runs()
 
 
 @shared_task(name="runs.fire_crons", ignore_result=True)

@@ -1,6 +1,10 @@
 """Match stored events to function triggers and start runs, in the events' own transaction."""
 
+from contextlib import suppress
+from datetime import datetime
 from typing import Any
+
+from django.db import transaction
 
 from devserver import clock
 from events.expressions import matches
@@ -16,10 +20,63 @@ def start_runs_for_events(events: list[Event], functions: list[Function]) -> Non
         payload = event.payload()
         for function in functions:
             if _triggered_by(function, payload):
-                start_run(function, event)
+                _admit_and_start(function, event)
 
 
-def start_run(function: Function, event: Event | None, invoked_by: Step | None = None) -> Run:
+def _admit_and_start(function: Function, event: Event) -> None:
+    """Flow control decides first (skip, hold, delay, cancel others); then the run starts."""
+    from flowcontrol.admission import admit, link_decisions, link_held_events
+
+    from .cancellation import RunAlreadyEnded, cancel_run
+
+    admission = admit(function, event)
+    for run_id in admission.cancel_run_ids:
+        with suppress(RunAlreadyEnded):
+            cancel_run(run_id, f"singleton: replaced by a run for event {event.id}")
+    if not admission.start:
+        return
+    batch = admission.batch_event_ids
+    first = Event.objects.get(pk=batch[0]) if batch else event
+    run = start_run(
+        function,
+        first,
+        due_at=admission.start_at,
+        batch_event_ids=batch,
+        singleton_key=admission.singleton_key,
+    )
+    link_decisions(admission, run)
+    if batch:
+        link_held_events(function, batch, run)
+
+
+def start_held_runs() -> int:
+    """Debounces and batches whose time came: each starts one run (last event / all events)."""
+    from flowcontrol.admission import link_held_events, take_due
+
+    started = 0
+    with transaction.atomic():
+        for function, event_ids in take_due(clock.now()):
+            events = {e.id: e for e in Event.objects.filter(pk__in=event_ids)}
+            kept = [i for i in event_ids if i in events]
+            if not kept or function.archived:
+                continue
+            if function.config.get("batchEvents"):
+                run = start_run(function, events[kept[0]], batch_event_ids=kept)
+            else:  # debounce: the last event wins
+                run = start_run(function, events[kept[-1]])
+            link_held_events(function, kept, run)
+            started += 1
+    return started
+
+
+def start_run(
+    function: Function,
+    event: Event | None,
+    invoked_by: Step | None = None,
+    due_at: datetime | None = None,
+    batch_event_ids: list[str] | None = None,
+    singleton_key: str = "",
+) -> Run:
     now = clock.now()
     start_timeout = (function.config.get("timeouts") or {}).get("start")
     run = Run.objects.create(
@@ -29,9 +86,11 @@ def start_run(function: Function, event: Event | None, invoked_by: Step | None =
         status=RunStatus.QUEUED,
         queued_at=now,
         invoked_by=invoked_by,
+        batch_event_ids=batch_event_ids or [],
+        singleton_key=singleton_key,
         timeout_at=now + parse_duration(start_timeout) if start_timeout else None,
     )
-    queue.enqueue(run)
+    queue.enqueue(run, due_at=due_at, reason="throttled" if due_at else "start")
     return run
 
 

@@ -1,0 +1,75 @@
+"""Python test functions for flow control: rateLimit, debounce, batchEvents, idempotency,
+throttle and singleton. `build` is called by python_app.py with its client and helpers."""
+
+import datetime
+from collections.abc import Callable
+
+import inngest
+
+seconds = datetime.timedelta
+
+
+def build(
+    client: inngest.Inngest, on: Callable[..., inngest.TriggerEvent], log: Callable[[str], int]
+) -> list[inngest.Function]:
+    @client.create_function(
+        fn_id="rate-limited",
+        trigger=on("rate"),
+        rate_limit=inngest.RateLimit(limit=1, period=seconds(minutes=1), key="event.data.user"),
+    )
+    def rate_limited(ctx: inngest.ContextSync) -> str:
+        return ctx.event.data["user"]
+
+    @client.create_function(
+        fn_id="debounced",
+        trigger=on("debounce"),
+        debounce=inngest.Debounce(
+            period=seconds(seconds=2), key="event.data.user", timeout=seconds(seconds=5)
+        ),
+    )
+    def debounced(ctx: inngest.ContextSync) -> int:
+        return ctx.event.data["n"]
+
+    @client.create_function(
+        fn_id="batched",
+        trigger=on("batch"),
+        batch_events=inngest.Batch(max_size=5, timeout=seconds(seconds=3)),
+    )
+    def batched(ctx: inngest.ContextSync) -> list:
+        return [event.data["n"] for event in ctx.events]
+
+    @client.create_function(
+        fn_id="idempotent", trigger=on("idempotent"), idempotency="event.data.order"
+    )
+    def idempotent(ctx: inngest.ContextSync) -> str:
+        return ctx.event.data["order"]
+
+    @client.create_function(
+        fn_id="throttled",
+        trigger=on("throttle"),
+        throttle=inngest.Throttle(limit=1, period=seconds(seconds=2), key="event.data.user"),
+    )
+    def throttled(ctx: inngest.ContextSync) -> int:
+        return ctx.event.data["n"]
+
+    def singleton(mode: str) -> inngest.Function:
+        @client.create_function(
+            fn_id=f"singleton-{mode}",
+            trigger=on(f"singleton-{mode}"),
+            singleton=inngest.Singleton(key="event.data.user", mode=mode),
+        )
+        def only_one(ctx: inngest.ContextSync) -> int:
+            ctx.step.sleep("hold", seconds(seconds=ctx.event.data.get("hold", 3)))
+            return ctx.event.data["n"]
+
+        return only_one
+
+    return [
+        rate_limited,
+        debounced,
+        batched,
+        idempotent,
+        throttled,
+        singleton("skip"),
+        singleton("cancel"),
+    ]

@@ -1,0 +1,114 @@
+"""Flow control through the official Python SDK: rateLimit drops, debounce keeps the last
+event, batches hand many events to one run, idempotency, throttle queues, singleton."""
+
+import time
+from datetime import datetime
+
+import pytest
+
+from .harness import DevServer, SdkApp
+
+pytestmark = pytest.mark.e2e
+
+
+@pytest.fixture
+def py(shared: dict) -> SdkApp:
+    return shared["apps"]["py"]
+
+
+def decisions(server: DevServer, **filters: str) -> list[dict]:
+    return server.http.get("/api/decisions", params=filters).json()
+
+
+def runs_of(server: DevServer, app: SdkApp, function: str) -> list[dict]:
+    runs = server.http.get("/api/runs", params={"function": app.slug(function), "limit": 200})
+    return runs.json()["runs"]
+
+
+def test_rate_limit_runs_once_and_records_the_skips(server: DevServer, py: SdkApp):
+    ids = server.send([{"name": py.event("rate"), "data": {"user": "u-rate"}} for _ in range(3)])
+    run = server.wait_run(ids[0], py.slug("rate-limited"))
+    assert run["output"] == "u-rate"
+    for skipped in ids[1:]:
+        assert server.runs_for_event(skipped) == []
+        [decision] = decisions(server, event=skipped)
+        assert decision["kind"] == "rate_limited" and decision["key"] == "u-rate"
+    # Another key is not limited.
+    [other] = server.send({"name": py.event("rate"), "data": {"user": "u-other"}})
+    assert server.wait_run(other, py.slug("rate-limited"))["status"] == "Completed"
+
+
+def test_debounce_starts_one_run_with_the_last_event(server: DevServer, py: SdkApp):
+    ids = server.send(
+        [{"name": py.event("debounce"), "data": {"user": "d1", "n": n}} for n in range(5)]
+    )
+    run = server.wait_run(ids[-1], py.slug("debounced"), timeout=20)
+    assert run["status"] == "Completed" and run["output"] == 4
+    assert [r["run_id"] for r in server.runs_for_event(ids[0])] == [run["id"]]
+    assert all(d["kind"] == "debounced" for i in ids for d in decisions(server, event=i))
+
+
+def test_debounce_timeout_caps_the_total_wait(server: DevServer, py: SdkApp):
+    first = datetime.now().astimezone()
+    sent = []
+    for n in range(8):  # a new event every second: the 2 s period never runs out
+        sent += server.send({"name": py.event("debounce"), "data": {"user": "d2", "n": n}})
+        time.sleep(1)  # pacing the sender is the point of this test, not waiting for a result
+    run = server.wait_run(sent[0], py.slug("debounced"), timeout=20)
+    started = datetime.fromisoformat(run["queued_at"].replace("Z", "+00:00"))
+    assert (started - first).total_seconds() < 6.5  # the 5 s timeout fired, not the period
+    assert run["output"] < 7
+
+
+def test_batch_of_five_events_runs_once_with_all_of_them(server: DevServer, py: SdkApp):
+    ids = server.send([{"name": py.event("batch"), "data": {"n": n}} for n in range(5)])
+    run = server.wait_run(ids[0], py.slug("batched"))
+    assert run["status"] == "Completed" and run["output"] == [0, 1, 2, 3, 4]
+    assert all(server.runs_for_event(i)[0]["run_id"] == run["id"] for i in ids)
+
+
+def test_partial_batch_flushes_on_timeout(server: DevServer, py: SdkApp):
+    ids = server.send([{"name": py.event("batch"), "data": {"n": n}} for n in (10, 11)])
+    run = server.wait_run(ids[0], py.slug("batched"), timeout=20)
+    assert run["output"] == [10, 11]
+    queued = datetime.fromisoformat(run["queued_at"].replace("Z", "+00:00"))
+    [decision, *_] = decisions(server, event=ids[0])
+    held = datetime.fromisoformat(decision["created_at"].replace("Z", "+00:00"))
+    assert (queued - held).total_seconds() >= 2.5
+
+
+def test_idempotency_key_starts_one_run(server: DevServer, py: SdkApp):
+    first, again = server.send(
+        [{"name": py.event("idempotent"), "data": {"order": "o-1"}} for _ in range(2)]
+    )
+    assert server.wait_run(first, py.slug("idempotent"))["output"] == "o-1"
+    assert server.runs_for_event(again) == []
+    assert decisions(server, event=again)[0]["kind"] == "idempotency_hit"
+
+
+def test_throttle_queues_and_spaces_runs_by_the_period(server: DevServer, py: SdkApp):
+    ids = server.send(
+        [{"name": py.event("throttle"), "data": {"user": "t1", "n": n}} for n in range(3)]
+    )
+    runs = [server.wait_run(i, py.slug("throttled"), timeout=20) for i in ids]
+    assert [r["output"] for r in runs] == [0, 1, 2]  # none dropped
+    starts = sorted(datetime.fromisoformat(r["started_at"].replace("Z", "+00:00")) for r in runs)
+    gaps = [(b - a).total_seconds() for a, b in zip(starts, starts[1:], strict=False)]
+    assert all(gap >= 1.8 for gap in gaps), gaps
+
+
+def test_singleton_skip_drops_events_while_a_run_is_active(server: DevServer, py: SdkApp):
+    [first] = server.send({"name": py.event("singleton-skip"), "data": {"user": "s", "n": 1}})
+    server.wait_run(first, py.slug("singleton-skip"), {"Sleeping"})
+    [second] = server.send({"name": py.event("singleton-skip"), "data": {"user": "s", "n": 2}})
+    assert server.wait_run(first, py.slug("singleton-skip"))["output"] == 1
+    assert server.runs_for_event(second) == []
+    assert decisions(server, event=second)[0]["kind"] == "singleton_skipped"
+
+
+def test_singleton_cancel_replaces_the_active_run(server: DevServer, py: SdkApp):
+    [first] = server.send({"name": py.event("singleton-cancel"), "data": {"user": "c", "n": 1}})
+    server.wait_run(first, py.slug("singleton-cancel"), {"Sleeping"})
+    [second] = server.send({"name": py.event("singleton-cancel"), "data": {"user": "c", "n": 2}})
+    assert server.wait_run(first, py.slug("singleton-cancel"))["status"] == "Cancelled"
+    assert server.wait_run(second, py.slug("singleton-cancel"))["output"] == 2
