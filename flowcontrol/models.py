@@ -76,3 +76,9 @@ class Pending(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["function", "kind", "key"], name="unique_pending")
         ]
+
+
+class ConcurrencyKey(models.Model):
+    """One row per concurrency key, locked while a claimer counts that key's slots."""
+
+    key = models.CharField(max_length=600, unique=True)

@@ -10,7 +10,7 @@ from devserver import clock
 from events.expressions import matches
 from events.models import Event
 
-from . import states
+from . import queue, states
 from .durations import parse_duration
 from .models import Function, QueueItem, Run, RunStatus
 
@@ -27,7 +27,10 @@ def cancel_run(run_id: str, reason: str = "cancelled through the API") -> Run:
         if run.status in states.TERMINAL_RUN_STATUSES:
             raise RunAlreadyEnded(f"run {run_id} already ended as {run.status}")
         # Deleting the items makes a worker mid-call lose its lease: it stores nothing more.
-        QueueItem.objects.filter(run=run).delete()
+        items = QueueItem.objects.filter(run=run)
+        keys = [k for pair in items.values_list("ckey1", "ckey2") for k in pair]
+        items.delete()
+        queue.wake_waiters(keys)
         states.transition_run(
             run, RunStatus.CANCELLED, error={"name": "RunCancelled", "message": reason}
         )

@@ -74,6 +74,8 @@ class Run(models.Model):
     # Every event of a batch (batchEvents), in order; empty for a single-event run.
     batch_event_ids = models.JSONField(default=list, blank=True)
     singleton_key = models.CharField(max_length=512, blank=True, default="")
+    # Concurrency constraints resolved at start: [{"key": "fn:<slug>:<value>", "limit": n}].
+    concurrency = models.JSONField(default=list, blank=True)
     # The caller's step when this run was started by step.invoke.
     invoked_by = models.ForeignKey(
         "Step", null=True, blank=True, on_delete=models.SET_NULL, related_name="invoked_runs"
@@ -158,6 +160,11 @@ class QueueItem(models.Model):
     lease_until = models.DateTimeField(null=True, blank=True)
     dispatched_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField()
+    # Concurrency keys whose slots this item holds while leased (copied from the run).
+    ckey1 = models.CharField(max_length=600, blank=True, default="", db_index=True)
+    ckey2 = models.CharField(max_length=600, blank=True, default="", db_index=True)
+    # Set while the item waits for a free concurrency slot: the key it waits on.
+    waiting_on = models.CharField(max_length=600, blank=True, default="")
 
     class Meta:
         ordering = ["due_at"]

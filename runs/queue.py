@@ -29,6 +29,7 @@ def enqueue(
 ) -> QueueItem:
     """Create an item in the current transaction; dispatch it once the transaction commits."""
     now = clock.now()
+    keys = [c["key"] for c in run.concurrency] + ["", ""]
     item = QueueItem.objects.create(
         id=clock.new_id(),
         run=run,
@@ -37,6 +38,8 @@ def enqueue(
         due_at=due_at or now,
         created_at=now,
         dispatched_at=now,
+        ckey1=keys[0],
+        ckey2=keys[1],
     )
     dispatch_on_commit(item.id, item.due_at)
     return item
@@ -65,7 +68,38 @@ def claim(item_id: str) -> QueueItem | None:
     )
     if not claimed:
         return None
-    return QueueItem.objects.get(pk=item_id)
+    item = QueueItem.objects.get(pk=item_id)
+    if item.ckey1 and not _has_slot(item, now):
+        return None
+    return item
+
+
+def _has_slot(item: QueueItem, now: datetime) -> bool:
+    """Concurrency: keep the lease only if a slot is free; otherwise wait for one."""
+    from flowcontrol.concurrency import blocking_key
+
+    with transaction.atomic():
+        run = Run.objects.only("concurrency").get(pk=item.run_id)
+        key = blocking_key(item, run, now)
+        if key is None:
+            if item.waiting_on:
+                QueueItem.objects.filter(pk=item.pk).update(waiting_on="")
+            return True
+        # Keep due_at (it orders the waiters, priority included); a freed slot wakes us.
+        QueueItem.objects.filter(pk=item.pk).update(
+            lease_owner="", lease_until=None, waiting_on=key, dispatched_at=now
+        )
+    return False
+
+
+def wake_waiters(keys: list[str]) -> None:
+    """A slot of each key is free (after commit): dispatch the next waiter."""
+    from flowcontrol.concurrency import next_waiter
+
+    for key in keys:
+        waiter = next_waiter(key) if key else None
+        if waiter is not None:
+            dispatch_on_commit(waiter.id, clock.now())
 
 
 def confirm_lease(item: QueueItem, **changes: object) -> None:
@@ -89,6 +123,7 @@ def release(item: QueueItem, due_at: datetime, **changes: object) -> None:
     if not updated:
         raise LeaseLost(item.id)
     dispatch_on_commit(item.id, due_at)
+    wake_waiters([item.ckey1, item.ckey2])
 
 
 def finish(item: QueueItem) -> None:
@@ -96,6 +131,7 @@ def finish(item: QueueItem) -> None:
     deleted, _ = QueueItem.objects.filter(pk=item.id, lease_owner=WORKER_ID).delete()
     if not deleted:
         raise LeaseLost(item.id)
+    wake_waiters([item.ckey1, item.ckey2])
 
 
 def other_planned_items(item: QueueItem) -> bool:

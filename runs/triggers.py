@@ -1,13 +1,13 @@
 """Match stored events to function triggers and start runs, in the events' own transaction."""
 
 from contextlib import suppress
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from django.db import transaction
 
 from devserver import clock
-from events.expressions import matches
+from events.expressions import evaluate, matches
 from events.models import Event
 
 from . import queue
@@ -77,8 +77,12 @@ def start_run(
     batch_event_ids: list[str] | None = None,
     singleton_key: str = "",
 ) -> Run:
+    from flowcontrol.concurrency import constraints_for
+
     now = clock.now()
+    payload = event.payload() if event else {}
     start_timeout = (function.config.get("timeouts") or {}).get("start")
+    due_at = _shift_by_priority(function, payload, due_at or now)
     run = Run.objects.create(
         id=clock.new_id(),
         function=function,
@@ -88,10 +92,23 @@ def start_run(
         invoked_by=invoked_by,
         batch_event_ids=batch_event_ids or [],
         singleton_key=singleton_key,
+        concurrency=constraints_for(function, payload),
         timeout_at=now + parse_duration(start_timeout) if start_timeout else None,
     )
-    queue.enqueue(run, due_at=due_at, reason="throttled" if due_at else "start")
+    queue.enqueue(run, due_at=due_at, reason="throttled" if due_at > now else "start")
     return run
+
+
+def _shift_by_priority(function: Function, payload: dict[str, Any], due_at: datetime) -> datetime:
+    """`priority.run`: seconds (-600..600) by which this run jumps ahead of (or behind) others
+    waiting in the same queue."""
+    expression = (function.config.get("priority") or {}).get("run")
+    if not expression:
+        return due_at
+    factor = evaluate(expression, {"event": payload})
+    if isinstance(factor, bool) or not isinstance(factor, int | float):
+        return due_at
+    return due_at - timedelta(seconds=max(-600, min(600, factor)))
 
 
 def _triggered_by(function: Function, payload: dict[str, Any]) -> bool:

@@ -112,3 +112,30 @@ def test_singleton_cancel_replaces_the_active_run(server: DevServer, py: SdkApp)
     [second] = server.send({"name": py.event("singleton-cancel"), "data": {"user": "c", "n": 2}})
     assert server.wait_run(first, py.slug("singleton-cancel"))["status"] == "Cancelled"
     assert server.wait_run(second, py.slug("singleton-cancel"))["output"] == 2
+
+
+def test_concurrency_one_per_key_never_overlaps_while_other_keys_proceed(server, py: SdkApp):
+    events = [{"name": py.event("concurrency"), "data": {"user": "A", "work": 1.0}}] * 3
+    events.append({"name": py.event("concurrency"), "data": {"user": "B", "work": 1.0}})
+    ids = server.send(events)
+    runs = [server.wait_run(i, py.slug("one-at-a-time"), timeout=30) for i in ids]
+    spans_a = sorted(r["output"] for r in runs[:3])
+    for (_, end), (start, _) in zip(spans_a, spans_a[1:], strict=False):
+        assert start >= end - 0.01, f"user A steps overlapped: {spans_a}"
+    start_b, end_b = runs[3]["output"]
+    assert any(s < end_b and start_b < e for s, e in spans_a), "key B should not wait for A"
+
+
+def test_priority_reorders_a_backlog(server: DevServer, py: SdkApp):
+    py.clear_log()
+    [blocker] = server.send({"name": py.event("priority"), "data": {"priority": 0, "work": 1.5}})
+    server.wait_run(blocker, py.slug("prioritized"), {"Running"})
+    backlog = server.send(
+        [{"name": py.event("priority"), "data": {"priority": p}} for p in (1, 300, 50)]
+    )
+    for event_id in backlog:
+        server.wait_run(event_id, py.slug("prioritized"), timeout=30)
+    order = [line for line in py.log_lines() if line.startswith("priority:")]
+    assert order == ["priority:0", "priority:300", "priority:50", "priority:1"]
+    waiting = decisions(server, function=py.slug("prioritized"))
+    assert waiting == []  # concurrency queues; it never skips

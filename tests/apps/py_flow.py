@@ -2,6 +2,7 @@
 throttle and singleton. `build` is called by python_app.py with its client and helpers."""
 
 import datetime
+import time
 from collections.abc import Callable
 
 import inngest
@@ -64,7 +65,36 @@ def build(
 
         return only_one
 
+    @client.create_function(
+        fn_id="one-at-a-time",
+        trigger=on("concurrency"),
+        concurrency=[inngest.Concurrency(limit=1, key="event.data.user")],
+    )
+    def one_at_a_time(ctx: inngest.ContextSync) -> list:
+        def work() -> list:
+            started = time.time()
+            time.sleep(ctx.event.data.get("work", 1.0))
+            return [started, time.time()]
+
+        return ctx.step.run("work", work)
+
+    @client.create_function(
+        fn_id="prioritized",
+        trigger=on("priority"),
+        concurrency=[inngest.Concurrency(limit=1)],
+        priority=inngest.Priority(run="event.data.priority"),
+    )
+    def prioritized(ctx: inngest.ContextSync) -> int:
+        def work() -> int:
+            log(f"priority:{ctx.event.data['priority']}")
+            time.sleep(ctx.event.data.get("work", 0.3))
+            return ctx.event.data["priority"]
+
+        return ctx.step.run("work", work)
+
     return [
+        one_at_a_time,
+        prioritized,
         rate_limited,
         debounced,
         batched,
