@@ -5,7 +5,11 @@ BIN := $(VENV)/bin
 PORT ?= 8288
 EXAMPLE_PORT ?= 8000
 
-.PHONY: dev test lint bench clean-data node
+STAGING_ENV := DEVSERVER_TEST_STAGING=1 \
+	DATABASE_URL=postgres://devserver:devserver@127.0.0.1:5432/devserver \
+	REDIS_URL=redis://127.0.0.1:6379/0
+
+.PHONY: dev test test-embedded test-staging services lint bench clean-data node
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -30,8 +34,18 @@ lint: $(VENV)/.installed
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 
-test: $(VENV)/.installed node lint
+# The whole suite twice: embedded (SQLite, in-process Celery) and staging (Postgres, Redis,
+# separate worker and beat processes).
+test: lint test-embedded test-staging
+
+test-embedded: $(VENV)/.installed node
 	$(BIN)/python -m pytest -q -p no:cacheprovider
+
+services:
+	bash .ci/services.sh
+
+test-staging: $(VENV)/.installed node services
+	$(STAGING_ENV) $(BIN)/python -m pytest -q -p no:cacheprovider
 
 bench: $(VENV)/.installed
 	$(BIN)/python -m bench.ten_steps

@@ -3,12 +3,21 @@
 import os
 
 from celery import Celery
+from celery.signals import worker_init
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "devserver.settings")
 
 app = Celery("devserver")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks(["runs", "devserver"])
+
+
+@worker_init.connect
+def _start_lease_heartbeat(**_: object) -> None:
+    """A standalone worker keeps its leases alive while its SDK calls are in flight."""
+    from .embedded import start_lease_heartbeat
+
+    start_lease_heartbeat()
 
 
 @app.on_after_finalize.connect

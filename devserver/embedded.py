@@ -35,8 +35,14 @@ def start_beat() -> None:
     beat.start()
 
 
+_heartbeat: threading.Thread | None = None
+
+
 def start_lease_heartbeat() -> threading.Thread:
-    """Keep this process's leases alive while its SDK calls are in flight."""
+    """Keep this process's leases alive while its SDK calls are in flight (once per process)."""
+    global _heartbeat
+    if _heartbeat is not None:
+        return _heartbeat
 
     def beat() -> None:
         interval = settings.LEASE_SECONDS / 3
@@ -47,9 +53,9 @@ def start_lease_heartbeat() -> threading.Thread:
             except Exception:
                 logger.exception("lease heartbeat failed")
 
-    thread = threading.Thread(target=beat, name="lease-heartbeat", daemon=True)
-    thread.start()
-    return thread
+    _heartbeat = threading.Thread(target=beat, name="lease-heartbeat", daemon=True)
+    _heartbeat.start()
+    return _heartbeat
 
 
 def start_all() -> None:

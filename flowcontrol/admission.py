@@ -251,7 +251,9 @@ def take_due(now: datetime) -> list[tuple[Function, list[str]]]:
     ids) for runs to start. Call inside a transaction."""
     ready = []
     for pending in (
-        Pending.objects.select_for_update().filter(due_at__lte=now).select_related("function")
+        Pending.objects.select_for_update(of=("self",))
+        .filter(due_at__lte=now)
+        .select_related("function")
     ):
         ready.append((pending.function, list(pending.event_ids)))
         pending.delete()

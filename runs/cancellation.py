@@ -23,7 +23,11 @@ class RunAlreadyEnded(Exception):
 
 def cancel_run(run_id: str, reason: str = "cancelled through the API") -> Run:
     with transaction.atomic():
-        run = Run.objects.select_for_update().select_related("function", "event").get(pk=run_id)
+        run = (
+            Run.objects.select_for_update(of=("self",))
+            .select_related("function", "event")
+            .get(pk=run_id)
+        )
         if run.status in states.TERMINAL_RUN_STATUSES:
             raise RunAlreadyEnded(f"run {run_id} already ended as {run.status}")
         # Deleting the items makes a worker mid-call lose its lease: it stores nothing more.

@@ -15,6 +15,13 @@ import httpx
 ROOT = Path(__file__).resolve().parent.parent
 APPS = ROOT / "tests" / "apps"
 TERMINAL = {"Completed", "Failed", "Cancelled"}
+# DEVSERVER_TEST_STAGING=1: every DevServer runs as staging does: Postgres, Redis, a web
+# process and two separate Celery workers plus beat (make test runs the suite both ways).
+STAGING = os.environ.get("DEVSERVER_TEST_STAGING") == "1"
+PG_URL = os.environ.get("DEVSERVER_TEST_PG", "postgres://devserver:devserver@127.0.0.1:5432")
+REDIS_BASE = os.environ.get("DEVSERVER_TEST_REDIS", "redis://127.0.0.1:6379")
+STAGING_WORKERS = 2
+_redis_dbs = iter(range(1, 10_000))
 
 
 def free_port() -> int:
@@ -151,7 +158,19 @@ class DevServer:
         self.env = {"DEVSERVER_LOG_LEVEL": "INFO", **(env or {})}
         self.work_dir, self.name = work_dir, name
         self.process: Process | None = None
+        self.workers: list[Process] = []
         self.http = httpx.Client(base_url=self.url, timeout=30)
+        if STAGING:
+            self.database = f"ds_{self.port}"
+            self.redis_db = next(_redis_dbs) % 15 + 1
+            self.env.update(
+                {
+                    "DATABASE_URL": f"{PG_URL}/{self.database}",
+                    "REDIS_URL": f"{REDIS_BASE}/{self.redis_db}",
+                    "DEVSERVER_POLL_INTERVAL": "1",
+                    "DEVSERVER_DISCOVERY": "false",
+                }
+            )
 
     def command(self) -> list[str]:
         cmd = [
@@ -171,6 +190,8 @@ class DevServer:
         return cmd
 
     def start(self) -> "DevServer":
+        if STAGING:
+            return self._start_staging()
         self.process = Process(self.name, self.command(), self.env, self.work_dir).start()
         wait_until(
             lambda: self.http.get("/api/apps").status_code == 200,
@@ -179,20 +200,82 @@ class DevServer:
         )
         return self
 
+    def _start_staging(self) -> "DevServer":
+        """Fresh database and Redis db on first start; web, workers and beat as processes."""
+        if self.process is None:
+            _reset_staging_stores(self.database, self.redis_db)
+        env = {**self.env, "DEVSERVER_SDK_URLS": ",".join(self.sdk_urls)}
+        self.process = Process(self.name, self.command(), env, self.work_dir).start()
+        wait_until(
+            lambda: self.http.get("/api/apps").status_code == 200,
+            60,
+            f"the web process to answer ({self.output()[-3000:]})",
+        )
+        celery = [sys.executable, "-m", "celery", "-A", "devserver"]
+        self.workers = [
+            Process(
+                f"{self.name}-worker{i}",
+                [
+                    *celery,
+                    "worker",
+                    "--pool",
+                    "threads",
+                    "--concurrency",
+                    "8",
+                    "--hostname",
+                    f"w{i}-{self.port}@%h",
+                    "--without-gossip",
+                    "--without-mingle",
+                    "--loglevel",
+                    "WARNING",
+                ],
+                env,
+                self.work_dir,
+            ).start()
+            for i in range(STAGING_WORKERS)
+        ]
+        self.workers.append(
+            Process(
+                f"{self.name}-beat",
+                [
+                    *celery,
+                    "beat",
+                    "--schedule",
+                    str(self.work_dir / f"{self.name}-beat-schedule"),
+                    "--loglevel",
+                    "WARNING",
+                ],
+                env,
+                self.work_dir,
+            ).start()
+        )
+        return self
+
     def stop(self) -> None:
-        if self.process:
-            self.process.stop()
+        for process in [*self.workers, self.process]:
+            if process:
+                process.stop()
 
     def kill(self) -> None:
-        if self.process:
-            self.process.kill()
+        for process in [*self.workers, self.process]:
+            if process:
+                process.kill()
+
+    def kill_workers(self) -> None:
+        """SIGKILL the processes that execute steps (embedded: the whole server)."""
+        if STAGING:
+            for worker in self.workers:
+                worker.kill()
+        else:
+            self.kill()
 
     def restart(self) -> "DevServer":
         self.stop()
         return self.start()
 
     def output(self) -> str:
-        return self.process.output() if self.process else ""
+        logs = [p.output() for p in [self.process, *self.workers] if p]
+        return "\n".join(logs)
 
     # --- API helpers -------------------------------------------------------------------
     def send(self, events: dict | list) -> list[str]:
@@ -228,3 +311,13 @@ class DevServer:
 
     def run(self, run_id: str) -> dict:
         return self.http.get(f"/api/runs/{run_id}").json()
+
+
+def _reset_staging_stores(database: str, redis_db: int) -> None:
+    import psycopg
+    import redis
+
+    with psycopg.connect(f"{PG_URL}/devserver", autocommit=True) as connection:
+        connection.execute(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')
+        connection.execute(f'CREATE DATABASE "{database}"')
+    redis.Redis.from_url(f"{REDIS_BASE}/{redis_db}").flushdb()

@@ -94,7 +94,9 @@ def test_throttle_queues_and_spaces_runs_by_the_period(server: DevServer, py: Sd
     assert [r["output"] for r in runs] == [0, 1, 2]  # none dropped
     starts = sorted(datetime.fromisoformat(r["started_at"].replace("Z", "+00:00")) for r in runs)
     gaps = [(b - a).total_seconds() for a, b in zip(starts, starts[1:], strict=False)]
-    assert all(gap >= 1.8 for gap in gaps), gaps
+    # Queued 2 s apart; the actual start of each may lag its slot by a dispatch (~0.1-0.3 s).
+    assert all(gap >= 1.5 for gap in gaps), gaps
+    assert (starts[-1] - starts[0]).total_seconds() >= 3.5, gaps
 
 
 def test_singleton_skip_drops_events_while_a_run_is_active(server: DevServer, py: SdkApp):

@@ -51,7 +51,8 @@ class Command(BaseCommand):
             settings.POLL_INTERVAL = options["poll_interval"]
         settings.PUBLIC_URL = f"http://{options['host']}:{options['port']}"
         call_command("migrate", interactive=False, verbosity=0)
-        embedded.start_all()
+        if not settings.STAGING:
+            embedded.start_all()  # staging runs `celery worker` and `celery beat` on their own
         self.stdout.write(
             f"Inngest dev server on {settings.PUBLIC_URL} (data: {data_dir}); "
             f"apps: {', '.join(settings.SDK_URLS) or 'discovery only'}"
