@@ -96,7 +96,13 @@ class Batch:
 
 
 def drive(
-    server: DevServer, app: SdkApp, watcher: Watcher, runs: int, concurrency: int, poll_s: float
+    server: DevServer,
+    app: SdkApp,
+    watcher: Watcher,
+    runs: int,
+    concurrency: int,
+    poll_s: float,
+    event: str = EVENT,
 ) -> Batch:
     """Send `runs` events (one run each) in a closed loop: up to `concurrency` runs in flight,
     a new event as soon as one ends. Every run must complete."""
@@ -106,7 +112,7 @@ def drive(
     started = time.perf_counter()
     while len(done) < runs:
         while sent < runs and len(pending) < concurrency:
-            [event_id] = server.send({"name": app.event(EVENT), "data": {"i": sent}})
+            [event_id] = server.send({"name": app.event(event), "data": {"i": sent}})
             pending[event_id] = time.monotonic()
             sent += 1
         time.sleep(poll_s)

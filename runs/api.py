@@ -119,6 +119,15 @@ def get_run(request, run_id: str):
         **run_out(run),
         "steps": [StepOut.from_orm(s) for s in run.steps.all()],
         "failed_attempts": [AttemptOut.from_orm(a) for a in run.failed_attempts.all()],
+        "pending": [
+            {
+                "reason": item.reason,
+                "due_at": item.due_at,
+                "target_step": item.target_step,
+                "waiting_on_concurrency_key": item.waiting_on,
+            }
+            for item in run.queue_items.all()
+        ],
     }
 
 

@@ -64,9 +64,19 @@ class RunOut(Schema):
     ended_at: datetime | None
 
 
+class PendingWorkOut(Schema):
+    """What the run is waiting for right now: why it is not running."""
+
+    reason: str
+    due_at: datetime
+    waiting_on_concurrency_key: str
+    target_step: str
+
+
 class RunDetailOut(RunOut):
     steps: list[StepOut]
     failed_attempts: list[AttemptOut]
+    pending: list[PendingWorkOut]
 
 
 class RunPage(Schema):

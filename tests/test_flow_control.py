@@ -6,7 +6,7 @@ from datetime import datetime
 
 import pytest
 
-from .harness import DevServer, SdkApp
+from .harness import DevServer, SdkApp, wait_until
 
 pytestmark = pytest.mark.e2e
 
@@ -120,6 +120,17 @@ def test_concurrency_one_per_key_never_overlaps_while_other_keys_proceed(server,
     events = [{"name": py.event("concurrency"), "data": {"user": "A", "work": 1.0}}] * 3
     events.append({"name": py.event("concurrency"), "data": {"user": "B", "work": 1.0}})
     ids = server.send(events)
+    key = f"fn:{py.slug('one-at-a-time')}:A"
+
+    def one_says_why() -> bool:  # a queued run of key A says which key it waits behind
+        for event_id in ids[:3]:
+            for run in server.runs_for_event(event_id):
+                pending = server.run(run["run_id"])["pending"]
+                if pending and pending[0]["waiting_on_concurrency_key"] == key:
+                    return True
+        return False
+
+    wait_until(one_says_why, 10, "a queued run to report the key it waits on")
     runs = [server.wait_run(i, py.slug("one-at-a-time"), timeout=30) for i in ids]
     spans_a = sorted(r["output"] for r in runs[:3])
     for (_, end), (start, _) in zip(spans_a, spans_a[1:], strict=False):
@@ -141,3 +152,19 @@ def test_priority_reorders_a_backlog(server: DevServer, py: SdkApp):
     assert order == ["priority:0", "priority:300", "priority:50", "priority:1"]
     waiting = decisions(server, function=py.slug("prioritized"))
     assert waiting == []  # concurrency queues; it never skips
+
+
+def test_account_scope_key_is_shared_across_functions(server: DevServer, py: SdkApp):
+    ids = server.send(
+        [
+            {"name": py.event("account-a"), "data": {}},
+            {"name": py.event("account-b"), "data": {}},
+            {"name": py.event("account-a"), "data": {}},
+        ]
+    )
+    slugs = [py.slug("account-a"), py.slug("account-b"), py.slug("account-a")]
+    spans = sorted(
+        server.wait_run(i, slug, timeout=30)["output"] for i, slug in zip(ids, slugs, strict=True)
+    )
+    for (_, end), (start, _) in zip(spans, spans[1:], strict=False):
+        assert start >= end - 0.01, f"steps sharing the account key overlapped: {spans}"

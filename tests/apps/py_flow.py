@@ -92,7 +92,25 @@ def build(
 
         return ctx.step.run("work", work)
 
+    def shares_account_slot(name: str) -> inngest.Function:
+        @client.create_function(
+            fn_id=f"account-{name}",
+            trigger=on(f"account-{name}"),
+            concurrency=[inngest.Concurrency(limit=1, key='"shared-llm"', scope="account")],
+        )
+        def use_shared_resource(ctx: inngest.ContextSync) -> list:
+            def work() -> list:
+                started = time.time()
+                time.sleep(0.8)
+                return [started, time.time()]
+
+            return ctx.step.run("work", work)
+
+        return use_shared_resource
+
     return [
+        shares_account_slot("a"),
+        shares_account_slot("b"),
         one_at_a_time,
         prioritized,
         rate_limited,

@@ -98,6 +98,20 @@ def ten_steps(ctx: inngest.ContextSync) -> int:
     return total
 
 
+@client.create_function(
+    fn_id="ten-steps-flow",
+    trigger=on("ten-flow"),
+    concurrency=[inngest.Concurrency(limit=10, key="event.name")],
+    throttle=inngest.Throttle(limit=1000, period=datetime.timedelta(seconds=1), burst=100),
+    rate_limit=inngest.RateLimit(limit=1000, period=datetime.timedelta(minutes=1)),
+    idempotency="event.id",
+    priority=inngest.Priority(run="0"),
+)
+def ten_steps_flow(ctx: inngest.ContextSync) -> int:
+    """ten-steps behind every flow-control gate, none of which should hold it (bench)."""
+    return sum(ctx.step.run(f"s{index}", lambda index=index: index) for index in range(10))
+
+
 @client.create_function(fn_id="blocking", trigger=on("blocking"))
 def blocking(ctx: inngest.ContextSync) -> str:
     """Step `wait` blocks until the file named in the event exists (for kill tests)."""
@@ -153,6 +167,7 @@ functions = [
     retry_after,
     if_trigger,
     ten_steps,
+    ten_steps_flow,
     blocking,
     loop_ids,
     versioned,
