@@ -246,6 +246,28 @@ def _flush_at(due: datetime) -> None:
     )
 
 
+def cancel_held(function: Function, expression: str | None, cancelling: Event) -> int:
+    """`cancelOn` for events still held by a debounce or batch: if the cancel event matches
+    the held event (the last one for a debounce), the hold is dropped and recorded."""
+    incoming = cancelling.payload()
+    dropped = 0
+    for pending in Pending.objects.select_for_update().filter(function=function):
+        held = Event.objects.filter(pk__in=pending.event_ids).order_by("-id").first()
+        if held is None or not matches(expression, {"event": held.payload(), "async": incoming}):
+            continue
+        for event in Event.objects.filter(pk__in=pending.event_ids):
+            _record(
+                function,
+                event,
+                DecisionKind.CANCELLED,
+                pending.key,
+                f"{pending.kind} cancelled by event {cancelling.name} ({cancelling.id})",
+            )
+        pending.delete()
+        dropped += 1
+    return dropped
+
+
 def take_due(now: datetime) -> list[tuple[Function, list[str]]]:
     """Debounces and batches whose time has come, removed and returned as (function, event
     ids) for runs to start. Call inside a transaction."""

@@ -15,6 +15,7 @@ class DecisionKind(models.TextChoices):
     THROTTLED = "throttled"
     SINGLETON_SKIPPED = "singleton_skipped"
     SINGLETON_CANCELLED = "singleton_cancelled"
+    CANCELLED = "cancelled"
 
 
 class Decision(models.Model):

@@ -62,6 +62,10 @@ def _cancel_matching(function: Function, spec: dict[str, Any], event: Event) -> 
         original = run.event.payload() if run.event else {}
         if matches(spec.get("if"), {"event": original, "async": incoming}):
             cancel_run(run.id, f"cancelled by event {event.name} ({event.id})")
+    # Debounced or batched events have no run yet: drop the hold so none starts.
+    from flowcontrol.admission import cancel_held
+
+    cancel_held(function, spec.get("if"), event)
 
 
 def cancel_timed_out_runs() -> int:

@@ -168,3 +168,13 @@ def test_account_scope_key_is_shared_across_functions(server: DevServer, py: Sdk
     )
     for (_, end), (start, _) in zip(spans, spans[1:], strict=False):
         assert start >= end - 0.01, f"steps sharing the account key overlapped: {spans}"
+
+
+def test_cancel_on_drops_a_debounced_event_before_its_run_starts(server: DevServer, py: SdkApp):
+    [held] = server.send({"name": py.event("debounce"), "data": {"user": "d-stop", "n": 1}})
+    server.send({"name": "flow/stop", "data": {"user": "d-stop"}})
+    [later] = server.send({"name": py.event("debounce"), "data": {"user": "d-go", "n": 2}})
+    server.wait_run(later, py.slug("debounced"), timeout=20)  # a debounce that was not cancelled
+    assert server.runs_for_event(held) == []
+    kinds = [d["kind"] for d in decisions(server, event=held)]
+    assert kinds == ["cancelled", "debounced"]

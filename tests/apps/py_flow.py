@@ -27,6 +27,7 @@ def build(
         debounce=inngest.Debounce(
             period=seconds(seconds=2), key="event.data.user", timeout=seconds(seconds=5)
         ),
+        cancel=[inngest.Cancel(event="flow/stop", if_exp="event.data.user == async.data.user")],
     )
     def debounced(ctx: inngest.ContextSync) -> int:
         return ctx.event.data["n"]
