@@ -7,6 +7,7 @@ from ninja import Router, Schema
 
 from .ingest import EventValidationError, parse_body, store_events
 from .models import Event
+from .queries import events_page
 
 router = Router(tags=["events"])
 
@@ -30,12 +31,7 @@ class Problem(Schema):
 
 @router.get("/events", response=list[EventItem])
 def list_events(request, name: str | None = None, cursor: str | None = None, limit: int = 50):
-    events = Event.objects.order_by("-id")
-    if name:
-        events = events.filter(name=name)
-    if cursor:
-        events = events.filter(id__lt=cursor)
-    return list(events[: min(max(limit, 1), 500)])
+    return list(events_page(name, cursor, limit, most=500))
 
 
 @router.get("/events/{event_id}", response=EventItem)

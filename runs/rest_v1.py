@@ -8,6 +8,7 @@ from ninja import Router
 
 from devserver import clock
 from events.models import Event
+from events.queries import events_page
 
 from .cancellation import RunAlreadyEnded, cancel_run
 from .checkpoint import BadCheckpoint, StaleDispatch, record_checkpoint
@@ -69,12 +70,7 @@ def checkpoint(request, run_id: str):
 
 @router.get("/events")
 def list_events(request, name: str | None = None, cursor: str | None = None, limit: int = 50):
-    events = Event.objects.order_by("-id")
-    if name:
-        events = events.filter(name=name)
-    if cursor:
-        events = events.filter(id__lt=cursor)
-    return _envelope([_event_v1(e) for e in events[: min(max(limit, 1), 100)]])
+    return _envelope([_event_v1(e) for e in events_page(name, cursor, limit, most=100)])
 
 
 @router.get("/events/{event_id}")

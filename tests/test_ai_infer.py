@@ -2,24 +2,23 @@
 feeds the response, or the provider's error, back to the function."""
 
 import json
-import threading
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
-from .harness import DevServer, SdkApp, free_port
+from .fake_http import JsonHandler, serving
+from .harness import DevServer, SdkApp
 
 pytestmark = pytest.mark.e2e
 
 
-class FakeOpenAI(BaseHTTPRequestHandler):
+class FakeOpenAI(JsonHandler):
     """`/v1/chat/completions` answers like OpenAI; `/broken/v1/...` answers 401."""
 
     requests: list[dict] = []
 
     def do_POST(self) -> None:  # noqa: N802 - http.server's naming
-        body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+        body = self.read_json()
         FakeOpenAI.requests.append({"auth": self.headers.get("Authorization"), "body": body})
         if self.path.startswith("/broken/"):
             status, answer = 401, {"error": {"message": "bad key"}}
@@ -27,24 +26,13 @@ class FakeOpenAI(BaseHTTPRequestHandler):
             prompt = body["messages"][-1]["content"]
             answer = {"choices": [{"message": {"role": "assistant", "content": f"echo: {prompt}"}}]}
             status = 200
-        raw = json.dumps(answer).encode()
-        self.send_response(status)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(raw)))
-        self.end_headers()
-        self.wfile.write(raw)
-
-    def log_message(self, *args: object) -> None:
-        pass
+        self.reply_json(status, answer)
 
 
 @pytest.fixture(scope="module")
 def model_url() -> Iterator[str]:
-    port = free_port()
-    http = ThreadingHTTPServer(("127.0.0.1", port), FakeOpenAI)
-    threading.Thread(target=http.serve_forever, daemon=True).start()
-    yield f"http://127.0.0.1:{port}"
-    http.shutdown()
+    with serving(FakeOpenAI) as url:
+        yield url
 
 
 def test_ai_infer_returns_the_model_response(server: DevServer, app: SdkApp, model_url: str):

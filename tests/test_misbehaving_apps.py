@@ -1,14 +1,13 @@
 """Apps that answer 500, garbage, malformed opcodes or nothing at all: the run retries, then
 fails with an error that says what happened; the server keeps serving."""
 
-import threading
 import time
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
-from .harness import DevServer, free_port
+from .fake_http import JsonHandler, serving
+from .harness import DevServer
 
 pytestmark = pytest.mark.e2e
 
@@ -20,7 +19,7 @@ BEHAVIOURS = {
 }
 
 
-class MisbehavingApp(BaseHTTPRequestHandler):
+class MisbehavingApp(JsonHandler):
     """Answers every execution request according to the `fnId` it is called for."""
 
     calls: dict[str, int] = {}
@@ -33,26 +32,20 @@ class MisbehavingApp(BaseHTTPRequestHandler):
             status, body = 200, b'"too late"'
         else:
             status, body = BEHAVIOURS[behaviour]
-        self.send_response(status)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-
-    def log_message(self, *args: object) -> None:
-        pass
+        self.reply(status, body)
 
 
 @pytest.fixture(scope="module")
 def bad_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DevServer]:
-    port = free_port()
-    http = ThreadingHTTPServer(("127.0.0.1", port), MisbehavingApp)
-    threading.Thread(target=http.serve_forever, daemon=True).start()
-    work = tmp_path_factory.mktemp("bad")
+    with serving(MisbehavingApp) as base:
+        yield from _registered_server(tmp_path_factory, f"{base}/api/inngest")
+
+
+def _registered_server(factory: pytest.TempPathFactory, url: str) -> Iterator[DevServer]:
     server = DevServer(
-        work, env={"DEVSERVER_SDK_TIMEOUT": "1", "DEVSERVER_RETRY_BASE_SECONDS": "0.2"}
+        factory.mktemp("bad"),
+        env={"DEVSERVER_SDK_TIMEOUT": "1", "DEVSERVER_RETRY_BASE_SECONDS": "0.2"},
     ).start()
-    url = f"http://127.0.0.1:{port}/api/inngest"
     register = server.http.post(
         "/fn/register",
         json={
@@ -68,7 +61,6 @@ def bad_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DevServer]:
     assert register.status_code == 200, register.text
     yield server
     server.stop()
-    http.shutdown()
 
 
 def _function(url: str, name: str) -> dict:

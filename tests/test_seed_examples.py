@@ -2,17 +2,15 @@
 imports, stubs and the model URL; see tests/apps/js/seeds_app.mjs) on the JS 3.x SDK against
 our dev server: each example's trigger event with realistic data, and the run it should give."""
 
-import json
 import shutil
-import threading
 from collections.abc import Iterator
 from datetime import datetime
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
 
-from .harness import APPS, DevServer, SdkApp, free_port
+from .fake_http import JsonHandler, serving
+from .harness import APPS, DevServer, SdkApp
 
 pytestmark = pytest.mark.e2e
 
@@ -21,7 +19,7 @@ FUNCTION_COUNT = 34
 STARTED = {"Running", "Sleeping", "Waiting", "Completed"}
 
 
-class FakeModel(BaseHTTPRequestHandler):
+class FakeModel(JsonHandler):
     """An OpenAI-compatible `/v1/chat/completions` that echoes the last prompt.
 
     The research examples (002 §4.1, §4.3) call `.map` on `step.ai.infer`'s result as if the
@@ -31,7 +29,7 @@ class FakeModel(BaseHTTPRequestHandler):
     requests: list[dict] = []
 
     def do_POST(self) -> None:  # noqa: N802 - http.server's naming
-        body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+        body = self.read_json()
         FakeModel.requests.append({"auth": self.headers.get("Authorization"), "body": body})
         prompt = body["messages"][-1]["content"]
         if prompt.startswith(("From the given input, generate", "Generate search queries")):
@@ -39,23 +37,13 @@ class FakeModel(BaseHTTPRequestHandler):
             answer = [f"{topic} overview", f"{topic} latest news"]
         else:
             answer = {"choices": [{"message": {"role": "assistant", "content": f"echo: {prompt}"}}]}
-        raw = json.dumps(answer).encode()
-        self.send_response(200)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(raw)))
-        self.end_headers()
-        self.wfile.write(raw)
-
-    def log_message(self, *args: object) -> None:
-        pass
+        self.reply_json(200, answer)
 
 
 @pytest.fixture(scope="module")
 def model_url() -> Iterator[str]:
-    http = ThreadingHTTPServer(("127.0.0.1", free_port()), FakeModel)
-    threading.Thread(target=http.serve_forever, daemon=True).start()
-    yield f"http://127.0.0.1:{http.server_address[1]}/v1"
-    http.shutdown()
+    with serving(FakeModel) as url:
+        yield f"{url}/v1"
 
 
 @pytest.fixture(scope="module")
