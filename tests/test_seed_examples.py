@@ -1,4 +1,4 @@
-"""The TypeScript examples of the design guides in /work/shared/seeds, run unchanged (but for
+"""The TypeScript examples of the design guides in ../shared/seeds, run unchanged (but for
 imports, stubs and the model URL; see tests/apps/js/seeds_app.mjs) on the JS 3.x SDK against
 our dev server: each example's trigger event with realistic data, and the run it should give."""
 

@@ -1,4 +1,4 @@
-// The TypeScript examples of the design guides in /work/shared/seeds (000_*.txt, 002_*.txt),
+// The TypeScript examples of the design guides in ../shared/seeds (000_*.txt, 002_*.txt),
 // served with the official Inngest JS SDK 3.x (inngest3) at /api/inngest.
 //
 // Adapted ONLY for: imports (inngest3), plain JS instead of TS syntax (type annotations, generics
