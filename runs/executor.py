@@ -43,10 +43,13 @@ def drive(item: QueueItem) -> None:
     if run.timeout_at and run.timeout_at < clock.now():
         cancel_timed_out_runs()
         return
-    expire_waits(run, clock.now())
     memo = RunMemo.load(run)
+    if memo.has_due_timers:
+        expire_waits(run, clock.now())
+        memo.reload()
     with transaction.atomic():
-        _wake_sleeping_steps(memo)
+        if memo.has_due_timers:
+            _wake_sleeping_steps(memo)
         if run.status != RunStatus.RUNNING:
             first_start = run.started_at is None
             states.transition_run(run, RunStatus.RUNNING)
@@ -78,8 +81,10 @@ def _wake_sleeping_steps(memo: RunMemo) -> None:
 
 def _start_finish_timeout(run: Run) -> None:
     deadline = finish_deadline(run)
-    run.timeout_at = run.started_at + deadline if deadline else None
-    run.save(update_fields=["timeout_at"])
+    timeout_at = run.started_at + deadline if deadline else None
+    if timeout_at != run.timeout_at:  # the start deadline gives way to the finish deadline
+        run.timeout_at = timeout_at
+        run.save(update_fields=["timeout_at"])
 
 
 def _release_after_crash(item: QueueItem) -> None:

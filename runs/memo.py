@@ -5,6 +5,7 @@ from typing import Any
 
 from django.conf import settings
 
+from devserver import clock
 from events.models import Event
 
 from .models import Run, Step, StepStatus
@@ -21,6 +22,8 @@ class RunMemo:
     # Steps that have a row but no memo yet (retrying, sleeping...): only these need a lookup
     # before a result is stored; a brand-new step is simply inserted.
     unfinished: set[str] = field(default_factory=set)
+    # A sleep or wait whose time has come: the executor resolves those before the next call.
+    has_due_timers: bool = False
 
     @classmethod
     def load(cls, run: Run) -> "RunMemo":
@@ -29,25 +32,27 @@ class RunMemo:
         if run.batch_event_ids:
             by_id = {e.id: e for e in Event.objects.filter(pk__in=run.batch_event_ids)}
             events = [by_id[i].payload() for i in run.batch_event_ids if i in by_id]
-        finished = (
-            Step.objects.filter(run=run, status__in=[StepStatus.COMPLETED, StepStatus.FAILED])
-            .order_by("position")
-            .values_list("hashed_id", "memo")
-        )
         memo = cls(run=run, event=event, events=events)
-        for hashed_id, value in finished:
-            memo.remember(hashed_id, value)
-        memo.unfinished = set(
-            Step.objects.filter(run=run)
-            .exclude(status__in=[StepStatus.COMPLETED, StepStatus.FAILED])
-            .values_list("hashed_id", flat=True)
+        rows = Step.objects.filter(run=run).values_list(
+            "hashed_id", "memo", "status", "position", "wake_at"
         )
+        now = clock.now()
+        finished = []
+        for hashed_id, value, status, position, wake_at in rows:  # one query for all steps
+            if status in (StepStatus.COMPLETED, StepStatus.FAILED):
+                finished.append((position if position is not None else 1 << 30, hashed_id, value))
+            else:
+                memo.unfinished.add(hashed_id)
+                memo.has_due_timers |= wake_at is not None and wake_at <= now
+        for _, hashed_id, value in sorted(finished, key=lambda row: row[0]):
+            memo.remember(hashed_id, value)
         return memo
 
     def reload(self) -> None:
         """Re-read the steps: another worker (a parallel sibling) may have stored some."""
         fresh = RunMemo.load(self.run)
         self.memos, self.stack, self.unfinished = fresh.memos, fresh.stack, fresh.unfinished
+        self.has_due_timers = fresh.has_due_timers
 
     def existing_step(self, hashed_id: str) -> Step | None:
         if hashed_id not in self.unfinished and hashed_id not in self.memos:
