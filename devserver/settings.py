@@ -140,8 +140,6 @@ CHECKPOINTING = env_bool("DEVSERVER_CHECKPOINTING", True)
 SDK_URLS = env_list("DEVSERVER_SDK_URLS", [])
 POLL_INTERVAL = env_float("DEVSERVER_POLL_INTERVAL", 5.0, minimum=0.5)
 DISCOVERY = env_bool("DEVSERVER_DISCOVERY", True)
-# Where SDKs should reach us; used in what we tell them and in the README's examples.
-PUBLIC_URL = env_str("DEVSERVER_PUBLIC_URL", "http://127.0.0.1:8288")
 
 LOGGING = {
     "version": 1,

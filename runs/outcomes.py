@@ -191,9 +191,7 @@ def _sleep(memo: RunMemo, item: QueueItem, op: StepOp, started: datetime) -> Nex
         started_at=started,
         wake_at=wake_at,
     )
-    states.transition_run(memo.run, RunStatus.SLEEPING)
-    queue.release(item, wake_at, attempt=0, target_step="", reason="sleep")
-    return Next.STOP
+    return _park(memo, item, wake_at, "sleep", RunStatus.SLEEPING)
 
 
 def _wait_for_event(memo: RunMemo, item: QueueItem, op: StepOp, started: datetime) -> Next:
@@ -275,9 +273,15 @@ def _ai_gateway(memo: RunMemo, item: QueueItem, op: StepOp, started: datetime) -
     return _step_errored(memo, item, StepsReported([failed]), started)
 
 
-def _park(memo: RunMemo, item: QueueItem, wake_at: datetime, reason: str) -> Next:
-    """The run waits for something outside it; its item sleeps until the deadline."""
-    states.transition_run(memo.run, RunStatus.WAITING)
+def _park(
+    memo: RunMemo,
+    item: QueueItem,
+    wake_at: datetime,
+    reason: str,
+    status: str = RunStatus.WAITING,
+) -> Next:
+    """The run sleeps or waits for something outside it; its item is due at the deadline."""
+    states.transition_run(memo.run, status)
     queue.release(item, wake_at, attempt=0, target_step="", reason=reason)
     return Next.STOP
 

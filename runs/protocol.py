@@ -18,7 +18,6 @@ class Opcode(StrEnum):
     AI_GATEWAY = "AIGateway"
     STEP = "Step"  # older SDKs: a step that ran, same as StepRun
     RUN_COMPLETE = "RunComplete"  # JS v4 checkpointing: the function returned `data`
-    NONE = "None"
 
 
 class ProtocolError(Exception):

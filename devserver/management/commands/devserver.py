@@ -49,12 +49,12 @@ class Command(BaseCommand):
         settings.DISCOVERY = settings.DISCOVERY and not options["no_discovery"]
         if options["poll_interval"] is not None:
             settings.POLL_INTERVAL = options["poll_interval"]
-        settings.PUBLIC_URL = f"http://{options['host']}:{options['port']}"
+        url = f"http://{options['host']}:{options['port']}"
         call_command("migrate", interactive=False, verbosity=0)
         if not settings.STAGING:
             embedded.start_all()  # staging runs `celery worker` and `celery beat` on their own
         self.stdout.write(
-            f"Inngest dev server on {settings.PUBLIC_URL} (data: {data_dir}); "
+            f"Inngest dev server on {url} (data: {data_dir}); "
             f"apps: {', '.join(settings.SDK_URLS) or 'discovery only'}"
         )
         _serve(options["host"], options["port"])
