@@ -3,10 +3,12 @@
 import asyncio
 import os
 
+from django.contrib.staticfiles.handlers import ASGIStaticFilesHandler
 from django.core.asgi import get_asgi_application
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "devserver.settings")
-django_asgi_app = get_asgi_application()
+# The dashboard's few static files are served by the same process: one command, nothing else.
+django_asgi_app = ASGIStaticFilesHandler(get_asgi_application())
 
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 

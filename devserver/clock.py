@@ -22,3 +22,8 @@ def new_id() -> str:
 def jitter_fraction() -> float:
     """A uniform random number in [0, 1) for retry jitter."""
     return random.random()
+
+
+def id_floor(moment: datetime) -> str:
+    """The smallest ULID of `moment`: ids >= it were created at or after that time."""
+    return str(ULID.from_timestamp(moment.timestamp()))[:10] + "0" * 16

@@ -1,3 +1,11 @@
 """Websocket routes (live views)."""
 
-websocket_urlpatterns: list = []
+from django.urls import path, re_path
+
+from runs.consumers import LiveConsumer
+
+websocket_urlpatterns = [
+    path("ws/runs/", LiveConsumer.as_asgi()),
+    re_path(r"^ws/runs/(?P<run_id>[0-9A-Za-z]{26})/$", LiveConsumer.as_asgi()),
+    re_path(r"^ws/bulk/(?P<bulk_id>[0-9]+)/$", LiveConsumer.as_asgi()),
+]

@@ -11,7 +11,7 @@ import threading
 from channels.layers import InMemoryChannelLayer, get_channel_layer
 from django.db import transaction
 
-from .models import Run, Step
+from .models import BulkAction, Run, Step
 
 logger = logging.getLogger(__name__)
 RUNS_GROUP = "runs"
@@ -37,6 +37,15 @@ def publish_run(run: Run) -> None:
 def publish_step(step: Step) -> None:
     message = {"type": "step.changed", "run_id": step.run_id, "step": step.hashed_id}
     transaction.on_commit(lambda: _send([run_group(step.run_id)], message))
+
+
+def bulk_group(action_id: int) -> str:
+    return f"bulk-{action_id}"
+
+
+def publish_bulk(action: BulkAction) -> None:
+    message = {"type": "bulk.changed", "bulk_id": action.id, "done": action.done}
+    transaction.on_commit(lambda: _send([bulk_group(action.id)], message))
 
 
 def _send(groups: list[str], message: dict) -> None:

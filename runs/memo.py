@@ -82,4 +82,5 @@ class RunMemo:
             max_attempts=function.retries + 1,
             queue_item_id=queue_item_id,
             checkpointing=settings.CHECKPOINTING,
+            step_inputs=self.run.step_inputs,
         )

@@ -47,6 +47,12 @@ class Function(models.Model):
         return self.slug
 
 
+class RunOrigin(models.TextChoices):
+    REPLAY = "replay"  # the same trigger, every step again
+    RETRY = "retry"  # steps that succeeded are reused, the failed one runs again
+    RERUN = "rerun"  # steps before the chosen one are reused
+
+
 class RunStatus(models.TextChoices):
     QUEUED = "Queued"
     RUNNING = "Running"
@@ -80,9 +86,21 @@ class Run(models.Model):
     invoked_by = models.ForeignKey(
         "Step", null=True, blank=True, on_delete=models.SET_NULL, related_name="invoked_runs"
     )
+    # A replay, retry or rerun from a step: the run it was made from, and how.
+    source_run = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="derived_runs"
+    )
+    origin = models.CharField(max_length=16, choices=RunOrigin.choices, blank=True, default="")
+    # Edited inputs for steps of a rerun: {hashed step id: [args]}, handed to the SDK as the
+    # step's `input` until the step has run.
+    step_inputs = models.JSONField(default=dict, blank=True)
 
     class Meta:
         ordering = ["-id"]
+        indexes = [
+            models.Index(fields=["status", "-id"], name="run_status_newest"),
+            models.Index(fields=["function", "-id"], name="run_function_newest"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.function_id}:{self.id}"
@@ -183,3 +201,30 @@ class CronTrigger(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["function", "spec"], name="unique_cron_per_function")
         ]
+
+
+class BulkKind(models.TextChoices):
+    CANCEL = "cancel"
+    REPLAY = "replay"
+    RETRY = "retry"
+
+
+class BulkAction(models.Model):
+    """A bulk cancel, replay or retry: the selector, the exact runs it matched when confirmed,
+    and its progress. Kept after it ends: the history of what was done to which runs."""
+
+    kind = models.CharField(max_length=16, choices=BulkKind.choices)
+    selector = models.JSONField(default=dict)
+    run_ids = models.JSONField(default=list)
+    total = models.PositiveIntegerField(default=0)
+    done = models.PositiveIntegerField(default=0)
+    skipped = models.PositiveIntegerField(default=0)  # e.g. a run that ended before its turn
+    status = models.CharField(max_length=16, default="Queued")  # Queued, Running, Completed
+    requested_by = models.CharField(max_length=150, blank=True, default="")
+    created_at = models.DateTimeField()
+    # Touched with every run handled: an unfinished action gone quiet is resumed.
+    heartbeat_at = models.DateTimeField(db_index=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]

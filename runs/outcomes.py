@@ -116,9 +116,16 @@ def _store_finished_step(memo: RunMemo, op: StepOp, started: datetime, attempt: 
     if existing is not None and existing.status in (StepStatus.COMPLETED, StepStatus.FAILED):
         memo.remember(existing.hashed_id, existing.memo)  # reported again: the first result stays
         return
+    # The step's arguments (JS `step.run(id, fn, ...input)`): shown, and editable for a rerun.
+    opts = {"input": op.opts["input"]} if "input" in op.opts else None
     if existing is not None:
         states.transition_step(
-            existing, status, memo=value, position=memo.next_position, attempts=attempt + 1
+            existing,
+            status,
+            memo=value,
+            position=memo.next_position,
+            attempts=attempt + 1,
+            **({"opts": opts} if opts else {}),
         )
     else:
         states.record_new_step(
@@ -128,6 +135,7 @@ def _store_finished_step(memo: RunMemo, op: StepOp, started: datetime, attempt: 
             name=op.label,
             opcode=Opcode.STEP_RUN,
             memo=value,
+            opts=opts,
             position=memo.next_position,
             attempts=attempt + 1,
             started_at=started,

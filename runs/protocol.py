@@ -83,13 +83,15 @@ class ExecutionState:
     # them to /v1/checkpoint/{run_id}/async as it goes.
     queue_item_id: str = ""
     checkpointing: bool = False
+    # Edited inputs of steps not run yet (a rerun from a step): sent as `{"input": [...]}`.
+    step_inputs: dict[str, Any] = field(default_factory=dict)
 
 
 def build_request_body(state: ExecutionState) -> bytes:
     body = {
         "event": state.event,
         "events": state.events,
-        "steps": state.memos,
+        "steps": _steps_with_inputs(state),
         "ctx": {
             "run_id": state.run_id,
             "attempt": state.attempt,
@@ -104,6 +106,13 @@ def build_request_body(state: ExecutionState) -> bytes:
     if state.checkpointing:
         body["ctx"].update({"fn_id": state.fn_slug, "qi_id": state.queue_item_id})
     return json.dumps(body, separators=(",", ":")).encode()
+
+
+def _steps_with_inputs(state: ExecutionState) -> dict[str, Any]:
+    if not state.step_inputs:
+        return state.memos
+    pending = {h: {"input": v} for h, v in state.step_inputs.items() if h not in state.memos}
+    return {**pending, **state.memos}
 
 
 def parse_ops(body: Any) -> list[StepOp]:

@@ -2,7 +2,7 @@
 
 from celery import shared_task
 
-from . import cancellation, crons, executor, queue, triggers
+from . import bulk, cancellation, crons, executor, queue, triggers
 
 
 @shared_task(name="runs.execute_item", ignore_result=True)
@@ -15,6 +15,12 @@ def reconcile() -> None:
     queue.reconcile()
     cancellation.cancel_timed_out_runs()
     triggers.start_held_runs()
+    bulk.resume_stalled()
+
+
+@shared_task(name="runs.run_bulk_action", ignore_result=True)
+def run_bulk_action(action_id: int) -> None:
+    bulk.execute(action_id)
 
 
 @shared_task(name="runs.flush_pending", ignore_result=True)

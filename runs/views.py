@@ -1,61 +1,153 @@
-"""Pages: thin views over the query helpers; all output is escaped by the templates."""
+"""Run pages: the live runs list, run detail with its waterfall, and the actions on one run.
+Every value reaches the page through an escaping template."""
 
 import json
 
-from django.db.models import Count, Q
-from django.http import HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404, render
+from django.contrib import messages
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_POST
 
-from . import queries
-from .models import App, Function, Run, RunStatus
+from events.models import Event
+
+from . import timeline
+from .cancellation import RunAlreadyEnded, cancel_run
+from .forks import ForkNotAllowed, fork, plan
+from .models import App, Function, Run, RunOrigin, RunStatus
+from .selectors import RunSelector, SelectorError
 
 
 def runs_list(request: HttpRequest) -> HttpResponse:
-    status = request.GET.get("status") or None
-    function = request.GET.get("function") or None
-    runs, next_cursor = queries.runs_page(status, function, None, request.GET.get("cursor"))
-    return render(
-        request,
-        "runs/runs_list.html",
-        {
-            "runs": runs,
-            "next_cursor": next_cursor,
-            "statuses": RunStatus.values,
-            "status": status or "",
-            "function": function or "",
-            "functions": Function.objects.filter(archived=False).values_list("slug", flat=True),
-        },
-    )
+    error = ""
+    try:
+        selector = RunSelector.from_params(request.GET)
+    except SelectorError as exc:
+        selector, error = RunSelector(), str(exc)
+    cursor = request.GET.get("cursor", "")
+    runs, next_cursor = selector.page(cursor)
+    context = {
+        "runs": runs,
+        "next_cursor": next_cursor,
+        "cursor": cursor,
+        "filters": {**selector.as_params(), **_raw_filters(request)},
+        "filter_query": _query(selector.as_params()),
+        "error": error,
+        "statuses": RunStatus.values,
+        "functions": Function.objects.filter(archived=False).values_list("slug", flat=True),
+        "apps": App.objects.exclude(name="").values_list("name", flat=True),
+    }
+    if request.GET.get("fragment") == "rows":
+        return render(request, "runs/_run_rows.html", context)
+    return render(request, "runs/runs_list.html", context)
 
 
 def run_detail(request: HttpRequest, run_id: str) -> HttpResponse:
-    run = get_object_or_404(Run.objects.select_related("function__app", "event"), pk=run_id)
+    run = get_object_or_404(
+        Run.objects.select_related("function__app", "event", "source_run", "invoked_by"),
+        pk=run_id,
+    )
     steps = list(run.steps.all())
     attempts = list(run.failed_attempts.all())
-    for step in steps:
-        step.memo_json = json.dumps(step.memo, indent=2) if step.memo is not None else ""
-        step.failures = [a for a in attempts if a.step_hashed_id == step.hashed_id]
+    context = {
+        "run": run,
+        "rows": timeline.build(run, steps, attempts),
+        "function_failures": [a for a in attempts if not a.step_hashed_id],
+        "output": timeline.JsonBlock.of(run.output) if run.status == RunStatus.COMPLETED else None,
+        "error": timeline.JsonBlock.of(run.error) if run.error else None,
+        "events": _trigger_events(run),
+        "derived": list(run.derived_runs.order_by("-id")[:20]),
+        "children": Run.objects.filter(invoked_by__run=run).values_list("id", flat=True)[:50],
+        "active": run.status not in (RunStatus.COMPLETED, RunStatus.FAILED, RunStatus.CANCELLED),
+    }
+    if request.GET.get("fragment") == "live":
+        return render(request, "runs/_run_live.html", context)
+    return render(request, "runs/run_detail.html", context)
+
+
+def step_output(request: HttpRequest, run_id: str, hashed_id: str) -> HttpResponse:
+    """The whole memoized value of a step, for outputs too big to show inline."""
+    run = get_object_or_404(Run, pk=run_id)
+    step = get_object_or_404(run.steps, hashed_id=hashed_id)
+    response = JsonResponse(step.memo, safe=False, json_dumps_params={"indent": 2})
+    response["Content-Disposition"] = f'attachment; filename="{run_id}-{hashed_id}.json"'
+    return response
+
+
+@require_POST
+def cancel(request: HttpRequest, run_id: str) -> HttpResponse:
+    get_object_or_404(Run, pk=run_id)
+    try:
+        cancel_run(run_id, "cancelled from the dashboard")
+        messages.success(request, "Run cancelled.")
+    except RunAlreadyEnded as exc:
+        messages.error(request, str(exc))
+    return redirect("run-detail", run_id=run_id)
+
+
+def fork_run(request: HttpRequest, run_id: str) -> HttpResponse:
+    """GET: what a replay, retry or rerun will reuse and run again. POST: do it."""
+    run = get_object_or_404(Run.objects.select_related("function", "event"), pk=run_id)
+    origin = request.POST.get("action") or request.GET.get("action") or RunOrigin.REPLAY
+    from_step = request.POST.get("step") or request.GET.get("step") or ""
+    try:
+        fork_plan = plan(run, origin, from_step)
+    except ForkNotAllowed as exc:
+        messages.error(request, str(exc))
+        return redirect("run-detail", run_id=run_id)
+    input_error = ""
+    step_input = (fork_plan.from_step.opts or {}).get("input") if fork_plan.from_step else None
+    input_text = json.dumps(step_input, indent=2) if step_input is not None else ""
+    if request.method == "POST":
+        input_text = request.POST.get("input", "")
+        try:
+            edited = _edited_input(input_text, step_input)
+        except ValueError as exc:
+            input_error = str(exc)
+        else:
+            new_run = fork(run, origin, from_step, edited)
+            return redirect("run-detail", run_id=new_run.id)
     return render(
         request,
-        "runs/run_detail.html",
+        "runs/fork.html",
         {
             "run": run,
-            "steps": steps,
-            "function_failures": [a for a in attempts if not a.step_hashed_id],
-            "output_json": json.dumps(run.output, indent=2),
-            "error_json": json.dumps(run.error, indent=2) if run.error else "",
-            "event_json": json.dumps(run.event.payload(), indent=2) if run.event else "",
+            "plan": fork_plan,
+            "input_text": input_text,
+            "input_error": input_error,
+            "editable_input": step_input is not None,
         },
     )
 
 
-def apps_list(request: HttpRequest) -> HttpResponse:
-    apps = App.objects.annotate(
-        function_count=Count("functions", filter=Q(functions__archived=False))
-    )
-    return render(request, "runs/apps_list.html", {"apps": apps})
+def _edited_input(text: str, original: object) -> list | None:
+    """The edited step input, or None when unchanged; it must be a JSON array of arguments."""
+    if not text.strip() or original is None:
+        return None
+    try:
+        value = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise ValueError(f"The input is not valid JSON: {exc.msg} (line {exc.lineno})") from None
+    if not isinstance(value, list):
+        raise ValueError("The input must be a JSON array: the step's arguments, in order.")
+    return None if value == original else value
 
 
-def functions_list(request: HttpRequest) -> HttpResponse:
-    functions = Function.objects.select_related("app").order_by("archived", "slug")
-    return render(request, "runs/functions_list.html", {"functions": functions})
+def _trigger_events(run: Run) -> list[tuple[Event, timeline.JsonBlock]]:
+    ids = run.batch_event_ids or ([run.event_id] if run.event_id else [])
+    events = {e.id: e for e in Event.objects.filter(pk__in=ids)}
+    return [(events[i], timeline.JsonBlock.of(events[i].payload())) for i in ids if i in events]
+
+
+def _raw_filters(request: HttpRequest) -> dict[str, str]:
+    """Echo what the user typed even when it was rejected, so they can fix it."""
+    return {
+        k: request.GET[k]
+        for k in ("status", "app", "function", "from", "to", "if")
+        if k in request.GET
+    }
+
+
+def _query(params: dict[str, str]) -> str:
+    from urllib.parse import urlencode
+
+    return urlencode(params)

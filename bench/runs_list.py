@@ -1,0 +1,292 @@
+"""Benchmark: the runs list and run detail pages over a large store of runs (target: the runs
+list answers in under 150 ms at p95 with 100k runs stored).
+
+It seeds a throwaway database (SQLite in a temporary folder, or with --postgres a test database
+`test_<name>` created beside the given one and dropped afterwards), then times GET requests
+in-process through django.test.Client: no network and no server process, so the figures are
+the view, its queries and its template. Beside them, a floor taken in the same invocation: a
+minimal view behind the same middleware that runs SELECT 1 and renders the base layout.
+
+Usage, from the project root:
+    .venv/bin/python -m bench.runs_list [--runs 100000] [--repeat 50] [--postgres URL]
+"""
+
+import argparse
+import html
+import os
+import random
+import re
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING, Any
+from urllib.parse import quote, urljoin
+
+from django.db import connection, transaction
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.test import Client
+from django.urls import include, path
+from ulid import ULID
+
+from .stats import summary
+
+if TYPE_CHECKING:
+    from events.models import Event
+    from runs.models import Function, Run, Step
+
+TARGET_P95_MS = 150.0
+WARMUP = 3
+BATCH = 5000
+SPREAD = timedelta(days=7)
+APPS, FUNCTIONS_PER_APP = 3, 4
+STEPS_EVERY, STEPS_PER_RUN = 10, 5  # one run in ten has five steps
+STATUS_MIX = {"Completed": 75, "Failed": 8, "Cancelled": 2, "Running": 6, "Sleeping": 4}
+STATUS_MIX |= {"Waiting": 2, "Queued": 3}
+ENDED = {"Completed", "Failed", "Cancelled"}
+NEXT_LINK = re.compile(r'(?:href|hx-get)="([^"]*cursor=[^"]*)"')
+FLOOR = "floor: SELECT 1 + base layout"
+NO_MATCH = "event.data.i == -1"  # a CEL filter no run matches: the list scans the most
+
+
+def floor_view(request: HttpRequest) -> HttpResponse:
+    """The least a page costs here: the same middleware, one query, the base layout."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT 1")
+        cursor.fetchone()
+    return render(request, "base.html")
+
+
+class FloorUrls:
+    """The URLconf while the benchmark runs: the project's routes plus the floor."""
+
+    def __init__(self) -> None:  # built once Django is set up: include() imports the views
+        self.urlpatterns = [path("bench/floor/", floor_view), path("", include("devserver.urls"))]
+
+
+@contextmanager
+def throwaway_database(postgres: str | None) -> Iterator[str]:
+    """Set Django up on an empty, migrated database; yield what it is; drop it on the way out.
+    DATABASE_URL alone selects Postgres; REDIS_URL only feeds Celery and Channels, unused here."""
+    os.environ["DJANGO_SETTINGS_MODULE"] = "devserver.settings"
+    with tempfile.TemporaryDirectory(prefix="bench-runs-list-") as tmp:
+        os.environ.pop("DATABASE_URL", None)
+        os.environ.update({"DATABASE_URL": postgres} if postgres else {"DEVSERVER_DATA_DIR": tmp})
+        import django
+
+        django.setup()
+        from django.conf import settings
+        from django.core.management import call_command
+
+        settings.ROOT_URLCONF = FloorUrls()
+        if not postgres:
+            call_command("migrate", interactive=False, verbosity=0)
+            yield f"SQLite {settings.DATABASES['default']['NAME']}"
+            return
+        old_name = connection.creation.create_test_db(
+            verbosity=0, autoclobber=True, serialize=False
+        )
+        try:
+            yield f"Postgres {connection.settings_dict['NAME']}"
+        finally:
+            connection.creation.destroy_test_db(old_name, verbosity=0)
+
+
+def one_run(
+    i: int, function: "Function", status: str, queued: datetime
+) -> tuple["Event", "Run", list["Step"]]:
+    """A run, its event (ids are ULIDs of queued_at: the list pages by id) and its steps."""
+    from events.models import Event
+    from runs.models import Run, Step
+
+    began = None if status == "Queued" else queued + timedelta(milliseconds=20)
+    ended = began + timedelta(seconds=1 + i % 30) if began and status in ENDED else None
+    at_ms = int(queued.timestamp() * 1000)
+    event = Event(id=str(ULID.from_datetime(queued)), name=f"bench/{function.slug}", ts=at_ms)
+    event.data, event.received_at = {"i": i}, queued
+    run = Run(id=str(ULID.from_datetime(queued)), function=function, event=event, status=status)
+    run.queued_at, run.started_at, run.ended_at = queued, began, ended
+    run.output = {"i": i} if status == "Completed" else None
+    run.error = {"name": "Error", "message": "boom"} if status == "Failed" else None
+    steps = []
+    if began and i % STEPS_EVERY == 0:
+        for k in range(STEPS_PER_RUN):
+            at = began + timedelta(milliseconds=100 * k)
+            step = Step(run=run, hashed_id=f"s{k}", name=f"step {k}", opcode="StepRun")
+            step.status, step.memo, step.position = "Completed", {"data": k}, k
+            step.started_at, step.ended_at = at, at + timedelta(milliseconds=50)
+            steps.append(step)
+    return event, run, steps
+
+
+def seed(runs: int, rng: random.Random) -> dict[str, Any]:
+    """Apps, functions (a few busy, a long tail), one event per run, runs queued over 7 days in
+    a realistic mix of statuses, steps for one run in ten; bulk inserts in batches."""
+    from events.models import Event
+    from runs.models import App, Function, Run, Step
+
+    started, now = time.perf_counter(), datetime.now(UTC)
+    functions = []
+    for a in range(APPS):
+        app = App.objects.create(name=f"bench-{a}", url=f"http://127.0.0.1:9/{a}/api/inngest")
+        for f in range(FUNCTIONS_PER_APP):
+            slug = f"bench-{a}-fn-{f}"
+            function = Function(app=app, slug=slug, name=slug, step_url=app.url)
+            function.triggers = [{"event": f"bench/{slug}"}]
+            function.save()
+            functions.append(function)
+    weights = [1 / (k + 1) for k in range(len(functions))]
+    for start in range(0, runs, BATCH):
+        count = min(BATCH, runs - start)
+        chosen = rng.choices(functions, weights, k=count)
+        statuses = rng.choices(list(STATUS_MIX), list(STATUS_MIX.values()), k=count)
+        rows = [
+            one_run(start + n, chosen[n], statuses[n], now - SPREAD * rng.random())
+            for n in range(count)
+        ]
+        with transaction.atomic():
+            Event.objects.bulk_create([event for event, _, _ in rows], batch_size=BATCH)
+            Run.objects.bulk_create([run for _, run, _ in rows], batch_size=BATCH)
+            Step.objects.bulk_create([s for _, _, steps in rows for s in steps], batch_size=BATCH)
+    rare = functions[-1].slug
+    return {
+        "seconds": time.perf_counter() - started,
+        "counts": {m.__name__: m.objects.count() for m in (App, Function, Event, Run, Step)},
+        "detail_id": Step.objects.order_by("-run_id").values_list("run_id", flat=True)[0],
+        "rare_function": rare,
+        "rare_runs": Run.objects.filter(function__slug=rare).count(),
+        "failed_runs": Run.objects.filter(status="Failed").count(),
+    }
+
+
+def get(client: Client, url: str) -> HttpResponse:
+    response = client.get(url)
+    if response.status_code != 200:
+        body = response.content[:500].decode(errors="replace")
+        raise RuntimeError(f"GET {url} answered {response.status_code}:\n{body}")
+    return response
+
+
+def deep_url(client: Client, pages: int) -> str:
+    """Follow the list's own link to older runs `pages` times, as a user would."""
+    url = "/runs/"
+    for _ in range(pages):
+        match = NEXT_LINK.search(get(client, url).content.decode())
+        if not match:
+            raise RuntimeError(f"no link with a cursor on {url}: did the runs list change?")
+        url = urljoin(url, html.unescape(match.group(1)))
+    return url
+
+
+def timed_query(sql: str, params: Any) -> float:
+    """One query run again to its last row (ms): Django times only `execute`, and SQLite does
+    most of the work while rows are fetched."""
+    with connection.cursor() as cursor:
+        started = time.perf_counter()
+        cursor.execute(sql, params)
+        cursor.fetchall()
+        return (time.perf_counter() - started) * 1000
+
+
+def measure(client: Client, url: str, repeat: int) -> dict[str, Any]:
+    """Timings (ms) after warming up; then the page's queries, each timed on its own."""
+    for _ in range(WARMUP):
+        get(client, url)
+    samples = []
+    for _ in range(repeat):
+        started = time.perf_counter()
+        get(client, url)
+        samples.append((time.perf_counter() - started) * 1000)
+    queries: list[tuple[str, Any]] = []
+
+    def record(execute: Callable, sql: str, params: Any, many: bool, context: dict) -> Any:
+        queries.append((sql, params))
+        return execute(sql, params, many, context)
+
+    with connection.execute_wrapper(record):
+        get(client, url)
+    costs = [min(timed_query(sql, params) for _ in range(3)) for sql, params in queries]
+    slowest = max(range(len(costs)), key=costs.__getitem__)
+    return {**summary(samples), "queries": len(queries), "db_ms": sum(costs)} | {
+        "slowest_ms": costs[slowest],
+        "slowest": queries[slowest],
+    }
+
+
+def plan(sql: str, params: Any) -> str:
+    """The database's plan for a query (on Postgres, EXPLAIN ANALYZE runs it)."""
+    explain = "EXPLAIN QUERY PLAN" if connection.vendor == "sqlite" else "EXPLAIN ANALYZE"
+    with connection.cursor() as cursor:
+        cursor.execute(f"{explain} {sql}", params)
+        return "\n".join(f"      {row[-1]}" for row in cursor.fetchall())
+
+
+def report(database: str, seeded: dict[str, Any], results: dict[str, dict[str, Any]]) -> None:
+    counts = ", ".join(f"{n} {name.lower()}s" for name, n in seeded["counts"].items())
+    print(f"\nruns_list on {database}; {os.cpu_count()} CPUs, load {os.getloadavg()[0]:.2f}")
+    print("requests: in-process django.test.Client (no network, no server process)")
+    print(f"seeded in {seeded['seconds']:.1f} s: {counts}")
+    print(
+        f"status=Failed matches {seeded['failed_runs']} runs, function={seeded['rare_function']}"
+        f" {seeded['rare_runs']}"
+    )
+    floor = results[FLOOR]["p50"]
+    print(f"\n{'page':<32}{'p50':>8}{'p95':>8}{'max':>8}{'x floor':>9}{'queries':>9}{'db ms':>8}")
+    for label, r in results.items():
+        print(
+            f"{label:<32}{r['p50']:8.1f}{r['p95']:8.1f}{r['max']:8.1f}{r['p50'] / floor:8.1f}x"
+            f"{r['queries']:9d}{r['db_ms']:8.1f}"
+        )
+    lists = {label: r["p95"] for label, r in results.items() if label.startswith("list")}
+    worst = max(lists, key=lists.__getitem__)
+    verdict = "met" if lists[worst] < TARGET_P95_MS else "MISSED"
+    print(
+        f"\nruns list p95 < {TARGET_P95_MS:.0f} ms: {verdict} (worst {worst}: {lists[worst]:.1f})"
+    )
+    print("\nslowest query of each page (ms, run alone to its last row) and its plan:")
+    for label, r in results.items():
+        sql, params = r["slowest"]
+        print(f"  {label}: {r['slowest_ms']:.2f} ms  {sql[:120]}...")
+        print(plan(sql, params))
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="python -m bench.runs_list",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("--runs", type=int, default=100_000, help="runs to seed (100000)")
+    parser.add_argument("--repeat", type=int, default=50, help="timed requests per page (50)")
+    parser.add_argument("--pages", type=int, default=20, help="pages deep for the cursor (20)")
+    parser.add_argument("--postgres", metavar="URL", help="seed a test database on this server")
+    parser.add_argument("--seed", type=int, default=1, help="random seed (1)")
+    args = parser.parse_args(argv)
+    if min(args.runs, args.repeat, args.pages) < 1:
+        parser.error("--runs, --repeat and --pages must be >= 1")
+    with throwaway_database(args.postgres) as database:
+        print(f"seeding {args.runs} runs into {database}", file=sys.stderr, flush=True)
+        seeded = seed(args.runs, random.Random(args.seed))
+        client = Client(raise_request_exception=False)  # a 500 is reported with its status
+        urls = {
+            FLOOR: "/bench/floor/",
+            "list: first page": "/runs/",
+            "list: status=Failed": "/runs/?status=Failed",
+            "list: function (rarest)": f"/runs/?function={seeded['rare_function']}",
+            f"list: {args.pages} pages deep": deep_url(client, args.pages),
+            "list: if (CEL, matches none)": f"/runs/?if={quote(NO_MATCH)}",
+            "run detail (5 steps)": f"/runs/{seeded['detail_id']}/",
+        }
+        results = {}
+        for label, url in urls.items():
+            print(f"timing {label}: {url}", file=sys.stderr, flush=True)
+            results[label] = measure(client, url, args.repeat)
+        report(database, seeded, results)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,189 @@
+"""Event pages: the browser with filters, one event with what it started (and what it did not,
+and why), "send again", and the send-test-event form with inline validation."""
+
+import json
+
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_POST
+
+from devserver import clock
+
+from .expressions import ExpressionError, evaluate, validate_expression
+from .ingest import EventValidationError, IncomingEvent, parse_body, store_events
+from .models import Event
+
+PAGE_SIZE = 50
+SCAN_LIMIT = 5000  # events looked at per page when a CEL filter is set
+
+
+def events_list(request: HttpRequest) -> HttpResponse:
+    from runs.selectors import SelectorError, parse_time
+
+    params = {k: request.GET.get(k, "").strip() for k in ("name", "from", "to", "if")}
+    error = ""
+    events = Event.objects.order_by("-id")
+    try:
+        if params["name"]:
+            events = events.filter(name=params["name"])
+        if params["from"]:
+            events = events.filter(id__gte=clock.id_floor(parse_time("from", params["from"])))
+        if params["to"]:
+            events = events.filter(id__lt=clock.id_floor(parse_time("to", params["to"])))
+        if params["if"]:
+            validate_expression(params["if"])
+    except (SelectorError, ExpressionError) as exc:
+        error, events = str(exc), Event.objects.none()
+    if request.GET.get("cursor"):
+        events = events.filter(id__lt=request.GET["cursor"])
+    page, next_cursor = _page(events, params["if"])
+    counts = _run_counts([e.id for e in page])
+    return render(
+        request,
+        "events/events_list.html",
+        {
+            "events": [(e, counts.get(e.id, 0)) for e in page],
+            "filters": params,
+            "next_cursor": next_cursor,
+            "error": error,
+            "names": Event.objects.values_list("name", flat=True).distinct().order_by("name")[:200],
+        },
+    )
+
+
+def event_detail(request: HttpRequest, event_id: str) -> HttpResponse:
+    from runs.models import Run
+
+    event = get_object_or_404(Event, pk=event_id)
+    runs = Run.objects.filter(event=event).select_related("function").order_by("id")
+    return render(
+        request,
+        "events/event_detail.html",
+        {
+            "event": event,
+            "payload": json.dumps(event.payload(), indent=2, ensure_ascii=False),
+            "runs": runs,
+            "outcomes": _function_outcomes(event, {r.function_id for r in runs}),
+        },
+    )
+
+
+@require_POST
+def event_resend(request: HttpRequest, event_id: str) -> HttpResponse:
+    """Send the same name, data and user again as a new event (a new id, so no dedupe)."""
+    event = get_object_or_404(Event, pk=event_id)
+    again = IncomingEvent(
+        name=event.name,
+        data=event.data,
+        user=event.user,
+        external_id="",
+        ts=None,
+        version=event.version,
+        size_bytes=event.size_bytes,
+    )
+    [stored] = store_events([again]).stored
+    return redirect("event-detail", event_id=stored.id)
+
+
+def send_form(request: HttpRequest) -> HttpResponse:
+    """GET: the form, prefilled from a function's trigger when `?function=` is given.
+    POST (htmx): validate and send; errors come back inline and nothing is stored."""
+    if request.method == "POST":
+        return _send(request)
+    from runs.models import Function
+
+    names = sorted(
+        {
+            t["event"]
+            for f in Function.objects.filter(archived=False)
+            for t in f.triggers
+            if t.get("event")
+        }
+    )
+    template = {"name": names[0] if names else "app/test.event", "data": {}}
+    slug = request.GET.get("function")
+    function = Function.objects.filter(slug=slug).first() if slug else None
+    if function is not None:
+        event_names = [t["event"] for t in function.triggers if t.get("event")]
+        template["name"] = event_names[0] if event_names else template["name"]
+    if request.GET.get("name"):
+        template["name"] = request.GET["name"]
+    return render(
+        request,
+        "events/send.html",
+        {"names": names, "body": json.dumps(template, indent=2)},
+    )
+
+
+def _send(request: HttpRequest) -> HttpResponse:
+    body = request.POST.get("body", "")
+    try:
+        json.loads(body)
+    except json.JSONDecodeError as exc:
+        error = f"Invalid JSON at line {exc.lineno}, column {exc.colno}: {exc.msg}"
+        return render(request, "events/_send_result.html", {"error": error}, status=422)
+    try:
+        incoming = parse_body(body.encode())
+    except EventValidationError as exc:
+        return render(request, "events/_send_result.html", {"error": str(exc)}, status=422)
+    result = store_events(incoming)
+    return render(request, "events/_send_result.html", {"ids": result.ids})
+
+
+def _page(events, expression: str) -> tuple[list[Event], str | None]:
+    if not expression:
+        page = list(events[: PAGE_SIZE + 1])
+        return page[:PAGE_SIZE], page[PAGE_SIZE - 1].id if len(page) > PAGE_SIZE else None
+    found: list[Event] = []
+    for scanned, event in enumerate(events[:SCAN_LIMIT].iterator(chunk_size=500), start=1):
+        if evaluate(expression, {"event": event.payload()}) is True:
+            found.append(event)
+            if len(found) == PAGE_SIZE:
+                return found, event.id
+        if scanned == SCAN_LIMIT:
+            return found, event.id
+    return found, None
+
+
+def _run_counts(event_ids: list[str]) -> dict[str, int]:
+    from django.db.models import Count
+
+    from runs.models import Run
+
+    rows = Run.objects.filter(event_id__in=event_ids).values("event_id").annotate(n=Count("id"))
+    return {row["event_id"]: row["n"] for row in rows}
+
+
+def _function_outcomes(event: Event, started: set[int]) -> list[dict[str, str]]:
+    """For every function whose trigger names this event but has no run from it: why not."""
+    from flowcontrol.models import Decision
+    from runs.models import Function
+    from runs.triggers import event_name_matches
+
+    decisions = {d.function_id: d for d in Decision.objects.filter(event=event)}
+    outcomes = []
+    for function in Function.objects.filter(archived=False).select_related("app"):
+        triggers = [
+            t
+            for t in function.triggers
+            if t.get("event") and event_name_matches(t["event"], event.name)
+        ]
+        if not triggers or function.id in started:
+            continue
+        decision = decisions.get(function.id)
+        if decision is not None:
+            reason = f"{decision.get_kind_display()}" + (
+                f": {decision.detail}" if decision.detail else ""
+            )
+        elif not any(_expression_true(t.get("expression"), event) for t in triggers):
+            reason = "expression false: " + " / ".join(str(t.get("expression")) for t in triggers)
+        elif function.created_at > event.received_at:
+            reason = "the function was registered after this event"
+        else:
+            reason = "no run recorded"
+        outcomes.append({"function": function.slug, "reason": reason})
+    return outcomes
+
+
+def _expression_true(expression: str | None, event: Event) -> bool:
+    return not expression or evaluate(expression, {"event": event.payload()}) is True

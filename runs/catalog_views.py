@@ -1,0 +1,123 @@
+"""Functions and apps pages: configuration, cron schedules, invoke, run now, add and re-sync."""
+
+import json
+from datetime import datetime
+
+from django.contrib import messages
+from django.db.models import Count, Q
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_POST
+
+from devserver import clock
+
+from .crons import CronError, next_fire_time
+from .manual import CannotStart, fire_cron_now, invoke
+from .models import App, Function
+
+FLOW_CONTROL_KEYS = (
+    "concurrency", "throttle", "rateLimit", "debounce", "batchEvents", "idempotency",
+    "priority", "singleton", "timeouts", "cancel",
+)  # fmt: skip
+
+
+def functions_list(request: HttpRequest) -> HttpResponse:
+    functions = Function.objects.select_related("app").order_by("archived", "slug")
+    return render(request, "runs/functions_list.html", {"functions": functions})
+
+
+def function_detail(request: HttpRequest, slug: str) -> HttpResponse:
+    function = get_object_or_404(Function.objects.select_related("app"), slug=slug)
+    config = function.config or {}
+    return render(
+        request,
+        "runs/function_detail.html",
+        {
+            "function": function,
+            "flow_control": {
+                k: json.dumps(config[k], indent=2) for k in FLOW_CONTROL_KEYS if k in config
+            },
+            "config_json": json.dumps(config, indent=2),
+            "crons": _cron_schedule(function),
+            "invoke_data": request.POST.get("data", "{}"),
+        },
+    )
+
+
+@require_POST
+def function_invoke(request: HttpRequest, slug: str) -> HttpResponse:
+    function = get_object_or_404(Function, slug=slug)
+    try:
+        data = json.loads(request.POST.get("data") or "{}")
+        if not isinstance(data, dict):
+            raise ValueError("the data must be a JSON object")
+        run = invoke(function, data)
+    except json.JSONDecodeError as exc:
+        messages.error(request, f"The data is not valid JSON: {exc.msg} (line {exc.lineno})")
+    except (ValueError, CannotStart) as exc:
+        messages.error(request, str(exc))
+    else:
+        return redirect("run-detail", run_id=run.id)
+    return redirect("function-detail", slug=slug)
+
+
+@require_POST
+def function_run_cron(request: HttpRequest, slug: str) -> HttpResponse:
+    function = get_object_or_404(Function, slug=slug)
+    try:
+        run = fire_cron_now(function)
+    except CannotStart as exc:
+        messages.error(request, str(exc))
+        return redirect("function-detail", slug=slug)
+    return redirect("run-detail", run_id=run.id)
+
+
+def apps_list(request: HttpRequest) -> HttpResponse:
+    apps = App.objects.annotate(
+        function_count=Count("functions", filter=Q(functions__archived=False))
+    )
+    return render(request, "runs/apps_list.html", {"apps": apps})
+
+
+@require_POST
+def app_add(request: HttpRequest) -> HttpResponse:
+    from devserver.tasks import sync_app
+
+    url = request.POST.get("url", "").strip()
+    if not url.startswith(("http://", "https://")):
+        messages.error(request, "Give the http(s) URL of the app's serve endpoint.")
+        return redirect("apps")
+    App.objects.get_or_create(url=url)
+    sync_app.delay(url)
+    messages.success(request, f"Syncing {url}.")
+    return redirect("apps")
+
+
+@require_POST
+def app_sync(request: HttpRequest, app_id: int) -> HttpResponse:
+    from devserver.tasks import sync_app
+
+    app = get_object_or_404(App, pk=app_id)
+    sync_app.delay(app.url)
+    messages.success(request, f"Re-sync of {app} requested.")
+    return redirect("apps")
+
+
+def _cron_schedule(function: Function) -> list[dict[str, object]]:
+    """Each cron trigger with its next five fire times (or why it cannot fire)."""
+    schedule = []
+    for trigger in function.triggers:
+        spec = trigger.get("cron")
+        if not spec:
+            continue
+        upcoming: list[datetime] = []
+        error = ""
+        moment = clock.now()
+        try:
+            for _ in range(5):
+                moment = next_fire_time(spec, moment)
+                upcoming.append(moment)
+        except CronError as exc:
+            error = str(exc)
+        schedule.append({"spec": spec, "next": upcoming, "error": error})
+    return schedule

@@ -1,0 +1,126 @@
+"""Choosing runs by status, app, function, time range and a CEL expression over `event` and
+`output`: one definition shared by the runs list, bulk actions, the API and the commands."""
+
+from collections.abc import Iterator, Mapping
+from dataclasses import asdict, dataclass
+from datetime import datetime
+from typing import Any
+
+from django.db.models import QuerySet
+from django.utils.dateparse import parse_datetime
+
+from devserver import clock
+from events.expressions import ExpressionError, evaluate, validate_expression
+
+from .models import Run, RunStatus
+
+# A CEL filter is evaluated in Python: it looks at this many newest candidates at most per
+# page, so a filter that matches nothing answers quickly instead of scanning every run.
+SCAN_LIMIT = 5000
+
+
+class SelectorError(ValueError):
+    """A filter value we cannot use (unknown status, bad date, invalid expression)."""
+
+
+@dataclass(frozen=True)
+class RunSelector:
+    status: str = ""
+    app: str = ""
+    function: str = ""
+    since: str = ""  # ISO datetimes, kept as given so they round-trip through URLs
+    until: str = ""
+    expression: str = ""
+
+    @classmethod
+    def from_params(cls, params: Mapping[str, Any]) -> "RunSelector":
+        """Read the URL/form names (`status`, `app`, `function`, `from`, `to`, `if`)."""
+        selector = cls(
+            status=str(params.get("status") or "").strip(),
+            app=str(params.get("app") or "").strip(),
+            function=str(params.get("function") or "").strip(),
+            since=str(params.get("from") or "").strip(),
+            until=str(params.get("to") or "").strip(),
+            expression=str(params.get("if") or "").strip(),
+        )
+        selector.validate()
+        return selector
+
+    def as_params(self) -> dict[str, str]:
+        names = {"since": "from", "until": "to", "expression": "if"}
+        return {names.get(k, k): v for k, v in asdict(self).items() if v}
+
+    def validate(self) -> None:
+        if self.status and self.status not in RunStatus.values:
+            raise SelectorError(f"unknown status {self.status!r}")
+        parse_time("from", self.since)
+        parse_time("to", self.until)
+        if self.expression:
+            try:
+                validate_expression(self.expression)
+            except ExpressionError as exc:
+                raise SelectorError(str(exc)) from None
+
+    def queryset(self) -> QuerySet[Run]:
+        """The database part of the filter, newest first."""
+        runs = Run.objects.select_related("function__app", "event").order_by("-id")
+        if self.status:
+            runs = runs.filter(status=self.status)
+        if self.function:
+            runs = runs.filter(function__slug=self.function)
+        if self.app:
+            runs = runs.filter(function__app__name=self.app)
+        if self.since:
+            runs = runs.filter(id__gte=clock.id_floor(parse_time("from", self.since)))
+        if self.until:
+            runs = runs.filter(id__lt=clock.id_floor(parse_time("to", self.until)))
+        return runs
+
+    def matches(self, run: Run) -> bool:
+        if not self.expression:
+            return True
+        variables = {"event": run.event.payload() if run.event else {}, "output": run.output}
+        return evaluate(self.expression, variables) is True
+
+    def page(self, cursor: str = "", limit: int = 50) -> tuple[list[Run], str | None]:
+        """One page, newest first; the cursor is the last run id looked at."""
+        runs = self.queryset()
+        if cursor:
+            runs = runs.filter(id__lt=cursor)
+        if not self.expression:
+            page = list(runs[: limit + 1])
+            return page[:limit], page[limit - 1].id if len(page) > limit else None
+        found: list[Run] = []
+        last_seen = None
+        for scanned, run in enumerate(runs[:SCAN_LIMIT].iterator(chunk_size=500), start=1):
+            last_seen = run.id
+            if self.matches(run):
+                found.append(run)
+                if len(found) == limit:
+                    return found, run.id
+            if scanned == SCAN_LIMIT:
+                return found, last_seen  # scanned enough for one page: let the user go on
+        return found, None
+
+    def all_matching(self, most: int) -> Iterator[Run]:
+        """Every matching run (for bulk actions), up to `most`."""
+        count = 0
+        for run in self.queryset().iterator(chunk_size=500):
+            if self.matches(run):
+                yield run
+                count += 1
+                if count >= most:
+                    return
+
+
+def parse_time(name: str, value: str) -> datetime | None:
+    if not value:
+        return None
+    parsed = parse_datetime(value)
+    if parsed is None:
+        raise SelectorError(
+            f"`{name}` must be a date and time like 2026-01-31T14:00, not {value!r}"
+        )
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=clock.now().tzinfo)
+    return parsed
