@@ -4,11 +4,13 @@ from ninja import NinjaAPI
 
 from events.api import router as events_router
 from flowcontrol.api import router as flowcontrol_router
+from runs.actions_api import router as actions_router
 from runs.api import router as runs_router
 from runs.rest_v1 import router as v1_router
 
 api = NinjaAPI(title="Inngest dev server API", version="1", urls_namespace="api")
 api.add_router("/", runs_router)
+api.add_router("/", actions_router)
 api.add_router("/", events_router)
 api.add_router("/", flowcontrol_router)
 

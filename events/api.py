@@ -5,7 +5,7 @@ from typing import Any
 from django.shortcuts import get_object_or_404
 from ninja import Router, Schema
 
-from .ingest import EventValidationError, parse_body, store_events
+from .ingest import EventValidationError, parse_body, send_again, store_events
 from .models import Event
 from .queries import events_page
 
@@ -47,3 +47,9 @@ def send_events(request):
     except EventValidationError as exc:
         return 400, {"error": str(exc)}
     return 200, {"ids": store_events(incoming).ids}
+
+
+@router.post("/events/{event_id}/resend", response={200: SentEvents})
+def resend_event(request, event_id: str):
+    """Send an event again (a new id): the dashboard's "send again"."""
+    return 200, {"ids": [send_again(get_object_or_404(Event, pk=event_id)).id]}

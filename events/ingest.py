@@ -154,3 +154,19 @@ def _kind(value: Any) -> str:
     return {dict: "object", list: "list", str: "string", bool: "boolean"}.get(
         type(value), type(value).__name__
     )
+
+
+def send_again(event: Event) -> Event:
+    """The same name, data and user as a new event: a new id, so no dedupe, and it triggers
+    functions exactly as the original did."""
+    again = IncomingEvent(
+        name=event.name,
+        data=event.data,
+        user=event.user,
+        external_id="",
+        ts=None,
+        version=event.version,
+        size_bytes=event.size_bytes,
+    )
+    [stored] = store_events([again]).stored
+    return stored

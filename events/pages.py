@@ -10,7 +10,7 @@ from django.views.decorators.http import require_POST
 from devserver import clock
 
 from .expressions import ExpressionError, evaluate, validate_expression
-from .ingest import EventValidationError, IncomingEvent, parse_body, store_events
+from .ingest import EventValidationError, parse_body, send_again, store_events
 from .models import Event
 
 PAGE_SIZE = 50
@@ -70,18 +70,7 @@ def event_detail(request: HttpRequest, event_id: str) -> HttpResponse:
 
 @require_POST
 def event_resend(request: HttpRequest, event_id: str) -> HttpResponse:
-    """Send the same name, data and user again as a new event (a new id, so no dedupe)."""
-    event = get_object_or_404(Event, pk=event_id)
-    again = IncomingEvent(
-        name=event.name,
-        data=event.data,
-        user=event.user,
-        external_id="",
-        ts=None,
-        version=event.version,
-        size_bytes=event.size_bytes,
-    )
-    [stored] = store_events([again]).stored
+    stored = send_again(get_object_or_404(Event, pk=event_id))
     return redirect("event-detail", event_id=stored.id)
 
 

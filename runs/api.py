@@ -2,9 +2,8 @@
 
 from django.db.models import Count, Q
 from django.shortcuts import get_object_or_404
-from ninja import Router
+from ninja import Query, Router
 
-from . import queries
 from .cancellation import RunAlreadyEnded, cancel_run
 from .models import App, Function, Run
 from .schemas import (
@@ -18,6 +17,7 @@ from .schemas import (
     RunPage,
     StepOut,
 )
+from .selectors import RunSelector, SelectorError
 
 router = Router(tags=["runs"])
 
@@ -99,7 +99,7 @@ def list_functions(request, include_archived: bool = False):
     ]
 
 
-@router.get("/runs", response=RunPage)
+@router.get("/runs", response={200: RunPage, 400: ErrorOut})
 def list_runs(
     request,
     status: str | None = None,
@@ -107,9 +107,26 @@ def list_runs(
     app: str | None = None,
     cursor: str | None = None,
     limit: int = 50,
+    since: str | None = Query(None, alias="from"),
+    until: str | None = Query(None, alias="to"),
+    expression: str | None = Query(None, alias="if"),
 ):
-    runs, next_cursor = queries.runs_page(status, function, app, cursor, min(max(limit, 1), 500))
-    return {"runs": [run_out(r) for r in runs], "next_cursor": next_cursor}
+    """Newest first. `if` is a CEL expression over `event` and `output`; `from`/`to` are ISO
+    times."""
+    try:
+        selector = RunSelector(
+            status=status or "",
+            app=app or "",
+            function=function or "",
+            since=since or "",
+            until=until or "",
+            expression=expression or "",
+        )
+        selector.validate()
+    except SelectorError as exc:
+        return 400, {"error": str(exc)}
+    runs, next_cursor = selector.page(cursor or "", min(max(limit, 1), 500))
+    return 200, {"runs": [run_out(r) for r in runs], "next_cursor": next_cursor}
 
 
 @router.get("/runs/{run_id}", response=RunDetailOut)

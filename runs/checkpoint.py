@@ -59,6 +59,7 @@ def _store_steps(run: Run, ops: list) -> int:
             name=op.label,
             opcode=Opcode.STEP_RUN,
             memo={"data": op.data},
+            opts=op.step_input,
             position=position,
             started_at=now,
             ended_at=now,

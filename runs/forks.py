@@ -11,7 +11,7 @@ from django.db import transaction
 
 from devserver import clock
 
-from .models import Run, RunOrigin, RunStatus, Step, StepStatus
+from .models import QueueItem, Run, RunOrigin, RunStatus, Step, StepStatus
 
 
 class ForkNotAllowed(Exception):
@@ -24,32 +24,36 @@ class ForkPlan:
 
     origin: str
     reused: list[Step]
-    rerun: list[Step]
+    rerun: list[str]  # names of the steps known to run again
     from_step: Step | None = None
 
 
 def plan(run: Run, origin: str, from_step: str = "") -> ForkPlan:
     """Which of `run`'s finished steps the new run reuses and which run again."""
-    steps = sorted(
-        (s for s in run.steps.all() if s.position is not None),
-        key=lambda s: s.position or 0,
-    )
-    unfinished = [s for s in run.steps.all() if s.position is None]
+    steps = sorted(run.steps.all(), key=lambda s: (s.position is None, s.position or 0, s.id))
     if origin == RunOrigin.REPLAY:
-        return ForkPlan(origin, [], steps + unfinished)
-    if origin == RunOrigin.RETRY:
+        reused: list[Step] = []
+        chosen = None
+    elif origin == RunOrigin.RETRY:
         if run.status != RunStatus.FAILED:
             raise ForkNotAllowed(f"only a failed run can be retried; run {run.id} is {run.status}")
-        reused = [s for s in steps if _succeeded(s)]
-        return ForkPlan(origin, reused, [s for s in steps + unfinished if s not in reused])
-    if origin == RunOrigin.RERUN:
+        reused, chosen = [s for s in steps if _succeeded(s)], None
+    elif origin == RunOrigin.RERUN:
         chosen = next((s for s in steps if s.hashed_id == from_step), None)
-        if chosen is None:
+        if chosen is None or chosen.position is None:
             raise ForkNotAllowed(f"run {run.id} has no finished step {from_step!r}")
-        reused = [s for s in steps if (s.position or 0) < (chosen.position or 0) and _succeeded(s)]
-        rerun = [s for s in steps + unfinished if s not in reused]
-        return ForkPlan(origin, reused, rerun, from_step=chosen)
-    raise ForkNotAllowed(f"unknown action {origin!r}")
+        before = chosen.position
+        reused = [s for s in steps if s.position is not None and s.position < before]
+        reused = [s for s in reused if _succeeded(s)]
+    else:
+        raise ForkNotAllowed(f"unknown action {origin!r}")
+    kept = {s.hashed_id for s in reused}
+    again = [s.name for s in steps if s.hashed_id not in kept]
+    # A step that failed the function outright (no step row, only its failed attempts).
+    for attempt in run.failed_attempts.exclude(step_hashed_id=""):
+        if attempt.step_hashed_id not in kept and attempt.step_name not in again:
+            again.append(attempt.step_name)
+    return ForkPlan(origin, reused, again, from_step=chosen)
 
 
 def fork(run: Run, origin: str, from_step: str = "", step_input: list[Any] | None = None) -> Run:
@@ -62,7 +66,10 @@ def fork(run: Run, origin: str, from_step: str = "", step_input: list[Any] | Non
         new_run.source_run = run
         new_run.origin = origin
         if step_input is not None and fork_plan.from_step is not None:
-            new_run.step_inputs = {fork_plan.from_step.hashed_id: step_input}
+            # The SDK runs a step with edited input only when asked for that step by id.
+            hashed_id = fork_plan.from_step.hashed_id
+            new_run.step_inputs = {hashed_id: step_input}
+            QueueItem.objects.filter(run=new_run).update(target_step=hashed_id)
         new_run.save(update_fields=["source_run", "origin", "step_inputs"])
         _copy_steps(new_run, fork_plan.reused)
     return new_run

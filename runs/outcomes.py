@@ -116,8 +116,7 @@ def _store_finished_step(memo: RunMemo, op: StepOp, started: datetime, attempt: 
     if existing is not None and existing.status in (StepStatus.COMPLETED, StepStatus.FAILED):
         memo.remember(existing.hashed_id, existing.memo)  # reported again: the first result stays
         return
-    # The step's arguments (JS `step.run(id, fn, ...input)`): shown, and editable for a rerun.
-    opts = {"input": op.opts["input"]} if "input" in op.opts else None
+    opts = op.step_input
     if existing is not None:
         states.transition_step(
             existing,

@@ -41,6 +41,12 @@ class StepOp:
     def label(self) -> str:
         return self.display_name or self.name or self.hashed_id
 
+    @property
+    def step_input(self) -> dict[str, Any] | None:
+        """The step's arguments (JS `step.run(id, fn, ...input)`), kept for the dashboard: shown,
+        and editable for a rerun from this step."""
+        return {"input": self.opts["input"]} if "input" in self.opts else None
+
 
 @dataclass(frozen=True)
 class FunctionCompleted:

@@ -59,7 +59,7 @@ def test_run_pages_show_steps_and_outputs_escaped(server: DevServer, py_app: Sdk
     assert run["id"] in listing
     detail = server.http.get(f"/runs/{run['id']}/").text
     for step in ("a", "b", "c"):
-        assert f"<td>{step}</td>" in detail
+        assert f'<strong class="step-name">{step}</strong>' in detail
     assert "&quot;n&quot;: 1" in detail  # a memoized output, JSON-rendered and escaped
     assert hostile not in detail and "&lt;script&gt;" in detail
     assert "py-app-multi-step" in server.http.get("/functions/").text

@@ -5,7 +5,7 @@
 
   // A page that sets data-live-socket on <body> listens on that websocket; on every message
   // each element marked data-live-refresh is re-fetched by htmx (trigger "live"), at most
-  // every 200 ms. After a reconnect the page refreshes too, so nothing is missed.
+  // every 200 ms. Each (re)connect refreshes once too, so nothing is missed.
   function connectLive() {
     const path = document.body.dataset.liveSocket;
     if (!path) return;
@@ -22,21 +22,22 @@
         });
       }, 200);
     }
-    function open(isReconnect) {
+    function open() {
       const socket = new WebSocket(scheme + location.host + path);
       socket.onopen = function () {
         retry = 500;
-        if (dot) dot.classList.add("on");
-        if (isReconnect) refresh();
+        // Whatever changed before the socket opened (or while it was down) is fetched now.
+        refresh();
+        setTimeout(function () { if (dot) dot.classList.add("on"); }, 250);
       };
       socket.onmessage = refresh;
       socket.onclose = function () {
         if (dot) dot.classList.remove("on");
-        setTimeout(function () { open(true); }, retry);
+        setTimeout(open, retry);
         retry = Math.min(retry * 2, 10000);
       };
     }
-    open(false);
+    open();
   }
 
   function copyButtons() {

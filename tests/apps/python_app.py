@@ -72,6 +72,28 @@ def non_retriable(ctx: inngest.ContextSync) -> None:
     ctx.step.run("doomed", doomed)
 
 
+@client.create_function(fn_id="fails-once", trigger=on("failsonce"), retries=0)
+def fails_once(ctx: inngest.ContextSync) -> dict:
+    """The second step fails for good the first time a given `key` reaches it, then works:
+    a retry of the failed run must succeed without running the first step again."""
+    key = ctx.event.data.get("key", "")
+    prepared = ctx.step.run("prepare", lambda: (log(f"prepare:{key}"), {"key": key})[1])
+
+    def charge() -> dict:
+        if log(f"charge:{key}") == 1:
+            raise RuntimeError("card declined")  # no retries: the step fails, then the run
+        return {"charged": prepared["key"]}
+
+    return ctx.step.run("charge", charge)
+
+
+@client.create_function(fn_id="big-output", trigger=on("big"))
+def big_output(ctx: inngest.ContextSync) -> int:
+    """A step output far over what the dashboard shows inline (it offers a download)."""
+    blob = ctx.step.run("blob", lambda: {"text": "x" * 40_000, "tail": "<end>"})
+    return len(blob["text"])
+
+
 @client.create_function(fn_id="retry-after", trigger=on("retryafter"), retries=3)
 def retry_after(ctx: inngest.ContextSync) -> str:
     def later() -> str:
@@ -164,6 +186,8 @@ functions = [
     sleepy,
     flaky,
     non_retriable,
+    fails_once,
+    big_output,
     retry_after,
     if_trigger,
     ten_steps,

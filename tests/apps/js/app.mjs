@@ -93,6 +93,16 @@ const functions = [
     async ({ event }) => event.data.amount,
   ),
 
+  // step.run with input: a rerun from "double" can replace its argument.
+  createFunction({ id: "with-input" }, { event: `${APP_ID}/input` }, async ({ event, step }) => {
+    const base = await step.run("base", () => {
+      log("step:base");
+      return event.data.n;
+    });
+    const doubled = await step.run("double", (n) => n * 2, base);
+    return { doubled };
+  }),
+
   createFunction({ id: "ten-steps" }, { event: `${APP_ID}/ten` }, async ({ step }) => {
     let sum = 0;
     for (let i = 0; i < 10; i++) {

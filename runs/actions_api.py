@@ -1,0 +1,135 @@
+"""API twins of the dashboard's actions: replay, retry, rerun from a step, bulk actions,
+invoke and run-cron-now. The pages and the `manage.py` commands call the same functions."""
+
+from typing import Any
+
+from django.shortcuts import get_object_or_404
+from ninja import Router, Schema
+
+from . import bulk
+from .api import run_out
+from .forks import ForkNotAllowed, fork, plan
+from .manual import CannotStart, fire_cron_now, invoke
+from .models import BulkAction, Function, Run, RunOrigin
+from .schemas import ErrorOut, RunOut
+from .selectors import RunSelector, SelectorError
+
+router = Router(tags=["actions"])
+
+
+class ForkIn(Schema):
+    action: str = RunOrigin.REPLAY  # replay, retry or rerun
+    step: str = ""  # hashed id of the step a rerun starts from
+    input: list[Any] | None = None  # the new arguments of that step
+
+
+class ForkPlanOut(Schema):
+    action: str
+    reused: list[str]
+    rerun: list[str]
+    from_step: str | None
+
+
+class SelectorIn(Schema):
+    kind: str
+    status: str = ""
+    app: str = ""
+    function: str = ""
+    since: str = ""
+    until: str = ""
+    expression: str = ""
+
+
+class BulkOut(Schema):
+    id: int
+    kind: str
+    selector: dict[str, str]
+    run_ids: list[str]
+    total: int
+    done: int
+    skipped: int
+    status: str
+    requested_by: str
+
+
+class InvokeIn(Schema):
+    data: dict[str, Any] = {}
+
+
+@router.get("/runs/{run_id}/fork-plan", response={200: ForkPlanOut, 409: ErrorOut})
+def fork_plan(request, run_id: str, action: str = RunOrigin.REPLAY, step: str = ""):
+    """What a replay, retry or rerun would reuse and run again, before doing it."""
+    run = get_object_or_404(Run, pk=run_id)
+    try:
+        result = plan(run, action, step)
+    except ForkNotAllowed as exc:
+        return 409, {"error": str(exc)}
+    return 200, {
+        "action": result.origin,
+        "reused": [s.name for s in result.reused],
+        "rerun": result.rerun,
+        "from_step": result.from_step.name if result.from_step else None,
+    }
+
+
+@router.post("/runs/{run_id}/fork", response={201: RunOut, 409: ErrorOut})
+def fork_run(request, run_id: str, payload: ForkIn):
+    """Start a replay, a retry of a failed run, or a rerun from a step (optionally with new
+    input for that step). Returns the new run, linked to this one."""
+    run = get_object_or_404(Run.objects.select_related("function", "event"), pk=run_id)
+    try:
+        new_run = fork(run, payload.action, payload.step, payload.input)
+    except ForkNotAllowed as exc:
+        return 409, {"error": str(exc)}
+    return 201, run_out(new_run)
+
+
+@router.post("/bulk", response={201: BulkOut, 400: ErrorOut})
+def bulk_prepare(request, payload: SelectorIn, confirm: bool = False):
+    """Record the exact runs a bulk action matches (a preview); `confirm=true` also starts it."""
+    try:
+        selector = RunSelector(
+            status=payload.status,
+            app=payload.app,
+            function=payload.function,
+            since=payload.since,
+            until=payload.until,
+            expression=payload.expression,
+        )
+        selector.validate()
+        action = bulk.prepare(payload.kind, selector, "api")
+    except (SelectorError, ValueError) as exc:
+        return 400, {"error": str(exc)}
+    if confirm:
+        bulk.confirm(action)
+    return 201, action
+
+
+@router.post("/bulk/{action_id}/confirm", response=BulkOut)
+def bulk_confirm(request, action_id: int):
+    action = get_object_or_404(BulkAction, pk=action_id)
+    bulk.confirm(action)
+    return action
+
+
+@router.get("/bulk/{action_id}", response=BulkOut)
+def bulk_get(request, action_id: int):
+    return get_object_or_404(BulkAction, pk=action_id)
+
+
+@router.post("/functions/{slug}/invoke", response={201: RunOut, 409: ErrorOut})
+def function_invoke(request, slug: str, payload: InvokeIn):
+    function = get_object_or_404(Function, slug=slug)
+    try:
+        return 201, run_out(invoke(function, payload.data))
+    except CannotStart as exc:
+        return 409, {"error": str(exc)}
+
+
+@router.post("/functions/{slug}/run-cron", response={201: RunOut, 409: ErrorOut})
+def function_run_cron(request, slug: str):
+    function = get_object_or_404(Function, slug=slug)
+    try:
+        return 201, run_out(fire_cron_now(function))
+    except CannotStart as exc:
+        return 409, {"error": str(exc)}
