@@ -9,7 +9,7 @@ STAGING_ENV := DEVSERVER_TEST_STAGING=1 \
 	DATABASE_URL=postgres://devserver:devserver@127.0.0.1:5432/devserver \
 	REDIS_URL=redis://127.0.0.1:6379/0
 
-.PHONY: dev test test-embedded test-staging services lint bench clean-data node
+.PHONY: dev test test-embedded test-staging services lint bench clean-data node chromium
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -30,6 +30,11 @@ node:
 	@command -v node >/dev/null || (apt-get update -qq && apt-get install -y -qq nodejs npm)
 	cd tests/apps/js && npm ci --silent --no-audit --no-fund
 
+# The browser tests drive Debian's Chromium (Playwright never downloads a browser here).
+chromium:
+	@command -v chromium >/dev/null || (apt-get update -qq && \
+		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null)
+
 lint: $(VENV)/.installed
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
@@ -38,13 +43,13 @@ lint: $(VENV)/.installed
 # separate worker and beat processes).
 test: lint test-embedded test-staging
 
-test-embedded: $(VENV)/.installed node
+test-embedded: $(VENV)/.installed node chromium
 	$(BIN)/python -m pytest -q -p no:cacheprovider
 
 services:
 	bash .ci/services.sh
 
-test-staging: $(VENV)/.installed node services
+test-staging: $(VENV)/.installed node chromium services
 	$(STAGING_ENV) $(BIN)/python -m pytest -q -p no:cacheprovider
 
 bench: $(VENV)/.installed

@@ -1,11 +1,12 @@
-"""Benchmark: the runs list and run detail pages over a large store of runs (target: the runs
-list answers in under 150 ms at p95 with 100k runs stored).
+"""Benchmark: the runs list and run detail pages over 100k stored runs (target: the runs list
+answers in under 150 ms at p95).
 
 It seeds a throwaway database (SQLite in a temporary folder, or with --postgres a test database
-`test_<name>` created beside the given one and dropped afterwards), then times GET requests
-in-process through django.test.Client: no network and no server process, so the figures are
-the view, its queries and its template. Beside them, a floor taken in the same invocation: a
-minimal view behind the same middleware that runs SELECT 1 and renders the base layout.
+`test_<name>` beside the given one, dropped afterwards) and times GET requests in-process through
+django.test.Client: no network, no server process, so the figures are the view, its queries and
+its template. Beside them, a floor from the same invocation: a minimal view behind the same
+middleware that runs SELECT 1 and renders the base layout. Each page's slowest query is then run
+alone and explained.
 
 Usage, from the project root:
     .venv/bin/python -m bench.runs_list [--runs 100000] [--repeat 50] [--postgres URL]
@@ -147,6 +148,9 @@ def seed(runs: int, rng: random.Random) -> dict[str, Any]:
             Event.objects.bulk_create([event for event, _, _ in rows], batch_size=BATCH)
             Run.objects.bulk_create([run for _, run, _ in rows], batch_size=BATCH)
             Step.objects.bulk_create([s for _, _, steps in rows for s in steps], batch_size=BATCH)
+    if connection.vendor == "postgresql":  # autovacuum would have; SQLite never gets stats
+        with connection.cursor() as cursor:
+            cursor.execute("ANALYZE")
     rare = functions[-1].slug
     return {
         "seconds": time.perf_counter() - started,
@@ -155,6 +159,7 @@ def seed(runs: int, rng: random.Random) -> dict[str, Any]:
         "rare_function": rare,
         "rare_runs": Run.objects.filter(function__slug=rare).count(),
         "failed_runs": Run.objects.filter(status="Failed").count(),
+        "busy_app_runs": Run.objects.filter(function__app=apps[0]).count(),
     }
 
 
@@ -206,7 +211,9 @@ def measure(client: Client, url: str, repeat: int) -> dict[str, Any]:
     costs = [min(timed_query(*query)[0] for _ in range(3)) for query in queries]
     slowest = max(range(len(costs)), key=costs.__getitem__)
     # On Postgres EXPLAIN ANALYZE runs the query, so its plan shows the real row counts.
-    explain = "EXPLAIN QUERY PLAN" if connection.vendor == "sqlite" else "EXPLAIN ANALYZE"
+    explain = (
+        "EXPLAIN QUERY PLAN" if connection.vendor == "sqlite" else "EXPLAIN (ANALYZE, COSTS OFF)"
+    )
     return summary(samples) | {
         "queries": len(queries),
         "db_ms": sum(costs),
@@ -218,7 +225,8 @@ def measure(client: Client, url: str, repeat: int) -> dict[str, Any]:
 
 def report(database: str, seeded: dict[str, Any], results: dict[str, dict[str, Any]]) -> None:
     counts = ", ".join(f"{n} {name.lower()}s" for name, n in seeded["counts"].items())
-    print(f"\nruns_list on {database}; {os.cpu_count()} CPUs, load {os.getloadavg()[0]:.2f}")
+    load = f"{seeded['load']:.2f} after seeding, {os.getloadavg()[0]:.2f} at the end"
+    print(f"\nruns_list on {database}; {os.cpu_count()} CPUs, 1-min load {load}")
     print("requests: in-process django.test.Client (no network, no server process)")
     print(f"seeded in {seeded['seconds']:.1f} s: {counts}")
     floor = results[FLOOR]["p50"]
@@ -229,11 +237,9 @@ def report(database: str, seeded: dict[str, Any], results: dict[str, dict[str, A
             f"{r['queries']:8d}{r['db_ms']:7.1f}"
         )
     lists = {label: r["p95"] for label, r in results.items() if label.startswith("list")}
-    worst = max(lists, key=lists.__getitem__)
-    verdict = "met" if lists[worst] < TARGET_P95_MS else "MISSED"
-    print(
-        f"\nruns list p95 < {TARGET_P95_MS:.0f} ms: {verdict} (worst: {worst}, {lists[worst]:.1f})"
-    )
+    missed = ", ".join(label for label, p95 in lists.items() if p95 >= TARGET_P95_MS)
+    verdict = f"MISSED by {missed}" if missed else "met by every list page"
+    print(f"\nruns list p95 < {TARGET_P95_MS:.0f} ms: {verdict}")
     print("\nslowest query of each page (ms, run alone to its last row) and its plan:")
     for label, r in results.items():
         print(f"  {label}: {r['slowest_ms']:.2f} ms  {r['slowest_sql'][:100]}...")
@@ -251,7 +257,7 @@ def main(argv: list[str] | None = None) -> int:
         parser.error("--runs, --repeat and --pages must be >= 1")
     with throwaway_database(args.postgres) as database:
         print(f"seeding {args.runs} runs into {database}", file=sys.stderr, flush=True)
-        seeded = seed(args.runs, random.Random(1))
+        seeded = seed(args.runs, random.Random(1)) | {"load": os.getloadavg()[0]}
         client = Client(raise_request_exception=False)  # a 500 is reported with its status
         rare = seeded["rare_function"]
         urls = {
@@ -259,6 +265,7 @@ def main(argv: list[str] | None = None) -> int:
             "list: first page": "/runs/",
             f"list: status=Failed ({seeded['failed_runs']} runs)": "/runs/?status=Failed",
             f"list: function ({seeded['rare_runs']} runs)": f"/runs/?function={rare}",
+            f"list: app=bench-0 ({seeded['busy_app_runs']} runs)": "/runs/?app=bench-0",
             f"list: {args.pages} pages deep": deep_url(client, args.pages),
             "list: if (CEL, matches none)": f"/runs/?if={quote(NO_MATCH)}",
             "run detail (5 steps)": f"/runs/{seeded['detail_id']}/",

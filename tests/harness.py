@@ -278,6 +278,19 @@ class DevServer:
         return "\n".join(logs)
 
     # --- API helpers -------------------------------------------------------------------
+    def manage(self, *args: str, stdin: str = "") -> subprocess.CompletedProcess:
+        """Run a `manage.py` command against this server's database."""
+        env = {**os.environ, **self.env, "DEVSERVER_DATA_DIR": str(self.data_dir)}
+        return subprocess.run(
+            [sys.executable, "manage.py", *args],
+            cwd=ROOT,
+            env=env,
+            input=stdin,
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+
     def send(self, events: dict | list) -> list[str]:
         response = self.http.post("/e/test-key", json=events)
         assert response.status_code == 200, response.text

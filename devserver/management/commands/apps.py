@@ -1,0 +1,27 @@
+"""`manage.py apps`: add an app by its serve URL, or re-sync one, now.
+
+manage.py apps sync http://127.0.0.1:3000/api/inngest
+"""
+
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+
+from devserver.sync import sync_app
+from runs.models import App
+
+
+class Command(BaseCommand):
+    help = "Add (or re-sync) an app by its serve URL."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("action", choices=["sync"])
+        parser.add_argument("url")
+
+    def handle(self, *args: object, **options: str) -> None:
+        url = options["url"]
+        if not url.startswith(("http://", "https://")):
+            raise CommandError("give the http(s) URL of the app's serve endpoint")
+        App.objects.get_or_create(url=url)
+        error = sync_app(url)
+        if error:
+            raise CommandError(error)
+        self.stdout.write(f"{url} answered the sync; it registers with the running server")

@@ -1,0 +1,39 @@
+"""`manage.py functions`: invoke a function with data, or fire its cron now.
+
+manage.py functions invoke shop-hello-world --data '{"name": "Ada"}'
+manage.py functions run-cron shop-nightly-report
+"""
+
+import json
+
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+
+from runs.manual import CannotStart, fire_cron_now, invoke
+from runs.models import Function
+
+
+class Command(BaseCommand):
+    help = "Invoke a function with JSON data, or run one of its cron schedules now."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("action", choices=["invoke", "run-cron"])
+        parser.add_argument("slug")
+        parser.add_argument("--data", default="{}", help="event.data for invoke: a JSON object")
+
+    def handle(self, *args: object, **options: str) -> None:
+        function = Function.objects.filter(slug=options["slug"]).first()
+        if function is None:
+            raise CommandError(f"no function {options['slug']}")
+        try:
+            if options["action"] == "invoke":
+                data = json.loads(options["data"])
+                if not isinstance(data, dict):
+                    raise CommandError("--data must be a JSON object")
+                run = invoke(function, data)
+            else:
+                run = fire_cron_now(function)
+        except json.JSONDecodeError as exc:
+            raise CommandError(f"--data is not valid JSON: {exc}") from None
+        except CannotStart as exc:
+            raise CommandError(str(exc)) from None
+        self.stdout.write(f"started run {run.id}")
