@@ -188,7 +188,8 @@ def timed_query(sql: str, params: Any, explain: str = "") -> tuple[float, list[t
     with connection.cursor() as cursor:
         started = time.perf_counter()
         cursor.execute(f"{explain} {sql}", params)
-        return (time.perf_counter() - started) * 1000, cursor.fetchall()
+        rows = cursor.fetchall()
+        return (time.perf_counter() - started) * 1000, rows
 
 
 def measure(client: Client, url: str, repeat: int) -> dict[str, Any]:

@@ -90,7 +90,7 @@ def fails_once(ctx: inngest.ContextSync) -> dict:
 @client.create_function(fn_id="big-output", trigger=on("big"))
 def big_output(ctx: inngest.ContextSync) -> int:
     """A step output far over what the dashboard shows inline (it offers a download)."""
-    blob = ctx.step.run("blob", lambda: {"text": "x" * 40_000, "tail": "<end>"})
+    blob = ctx.step.run("blob", lambda: {"text": "x" * 40_000 + "<end>"})
     return len(blob["text"])
 
 
