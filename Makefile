@@ -7,7 +7,10 @@ EXAMPLE_PORT ?= 8000
 
 STAGING_ENV := DEVSERVER_TEST_STAGING=1 \
 	DATABASE_URL=postgres://devserver:devserver@127.0.0.1:5432/devserver \
-	REDIS_URL=redis://127.0.0.1:6379/0
+	REDIS_URL=redis://127.0.0.1:6379/0 \
+	SECRET_KEY=test-only-secret-key-of-the-secured-suite \
+	INNGEST_SIGNING_KEY=signkey-test-5a1e5a1e5a1e5a1e5a1e5a1e5a1e5a1e5a1e5a1e5a1e5a1e5a1e5a1e5a1e5a1e \
+	INNGEST_EVENT_KEY=test-key
 
 .PHONY: dev test test-embedded test-staging services lint bench clean-data node chromium
 

@@ -2,6 +2,7 @@
 
 from ninja import NinjaAPI
 
+from console.api import router as console_router
 from events.api import router as events_router
 from flowcontrol.api import router as flowcontrol_router
 from runs.actions_api import router as actions_router
@@ -13,6 +14,7 @@ api.add_router("/", runs_router)
 api.add_router("/", actions_router)
 api.add_router("/", events_router)
 api.add_router("/", flowcontrol_router)
+api.add_router("/", console_router)
 
 v1 = NinjaAPI(title="Inngest REST API (v1)", version="v1", urls_namespace="v1", docs_url=None)
 v1.add_router("/", v1_router)

@@ -10,7 +10,9 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "devserver.settings")
 # The dashboard's few static files are served by the same process: one command, nothing else.
 django_asgi_app = ASGIStaticFilesHandler(get_asgi_application())
 
+from channels.auth import AuthMiddlewareStack  # noqa: E402
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
+from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402
 
 from runs import live  # noqa: E402
 
@@ -29,5 +31,13 @@ class _PublishOnThisLoop:
 
 
 application = _PublishOnThisLoop(
-    ProtocolTypeRouter({"http": django_asgi_app, "websocket": URLRouter(websocket_urlpatterns)})
+    ProtocolTypeRouter(
+        {
+            "http": django_asgi_app,
+            # The session tells the consumer who is watching (staging needs a login).
+            "websocket": AllowedHostsOriginValidator(
+                AuthMiddlewareStack(URLRouter(websocket_urlpatterns))
+            ),
+        }
+    )
 )

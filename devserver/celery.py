@@ -31,3 +31,4 @@ def _schedule_periodic_tasks(sender: Celery, **_: object) -> None:
     sender.add_periodic_task(
         settings.POLL_INTERVAL, sender.signature("devserver.poll_apps"), name="poll apps"
     )
+    sender.add_periodic_task(3600.0, sender.signature("console.purge"), name="retention")

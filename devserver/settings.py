@@ -15,9 +15,40 @@ DATABASE_URL = env_str("DATABASE_URL", "")
 REDIS_URL = env_str("REDIS_URL", "")
 STAGING = bool(DATABASE_URL and REDIS_URL)
 
-SECRET_KEY = env_str("SECRET_KEY", "dev-only-insecure-key-set-SECRET_KEY-in-staging")
+_DEV_SECRET_KEY = "dev-only-insecure-key-set-SECRET_KEY-in-staging"
+SECRET_KEY = env_str("SECRET_KEY", _DEV_SECRET_KEY)
 DEBUG = env_bool("DEVSERVER_DEBUG", False)
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["*"])
+
+# --- Access (staging console) -----------------------------------------------------------
+# Staging: pages and /api/ need a login (or the signing key as a Bearer token), changes need an
+# operator, events need a known event key, and every SDK request and response is signed.
+# Dev mode is open, as the Inngest dev server is.
+REQUIRE_LOGIN = env_bool("DEVSERVER_REQUIRE_LOGIN", STAGING)
+SIGNING_KEY = env_str("INNGEST_SIGNING_KEY", "")
+SIGNING_KEY_FALLBACK = env_str("INNGEST_SIGNING_KEY_FALLBACK", "")
+EVENT_KEYS = env_list("INNGEST_EVENT_KEY", [])  # comma-separated: several keys may be live
+if STAGING:
+    missing = [
+        name
+        for name, value in (
+            ("SECRET_KEY", SECRET_KEY != _DEV_SECRET_KEY),
+            ("INNGEST_SIGNING_KEY", SIGNING_KEY),
+            ("INNGEST_EVENT_KEY", EVENT_KEYS),
+        )
+        if not value
+    ]
+    if missing:
+        raise ConfigError(f"staging mode (DATABASE_URL + REDIS_URL) needs {', '.join(missing)}")
+LOGIN_URL = "/accounts/login/"
+LOGIN_REDIRECT_URL = "/"
+LOGOUT_REDIRECT_URL = "/accounts/login/"
+SESSION_COOKIE_HTTPONLY = True
+CSRF_COOKIE_SAMESITE = SESSION_COOKIE_SAMESITE = "Lax"
+
+# --- Retention --------------------------------------------------------------------------
+# Ended runs and their events older than this are purged hourly; 0 keeps everything.
+RETENTION_DAYS = env_float("DEVSERVER_RETENTION_DAYS", 0.0, minimum=0.0)
 
 
 def _database_from_url(url: str) -> dict:
@@ -68,6 +99,7 @@ INSTALLED_APPS = [
     "events",
     "runs",
     "flowcontrol",
+    "console",
     "devserver",
 ]
 
@@ -77,6 +109,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "console.access.ConsoleAccessMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
@@ -93,6 +126,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "console.context.console",
             ],
         },
     }

@@ -9,7 +9,7 @@ from django.http import HttpRequest, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
-from devserver import clock
+from devserver import clock, signing
 from runs.models import App
 from runs.registration import (
     RegistrationError,
@@ -29,6 +29,9 @@ DISCOVERY_PATHS = ["/api/inngest", "/x/inngest", "/.netlify/functions/inngest"]
 @require_POST
 def register_view(request: HttpRequest) -> JsonResponse:
     """`POST /fn/register`: the SDK's answer to our PUT, carrying its whole configuration."""
+    expected = request.headers.get("X-Inngest-Expected-Server-Kind")
+    if expected and expected != server_kind():
+        return _registration_failed(f"Expected server kind {expected}, got {server_kind()}")
     try:
         body = json.loads(request.body)
     except (UnicodeDecodeError, json.JSONDecodeError):
@@ -44,6 +47,11 @@ def register_view(request: HttpRequest) -> JsonResponse:
     return JsonResponse({"ok": True, "modified": result.modified, "status": 200})
 
 
+def server_kind() -> str:
+    """`cloud` once a signing key is set: the SDKs then run in their production mode."""
+    return "cloud" if signing.enabled() else "dev"
+
+
 def _registration_failed(message: str) -> JsonResponse:
     # The JS SDK reads the outcome from the body's `status`, not from the HTTP status.
     return JsonResponse({"error": message, "status": 400}, status=400)
@@ -55,7 +63,7 @@ def sync_app(url: str) -> str:
         response = http_client().put(
             url,
             params={"deployId": clock.new_id()},
-            headers={"X-Inngest-Server-Kind": "dev", "Content-Type": "application/json"},
+            headers={"X-Inngest-Server-Kind": server_kind(), "Content-Type": "application/json"},
             timeout=30.0,
         )
     except httpx.HTTPError as exc:

@@ -14,5 +14,6 @@ urlpatterns = [
     path("api/", api.urls),
     path("v1/", v1.urls),
     path("admin/", admin.site.urls),
+    path("", include("console.urls")),
     path("", include("runs.urls")),
 ]

@@ -5,6 +5,8 @@ from typing import Any
 from django.shortcuts import get_object_or_404
 from ninja import Router, Schema
 
+from console import audit
+
 from .ingest import EventValidationError, parse_body, send_again, store_events
 from .models import Event
 from .queries import events_page
@@ -46,10 +48,16 @@ def send_events(request):
         incoming = parse_body(request.body)
     except EventValidationError as exc:
         return 400, {"error": str(exc)}
-    return 200, {"ids": store_events(incoming).ids}
+    ids = store_events(incoming).ids
+    audit.record(
+        request, "event.send", ",".join(ids)[:255], names=sorted({e.name for e in incoming})
+    )
+    return 200, {"ids": ids}
 
 
 @router.post("/events/{event_id}/resend", response={200: SentEvents})
 def resend_event(request, event_id: str):
     """Send an event again (a new id): the dashboard's "send again"."""
-    return 200, {"ids": [send_again(get_object_or_404(Event, pk=event_id)).id]}
+    again = send_again(get_object_or_404(Event, pk=event_id))
+    audit.record(request, "event.resend", event_id, new_event=again.id)
+    return 200, {"ids": [again.id]}

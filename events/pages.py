@@ -7,6 +7,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
+from console import audit
 from devserver import clock
 
 from .expressions import ExpressionError, evaluate, validate_expression
@@ -71,6 +72,7 @@ def event_detail(request: HttpRequest, event_id: str) -> HttpResponse:
 @require_POST
 def event_resend(request: HttpRequest, event_id: str) -> HttpResponse:
     stored = send_again(get_object_or_404(Event, pk=event_id))
+    audit.record(request, "event.resend", event_id, new_event=stored.id)
     return redirect("event-detail", event_id=stored.id)
 
 
@@ -116,6 +118,9 @@ def _send(request: HttpRequest) -> HttpResponse:
     except EventValidationError as exc:
         return render(request, "events/_send_result.html", {"error": str(exc)}, status=422)
     result = store_events(incoming)
+    audit.record(
+        request, "event.send", ",".join(result.ids)[:255], names=sorted({e.name for e in incoming})
+    )
     return render(request, "events/_send_result.html", {"ids": result.ids})
 
 

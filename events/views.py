@@ -1,5 +1,7 @@
 """HTTP endpoint for event ingest: `POST /e/{eventKey}`, as the SDKs send events."""
 
+import hmac
+
 from django.conf import settings
 from django.core.exceptions import RequestDataTooBig
 from django.http import HttpRequest, JsonResponse
@@ -12,6 +14,8 @@ from .ingest import EventValidationError, parse_body, store_events
 @csrf_exempt
 @require_POST
 def ingest(request: HttpRequest, event_key: str) -> JsonResponse:
+    if settings.EVENT_KEYS and not _known_key(event_key):
+        return _error(401, "Event key not found")
     try:
         body = request.body
     except RequestDataTooBig:
@@ -22,6 +26,11 @@ def ingest(request: HttpRequest, event_key: str) -> JsonResponse:
         return _error(400, str(exc))
     result = store_events(incoming)
     return JsonResponse({"ids": result.ids, "status": 200})
+
+
+def _known_key(event_key: str) -> bool:
+    """Any key in dev mode; one of INNGEST_EVENT_KEY's keys when they are set (staging)."""
+    return any(hmac.compare_digest(event_key, known) for known in settings.EVENT_KEYS)
 
 
 def _error(status: int, message: str) -> JsonResponse:

@@ -6,6 +6,8 @@ from typing import Any
 from django.shortcuts import get_object_or_404
 from ninja import Router, Schema
 
+from console import audit
+
 from . import bulk
 from .api import run_out
 from .forks import ForkNotAllowed, fork, plan
@@ -79,6 +81,14 @@ def fork_run(request, run_id: str, payload: ForkIn):
     run = get_object_or_404(Run.objects.select_related("function", "event"), pk=run_id)
     try:
         new_run = fork(run, payload.action, payload.step, payload.input)
+        audit.record(
+            request,
+            f"run.{payload.action}",
+            run_id,
+            new_run=new_run.id,
+            step=payload.step,
+            input=payload.input,
+        )
     except ForkNotAllowed as exc:
         return 409, {"error": str(exc)}
     return 201, run_out(new_run)
@@ -102,6 +112,7 @@ def bulk_prepare(request, payload: SelectorIn, confirm: bool = False):
         return 400, {"error": str(exc)}
     if confirm:
         bulk.confirm(action)
+        audit.record(request, "bulk.confirm", str(action.pk), kind=action.kind, runs=action.total)
     return 201, action
 
 
@@ -109,6 +120,7 @@ def bulk_prepare(request, payload: SelectorIn, confirm: bool = False):
 def bulk_confirm(request, action_id: int):
     action = get_object_or_404(BulkAction, pk=action_id)
     bulk.confirm(action)
+    audit.record(request, "bulk.confirm", str(action.pk), kind=action.kind, runs=action.total)
     return action
 
 
@@ -121,7 +133,9 @@ def bulk_get(request, action_id: int):
 def function_invoke(request, slug: str, payload: InvokeIn):
     function = get_object_or_404(Function, slug=slug)
     try:
-        return 201, run_out(invoke(function, payload.data))
+        run = invoke(function, payload.data)
+        audit.record(request, "function.invoke", slug, run=run.id)
+        return 201, run_out(run)
     except CannotStart as exc:
         return 409, {"error": str(exc)}
 
@@ -130,6 +144,8 @@ def function_invoke(request, slug: str, payload: InvokeIn):
 def function_run_cron(request, slug: str):
     function = get_object_or_404(Function, slug=slug)
     try:
-        return 201, run_out(fire_cron_now(function))
+        run = fire_cron_now(function)
+        audit.record(request, "function.run_cron", slug, run=run.id)
+        return 201, run_out(run)
     except CannotStart as exc:
         return 409, {"error": str(exc)}

@@ -4,6 +4,8 @@ from django.db.models import Count, Q
 from django.shortcuts import get_object_or_404
 from ninja import Query, Router
 
+from console import audit
+
 from .cancellation import RunAlreadyEnded, cancel_run
 from .models import App, Function, Run
 from .schemas import (
@@ -61,6 +63,7 @@ def add_app(request, payload: AppIn):
     if not payload.url.startswith(("http://", "https://")):
         return 400, {"error": "url must be an http(s) URL of the app's serve endpoint"}
     app, _ = App.objects.get_or_create(url=payload.url)
+    audit.record(request, "app.add", payload.url)
     sync_app.delay(app.url)
     return 202, {
         **{
@@ -76,6 +79,7 @@ def resync_app(request, app_id: int):
     from devserver.tasks import sync_app
 
     app = get_object_or_404(App, pk=app_id)
+    audit.record(request, "app.sync", app.url)
     sync_app.delay(app.url)
     return 202, {"status": "sync requested", "url": app.url}
 
@@ -153,6 +157,7 @@ def cancel(request, run_id: str):
     get_object_or_404(Run, pk=run_id)
     try:
         run = cancel_run(run_id)
+        audit.record(request, "run.cancel", run_id)
     except RunAlreadyEnded as exc:
         return 409, {"error": str(exc)}
     return 200, run_out(run)

@@ -5,6 +5,8 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
+from console import audit
+
 from . import bulk
 from .models import App, BulkAction, BulkKind, Function, Run, RunStatus
 from .selectors import RunSelector, SelectorError
@@ -60,6 +62,7 @@ def bulk_detail(request: HttpRequest, action_id: int) -> HttpResponse:
 def bulk_confirm(request: HttpRequest, action_id: int) -> HttpResponse:
     action = get_object_or_404(BulkAction, pk=action_id)
     bulk.confirm(action)
+    audit.record(request, "bulk.confirm", str(action.pk), kind=action.kind, runs=action.total)
     return redirect("bulk-detail", action_id=action.pk)
 
 

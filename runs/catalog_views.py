@@ -9,6 +9,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
+from console import audit
 from devserver import clock
 
 from .crons import CronError, next_fire_time
@@ -52,6 +53,7 @@ def function_invoke(request: HttpRequest, slug: str) -> HttpResponse:
         if not isinstance(data, dict):
             raise ValueError("the data must be a JSON object")
         run = invoke(function, data)
+        audit.record(request, "function.invoke", slug, run=run.id)
     except json.JSONDecodeError as exc:
         messages.error(request, f"The data is not valid JSON: {exc.msg} (line {exc.lineno})")
     except (ValueError, CannotStart) as exc:
@@ -66,6 +68,7 @@ def function_run_cron(request: HttpRequest, slug: str) -> HttpResponse:
     function = get_object_or_404(Function, slug=slug)
     try:
         run = fire_cron_now(function)
+        audit.record(request, "function.run_cron", slug, run=run.id)
     except CannotStart as exc:
         messages.error(request, str(exc))
         return redirect("function-detail", slug=slug)
@@ -89,6 +92,7 @@ def app_add(request: HttpRequest) -> HttpResponse:
         return redirect("apps")
     App.objects.get_or_create(url=url)
     sync_app.delay(url)
+    audit.record(request, "app.add", url)
     messages.success(request, f"Syncing {url}.")
     return redirect("apps")
 
@@ -99,6 +103,7 @@ def app_sync(request: HttpRequest, app_id: int) -> HttpResponse:
 
     app = get_object_or_404(App, pk=app_id)
     sync_app.delay(app.url)
+    audit.record(request, "app.sync", app.url)
     messages.success(request, f"Re-sync of {app} requested.")
     return redirect("apps")
 

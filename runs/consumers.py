@@ -2,6 +2,7 @@
 it then re-fetches its own fragments, so the server renders every byte the user sees."""
 
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
+from django.conf import settings
 
 from . import live
 
@@ -12,6 +13,10 @@ class LiveConsumer(AsyncJsonWebsocketConsumer):
     group = ""
 
     async def connect(self) -> None:
+        user = self.scope.get("user")
+        if settings.REQUIRE_LOGIN and not (user and user.is_authenticated):
+            await self.close(code=4401)
+            return
         kwargs = self.scope["url_route"]["kwargs"]
         if "run_id" in kwargs:
             self.group = live.run_group(kwargs["run_id"])

@@ -6,6 +6,8 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
+from devserver import signing
+
 
 class Opcode(StrEnum):
     STEP_RUN = "StepRun"
@@ -111,7 +113,7 @@ def build_request_body(state: ExecutionState) -> bytes:
     }
     if state.checkpointing:
         body["ctx"].update({"fn_id": state.fn_slug, "qi_id": state.queue_item_id})
-    return json.dumps(body, separators=(",", ":")).encode()
+    return signing.canonical_json(body)
 
 
 def _steps_with_inputs(state: ExecutionState) -> dict[str, Any]:

@@ -6,6 +6,7 @@ from django.db.models import Q
 from django.shortcuts import get_object_or_404
 from ninja import Router
 
+from console import audit
 from devserver import clock
 from events.models import Event
 from events.queries import events_page
@@ -102,6 +103,7 @@ def delete_run(request, run_id: str):
     get_object_or_404(Run, pk=run_id)
     try:
         run = cancel_run(run_id)
+        audit.record(request, "run.cancel", run_id)
     except RunAlreadyEnded as exc:
         return 409, {"error": str(exc)}
     return 200, _envelope(_run_v1(run))

@@ -9,7 +9,7 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 import httpx
 from django.conf import settings
 
-from devserver import clock
+from devserver import clock, signing
 
 from . import http_pool
 from .protocol import (
@@ -49,8 +49,9 @@ def step_url(base_url: str, fn_slug: str, step_id: str) -> str:
 def call_function(url: str, body: bytes) -> SdkOutcome:
     headers = {
         "Content-Type": "application/json",
-        "X-Inngest-Server-Kind": "dev",
+        "X-Inngest-Server-Kind": "cloud" if signing.enabled() else "dev",
         "User-Agent": USER_AGENT,
+        **signing.request_headers(body),
     }
     try:
         response = http_pool.post(url, body, headers, settings.SDK_REQUEST_TIMEOUT)
@@ -66,7 +67,30 @@ def call_function(url: str, body: bytes) -> SdkOutcome:
         return FunctionErrored(
             {"name": "SDKUnreachable", "message": f"could not reach the app at {url}: {exc}"}
         )
+    if signing.enabled():
+        refused = _unsigned_response(response.status, response.headers, response.body)
+        if refused is not None:
+            return refused
     return interpret_response(response.status, response.headers, response.body)
+
+
+def _unsigned_response(status: int, headers: Any, content: bytes) -> FunctionErrored | None:
+    """With a signing key, only a response signed with it counts: anything else could come
+    from something that is not the app."""
+    if status == 401:
+        return FunctionErrored(
+            {
+                "name": "SignatureRejected",
+                "message": "the app refused our request signature (HTTP 401): the app and the "
+                "server must use the same signing key (INNGEST_SIGNING_KEY)",
+            }
+        )
+    why = signing.verify(content, _header(headers, "x-inngest-signature"))
+    if why:
+        return FunctionErrored(
+            {"name": "SignatureInvalid", "message": f"rejected the app's response: {why}"}
+        )
+    return None
 
 
 def interpret_response(status: int, headers: Any, content: bytes) -> SdkOutcome:

@@ -8,6 +8,7 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
+from console import audit
 from events.models import Event
 
 from . import timeline
@@ -78,6 +79,7 @@ def cancel(request: HttpRequest, run_id: str) -> HttpResponse:
     get_object_or_404(Run, pk=run_id)
     try:
         cancel_run(run_id, "cancelled from the dashboard")
+        audit.record(request, "run.cancel", run_id)
         messages.success(request, "Run cancelled.")
     except RunAlreadyEnded as exc:
         messages.error(request, str(exc))
@@ -105,6 +107,9 @@ def fork_run(request: HttpRequest, run_id: str) -> HttpResponse:
             input_error = str(exc)
         else:
             new_run = fork(run, origin, from_step, edited)
+            audit.record(
+                request, f"run.{origin}", run_id, new_run=new_run.id, step=from_step, input=edited
+            )
             return redirect("run-detail", run_id=new_run.id)
     return render(
         request,

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from .browser import browser, page  # noqa: F401  (fixtures for the browser tests)
+from .browser import browser, console_operator, page  # noqa: F401  (browser test fixtures)
 from .harness import ROOT, DevServer, SdkApp
 
 ARTIFACTS = ROOT / "test-artifacts"

@@ -1,13 +1,26 @@
 """Tiny local HTTP servers for tests: fake model providers and misbehaving apps."""
 
+import hashlib
+import hmac
 import json
+import re
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
-from .harness import free_port
+from .harness import SIGNING_KEY, STAGING, free_port
+
+
+def sign_response(body: bytes, key: str) -> str:
+    """The SDKs' response signature: HMAC-SHA256 over the raw body then the time in seconds,
+    keyed by the signing key without its `signkey-<env>-` prefix."""
+    timestamp = int(time.time())
+    mac = hmac.new(re.sub(r"^signkey-\w+-", "", key).encode(), body, hashlib.sha256)
+    mac.update(str(timestamp).encode())
+    return f"t={timestamp}&s={mac.hexdigest()}"
 
 
 class JsonHandler(BaseHTTPRequestHandler):
@@ -19,6 +32,8 @@ class JsonHandler(BaseHTTPRequestHandler):
     def reply(self, status: int, raw: bytes) -> None:
         self.send_response(status)
         self.send_header("Content-Type", "application/json")
+        if STAGING:  # the server checks app responses there: sign as a real SDK would
+            self.send_header("X-Inngest-Signature", sign_response(raw, SIGNING_KEY))
         self.send_header("Content-Length", str(len(raw)))
         self.end_headers()
         self.wfile.write(raw)

@@ -21,6 +21,27 @@ STAGING = os.environ.get("DEVSERVER_TEST_STAGING") == "1"
 PG_URL = os.environ.get("DEVSERVER_TEST_PG", "postgres://devserver:devserver@127.0.0.1:5432")
 REDIS_BASE = os.environ.get("DEVSERVER_TEST_REDIS", "redis://127.0.0.1:6379")
 STAGING_WORKERS = 2
+# Keys of the secured modes: the SDK apps then run in their production (cloud) mode, every
+# request and response between server and app is signed, and events need this event key.
+SIGNING_KEY = os.environ.get("INNGEST_SIGNING_KEY") or "signkey-test-" + "5a1e" * 16
+EVENT_KEY = (os.environ.get("INNGEST_EVENT_KEY") or "test-key").split(",")[0]
+SECURED_SERVER_ENV = {
+    "SECRET_KEY": os.environ.get("SECRET_KEY") or "test-only-secret-key-of-the-secured-suite",
+    "INNGEST_SIGNING_KEY": SIGNING_KEY,
+    "INNGEST_EVENT_KEY": EVENT_KEY,
+}
+
+
+def cloud_mode_env(server_url: str, signing_key: str = SIGNING_KEY) -> dict[str, str]:
+    """What an SDK app needs to talk to a server that has a signing key."""
+    return {
+        "INNGEST_DEV": "0",
+        "INNGEST_BASE_URL": server_url,
+        "INNGEST_SIGNING_KEY": signing_key,
+        "INNGEST_EVENT_KEY": EVENT_KEY,
+    }
+
+
 _redis_dbs = iter(range(1, 10_000))
 
 
@@ -110,6 +131,7 @@ class SdkApp:
             "LOG_FILE": str(self.log_file),
             "INNGEST_DEV": "1",
             "INNGEST_BASE_URL": server_url,
+            **(cloud_mode_env(server_url) if STAGING else {}),
             **(env or {}),
         }
         if kind == "py":
@@ -122,7 +144,8 @@ class SdkApp:
     def start(self) -> "SdkApp":
         self.process.start()
         wait_until(
-            lambda: httpx.get(self.url, timeout=1).status_code == 200,
+            # An app in production mode answers an unsigned GET with 401: it is up all the same.
+            lambda: httpx.get(self.url, timeout=1).status_code in (200, 401),
             30,
             f"{self.app_id} to serve ({self.process.output()[-2000:]})",
         )
@@ -161,6 +184,9 @@ class DevServer:
         self.workers: list[Process] = []
         self.http = httpx.Client(base_url=self.url, timeout=30)
         if STAGING:
+            # Staging requires a login for pages and /api/; scripts use the signing key.
+            self.env.update(SECURED_SERVER_ENV)
+            self.http.headers["Authorization"] = f"Bearer {SIGNING_KEY}"
             self.database = f"ds_{self.port}"
             self.redis_db = next(_redis_dbs) % 15 + 1
             self.env.update(
@@ -292,7 +318,7 @@ class DevServer:
         )
 
     def send(self, events: dict | list) -> list[str]:
-        response = self.http.post("/e/test-key", json=events)
+        response = self.http.post(f"/e/{EVENT_KEY}", json=events)
         assert response.status_code == 200, response.text
         return response.json()["ids"]
 

@@ -8,12 +8,14 @@ from django.test import Client, override_settings
 
 from events.models import Event
 
+from .harness import EVENT_KEY
+
 pytestmark = pytest.mark.django_db
 
 
 def post(client: Client, body: object | bytes) -> tuple[int, dict]:
     raw = body if isinstance(body, bytes) else json.dumps(body).encode()
-    response = client.post("/e/any-key", data=raw, content_type="application/json")
+    response = client.post(f"/e/{EVENT_KEY}", data=raw, content_type="application/json")
     return response.status_code, response.json()
 
 

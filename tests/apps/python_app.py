@@ -19,7 +19,8 @@ import uvicorn
 
 LOG_FILE = Path(os.environ["LOG_FILE"])
 APP_ID = os.environ.get("APP_ID", "py-app")
-client = inngest.Inngest(app_id=APP_ID, is_production=False)
+# INNGEST_DEV=0 (with INNGEST_SIGNING_KEY): production mode, as against a secured server.
+client = inngest.Inngest(app_id=APP_ID, is_production=os.environ.get("INNGEST_DEV") == "0")
 
 
 def on(name: str, expression: str | None = None) -> inngest.TriggerEvent:

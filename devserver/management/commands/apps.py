@@ -5,6 +5,7 @@ manage.py apps sync http://127.0.0.1:3000/api/inngest
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
+from console import audit
 from devserver.sync import sync_app
 from runs.models import App
 
@@ -22,6 +23,7 @@ class Command(BaseCommand):
             raise CommandError("give the http(s) URL of the app's serve endpoint")
         App.objects.get_or_create(url=url)
         error = sync_app(url)
+        audit.record(None, "app.sync", url, error=error)
         if error:
             raise CommandError(error)
         self.stdout.write(f"{url} answered the sync; it registers with the running server")

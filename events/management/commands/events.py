@@ -9,6 +9,7 @@ import sys
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
+from console import audit
 from events.ingest import EventValidationError, parse_body, send_again, store_events
 from events.models import Event
 
@@ -25,12 +26,18 @@ class Command(BaseCommand):
             event = Event.objects.filter(pk=options["value"]).first()
             if event is None:
                 raise CommandError(f"no event {options['value']}")
-            self.stdout.write(send_again(event).id)
+            again = send_again(event)
+            audit.record(None, "event.resend", event.id, new_event=again.id)
+            self.stdout.write(again.id)
             return
         raw = sys.stdin.read() if options["value"] == "-" else options["value"]
         try:
             incoming = parse_body(raw.encode())
         except EventValidationError as exc:
             raise CommandError(str(exc)) from None
-        for event_id in store_events(incoming).ids:
+        ids = store_events(incoming).ids
+        audit.record(
+            None, "event.send", ",".join(ids)[:255], names=sorted({e.name for e in incoming})
+        )
+        for event_id in ids:
             self.stdout.write(event_id)

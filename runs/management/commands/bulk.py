@@ -6,6 +6,7 @@ manage.py bulk retry --app shop --yes
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
+from console import audit
 from runs import bulk
 from runs.models import BulkKind
 from runs.selectors import RunSelector, SelectorError
@@ -35,6 +36,7 @@ class Command(BaseCommand):
             self.stdout.write("preview only: run again with --yes to carry it out")
             return
         bulk.confirm(action)
+        audit.record(None, "bulk.confirm", str(action.pk), kind=action.kind, runs=action.total)
         bulk.execute(action.pk)  # here and now; a worker given the same id would find it done
         action.refresh_from_db()
         self.stdout.write(f"{action.status}: {action.done} done, {action.skipped} skipped")

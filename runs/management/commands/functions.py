@@ -8,6 +8,7 @@ import json
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
+from console import audit
 from runs.manual import CannotStart, fire_cron_now, invoke
 from runs.models import Function
 
@@ -30,8 +31,10 @@ class Command(BaseCommand):
                 if not isinstance(data, dict):
                     raise CommandError("--data must be a JSON object")
                 run = invoke(function, data)
+                audit.record(None, "function.invoke", function.slug, run=run.id)
             else:
                 run = fire_cron_now(function)
+                audit.record(None, "function.run_cron", function.slug, run=run.id)
         except json.JSONDecodeError as exc:
             raise CommandError(f"--data is not valid JSON: {exc}") from None
         except CannotStart as exc:

@@ -10,6 +10,7 @@ import json
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
+from console import audit
 from runs.cancellation import RunAlreadyEnded, cancel_run
 from runs.forks import ForkNotAllowed, fork, plan
 from runs.models import Run
@@ -33,6 +34,7 @@ class Command(BaseCommand):
         if action == "cancel":
             try:
                 cancel_run(run.id, "cancelled from the command line")
+                audit.record(None, "run.cancel", run.id)
             except RunAlreadyEnded as exc:
                 raise CommandError(str(exc)) from None
             self.stdout.write(f"cancelled {run.id}")
@@ -45,6 +47,7 @@ class Command(BaseCommand):
                 self.stdout.write(f"run again: {', '.join(result.rerun) or '-'}")
                 return
             new_run = fork(run, action, step, _input(options["input"]))
+            audit.record(None, f"run.{action}", run.id, new_run=new_run.id, step=step)
         except ForkNotAllowed as exc:
             raise CommandError(str(exc)) from None
         self.stdout.write(f"{action}: new run {new_run.id} (from {run.id})")

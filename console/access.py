@@ -1,0 +1,74 @@
+"""Who may see and change what on the staging console.
+
+Dev mode (the default) is open, as the Inngest dev server is. With REQUIRE_LOGIN (staging):
+pages need a login, `/api/` and `/v1/` need a login or the signing key as a Bearer token, and
+any request that changes something (not GET/HEAD/OPTIONS) needs an operator. SDK-facing
+endpoints check their own credentials: the event key on `/e/`, the hashed signing key on
+`/fn/register` and `/v1/checkpoint`."""
+
+from collections.abc import Callable
+
+from django.conf import settings
+from django.contrib.auth.views import redirect_to_login
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.middleware.csrf import CsrfViewMiddleware
+from django.shortcuts import render
+
+from devserver import signing
+from devserver.signing import bearer_is_signing_key
+
+OPEN_PATHS = ("/static/", "/accounts/", "/admin/", "/e/")
+# Called by the SDKs themselves, with `Authorization: Bearer <hashed signing key>`.
+SDK_PATHS = ("/fn/register", "/v1/checkpoint/")
+API_PATHS = ("/api/", "/v1/")
+SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
+OPERATE = "console.operate"
+
+
+def can_operate(request: HttpRequest) -> bool:
+    if not settings.REQUIRE_LOGIN or getattr(request, "api_key_used", False):
+        return True
+    user = getattr(request, "user", None)
+    return bool(user and user.is_authenticated and user.has_perm(OPERATE))
+
+
+class ConsoleAccessMiddleware:
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+        self.csrf = CsrfViewMiddleware(get_response)
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        if request.path.startswith(SDK_PATHS):
+            if signing.enabled() and not bearer_is_signing_key(
+                request.headers.get("Authorization")
+            ):
+                return _api_error(401, "Authentication failed: send the hashed signing key")
+            return self.get_response(request)
+        if not settings.REQUIRE_LOGIN or request.path.startswith(OPEN_PATHS):
+            return self.get_response(request)
+        is_api = request.path.startswith(API_PATHS)
+        if is_api and bearer_is_signing_key(request.headers.get("Authorization")):
+            request.api_key_used = True  # type: ignore[attr-defined]
+            return self.get_response(request)
+        if not request.user.is_authenticated:
+            if is_api:
+                return _api_error(
+                    401, "authentication required: log in, or send Authorization: Bearer <key>"
+                )
+            return redirect_to_login(request.get_full_path())
+        if request.method not in SAFE_METHODS:
+            if not can_operate(request) and request.path != "/accounts/logout/":
+                if is_api:
+                    return _api_error(
+                        403, "this needs an operator (the console.operate permission)"
+                    )
+                return render(request, "console/forbidden.html", status=403)
+            if is_api:  # the API's views skip CSRF; a logged-in browser must still prove intent
+                rejected = self.csrf.process_view(request, None, (), {})
+                if rejected is not None:
+                    return rejected
+        return self.get_response(request)
+
+
+def _api_error(status: int, message: str) -> JsonResponse:
+    return JsonResponse({"error": message, "status": status}, status=status)
