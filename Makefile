@@ -12,7 +12,9 @@ STAGING_ENV := DEVSERVER_TEST_STAGING=1 \
 	INNGEST_SIGNING_KEY=signkey-test-5a1e5a1e5a1e5a1e5a1e5a1e5a1e5a1e5a1e5a1e5a1e5a1e5a1e5a1e5a1e5a1e \
 	INNGEST_EVENT_KEY=test-key
 
-.PHONY: dev test test-embedded test-staging services lint bench clean-data node chromium
+.PHONY: dev staging test test-embedded test-staging services lint bench clean-data node chromium
+WORKERS ?= 2
+HOST ?= 127.0.0.1
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -28,6 +30,38 @@ dev: $(VENV)/.installed
 		$(BIN)/python examples/shop_app.py & app=$$!; \
 	trap "kill $$app 2>/dev/null" EXIT INT TERM; \
 	$(BIN)/python manage.py devserver --port $(PORT) -u http://127.0.0.1:$(EXAMPLE_PORT)/api/inngest
+
+# The staging console on one machine: Postgres and Redis (Debian packages), the web process,
+# $(WORKERS) Celery workers and one beat, with keys generated once into .staging.env.
+staging: $(VENV)/.installed services .staging.env
+	@set -a; . ./.staging.env; set +a; \
+	$(BIN)/python manage.py migrate --noinput >/dev/null; \
+	pids=""; \
+	for i in $$(seq $(WORKERS)); do \
+		$(BIN)/python -m celery -A devserver worker --pool threads -c 8 -n worker$$i@%h \
+			--without-gossip --without-mingle --loglevel WARNING & pids="$$pids $$!"; \
+	done; \
+	$(BIN)/python -m celery -A devserver beat -s .staging-beat-schedule --loglevel WARNING & \
+	pids="$$pids $$!"; \
+	trap "kill $$pids 2>/dev/null" EXIT INT TERM; \
+	echo "Staging console on http://$(HOST):$(PORT) with $(WORKERS) workers and beat."; \
+	echo "Keys and settings: .staging.env. Add a login: make staging-user NAME=you"; \
+	$(BIN)/python manage.py devserver --host $(HOST) --port $(PORT) --no-discovery
+
+staging-user: $(VENV)/.installed .staging.env
+	@set -a; . ./.staging.env; set +a; \
+	$(BIN)/python manage.py createsuperuser --username $(NAME) --email ""
+
+.staging.env:
+	@$(PYTHON) -c "import secrets; print('\n'.join([ \
+		'DATABASE_URL=postgres://devserver:devserver@127.0.0.1:5432/devserver', \
+		'REDIS_URL=redis://127.0.0.1:6379/0', \
+		'SECRET_KEY=' + secrets.token_urlsafe(48), \
+		'INNGEST_SIGNING_KEY=signkey-staging-' + secrets.token_hex(32), \
+		'INNGEST_EVENT_KEY=' + secrets.token_hex(16), \
+		'ALLOWED_HOSTS=*']))" > $@
+	@chmod 600 $@
+	@echo "wrote $@ (keep it secret; give your apps INNGEST_SIGNING_KEY and INNGEST_EVENT_KEY)"
 
 node:
 	@command -v node >/dev/null || (apt-get update -qq && apt-get install -y -qq nodejs npm)

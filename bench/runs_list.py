@@ -69,10 +69,12 @@ class FloorUrls:
 @contextmanager
 def throwaway_database(postgres: str | None) -> Iterator[str]:
     """Set Django up on an empty, migrated database; yield what it is; drop it on the way out.
-    DATABASE_URL alone selects Postgres; REDIS_URL only feeds Celery and Channels, unused here."""
+    DATABASE_URL alone selects Postgres. Without REDIS_URL (only Celery and Channels use it) the
+    server stays in dev mode, where pages need no login, so the pages are timed the same way."""
     os.environ["DJANGO_SETTINGS_MODULE"] = "devserver.settings"
     with tempfile.TemporaryDirectory(prefix="bench-runs-list-") as tmp:
-        os.environ.pop("DATABASE_URL", None)
+        for name in ("DATABASE_URL", "REDIS_URL", "DEVSERVER_REQUIRE_LOGIN"):
+            os.environ.pop(name, None)
         os.environ.update({"DATABASE_URL": postgres} if postgres else {"DEVSERVER_DATA_DIR": tmp})
         import django
 

@@ -100,6 +100,8 @@ class Run(models.Model):
         indexes = [
             models.Index(fields=["status", "-id"], name="run_status_newest"),
             models.Index(fields=["function", "-id"], name="run_function_newest"),
+            # The reconciler looks for runs past their timeout every second.
+            models.Index(fields=["status", "timeout_at"], name="run_status_timeout"),
         ]
 
     def __str__(self) -> str:
