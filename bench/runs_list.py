@@ -44,6 +44,7 @@ WARMUP, BATCH = 3, 5000
 SPREAD = timedelta(days=7)
 APPS, FUNCTIONS_PER_APP = 3, 4
 STEPS_EVERY, STEPS_PER_RUN = 10, 5  # one run in ten has five steps
+BIG_RUN_STEPS = 1000  # plus one run this long, for the run detail
 STATUS_MIX = {"Completed": 75, "Failed": 8, "Cancelled": 2, "Running": 6, "Sleeping": 4}
 STATUS_MIX |= {"Waiting": 2, "Queued": 3}
 ENDED = {"Completed", "Failed", "Cancelled"}
@@ -150,6 +151,18 @@ def seed(runs: int, rng: random.Random) -> dict[str, Any]:
             Event.objects.bulk_create([event for event, _, _ in rows], batch_size=BATCH)
             Run.objects.bulk_create([run for _, run, _ in rows], batch_size=BATCH)
             Step.objects.bulk_create([s for _, _, steps in rows for s in steps], batch_size=BATCH)
+    big_event, big_run, _ = one_run(runs, functions[0], "Completed", now - timedelta(minutes=5))
+    big_steps = []
+    for k in range(BIG_RUN_STEPS):  # the run detail must stay usable at this size
+        at = big_run.started_at + timedelta(milliseconds=10 * k)
+        step = Step(run=big_run, hashed_id=f"b{k}", name=f"item {k}", opcode="StepRun")
+        step.status, step.memo, step.position = "Completed", {"data": {"k": k, "ok": True}}, k
+        step.started_at, step.ended_at = at, at + timedelta(milliseconds=8)
+        big_steps.append(step)
+    with transaction.atomic():
+        big_event.save()
+        big_run.save()
+        Step.objects.bulk_create(big_steps, batch_size=BATCH)
     if connection.vendor == "postgresql":  # autovacuum would have; SQLite never gets stats
         with connection.cursor() as cursor:
             cursor.execute("ANALYZE")
@@ -157,7 +170,10 @@ def seed(runs: int, rng: random.Random) -> dict[str, Any]:
     return {
         "seconds": time.perf_counter() - started,
         "counts": {m.__name__: m.objects.count() for m in (App, Function, Event, Run, Step)},
-        "detail_id": Step.objects.order_by("-run_id").values_list("run_id", flat=True)[0],
+        "detail_id": Step.objects.exclude(run=big_run)
+        .order_by("-run_id")
+        .values_list("run_id", flat=True)[0],
+        "big_id": big_run.id,
         "rare_function": rare,
         "rare_runs": Run.objects.filter(function__slug=rare).count(),
         "failed_runs": Run.objects.filter(status="Failed").count(),
@@ -272,6 +288,7 @@ def main(argv: list[str] | None = None) -> int:
             f"list: {args.pages} pages deep": deep_url(client, args.pages),
             "list: if (CEL, matches none)": f"/runs/?if={quote(NO_MATCH)}",
             "run detail (5 steps)": f"/runs/{seeded['detail_id']}/",
+            f"run detail ({BIG_RUN_STEPS} steps)": f"/runs/{seeded['big_id']}/",
         }
         results = {}
         for label, url in urls.items():
