@@ -1,7 +1,7 @@
 """Who may see and change what on the staging console.
 
 Dev mode (the default) is open, as the Inngest dev server is. With REQUIRE_LOGIN (staging):
-pages need a login, `/api/` and `/v1/` need a login or the signing key as a Bearer token, and
+pages and the APIs need a login or the signing key as a Bearer token (for scripts), and
 any request that changes something (not GET/HEAD/OPTIONS) needs an operator. SDK-facing
 endpoints check their own credentials: the event key on `/e/`, the hashed signing key on
 `/fn/register` and `/v1/checkpoint`."""
@@ -47,7 +47,7 @@ class ConsoleAccessMiddleware:
         if not settings.REQUIRE_LOGIN or request.path.startswith(OPEN_PATHS):
             return self.get_response(request)
         is_api = request.path.startswith(API_PATHS)
-        if is_api and bearer_is_signing_key(request.headers.get("Authorization")):
+        if bearer_is_signing_key(request.headers.get("Authorization")):  # scripts, any path
             request.api_key_used = True  # type: ignore[attr-defined]
             return self.get_response(request)
         if not request.user.is_authenticated:
