@@ -30,7 +30,7 @@ def validate_expression(source: str) -> None:
 def evaluate(source: str, variables: dict[str, Any]) -> Any:
     """Evaluate to a Python value. A runtime error (missing field, bad types) yields None."""
     program = compile_expression(source)
-    activation = {name: celpy.json_to_cel(value) for name, value in variables.items()}
+    activation = {name: _to_cel(value) for name, value in variables.items()}
     try:
         result = program.evaluate(activation)
     except celpy.CELEvalError:
@@ -38,6 +38,25 @@ def evaluate(source: str, variables: dict[str, Any]) -> Any:
     if isinstance(result, celpy.CELEvalError):
         return None
     return _to_python(result)
+
+
+def _to_cel(value: Any) -> Any:
+    """JSON to CEL values. CEL integers are 64-bit; a bigger JSON integer (valid JSON, and
+    senders do send them) becomes a double instead of failing the whole evaluation."""
+    try:
+        return celpy.json_to_cel(value)
+    except (ValueError, OverflowError):
+        return celpy.json_to_cel(_big_ints_as_floats(value))
+
+
+def _big_ints_as_floats(value: Any) -> Any:
+    if isinstance(value, int) and not isinstance(value, bool) and not -(2**63) <= value < 2**63:
+        return float(value)
+    if isinstance(value, list):
+        return [_big_ints_as_floats(item) for item in value]
+    if isinstance(value, dict):
+        return {key: _big_ints_as_floats(item) for key, item in value.items()}
+    return value
 
 
 def matches(source: str | None, variables: dict[str, Any]) -> bool:

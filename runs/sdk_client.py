@@ -67,6 +67,15 @@ def call_function(url: str, body: bytes) -> SdkOutcome:
         return FunctionErrored(
             {"name": "SDKUnreachable", "message": f"could not reach the app at {url}: {exc}"}
         )
+    if len(response.body) > settings.SDK_RESPONSE_MAX_BYTES:
+        return FunctionErrored(
+            {
+                "name": "OutputTooLarge",
+                "message": f"the app answered {len(response.body)} bytes, over the limit of "
+                f"{settings.SDK_RESPONSE_MAX_BYTES} (DEVSERVER_STEP_OUTPUT_MAX_BYTES): "
+                "return a smaller step output, e.g. store the data and return a reference",
+            }
+        )
     if signing.enabled():
         refused = _unsigned_response(response.status, response.headers, response.body)
         if refused is not None:

@@ -4,8 +4,9 @@ re-run a completed step."""
 from pathlib import Path
 
 import pytest
+import redis
 
-from .harness import DevServer, SdkApp, wait_until
+from .harness import STAGING, DevServer, SdkApp, wait_until
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
@@ -54,3 +55,18 @@ def test_worker_killed_mid_step_resumes_without_rerunning_completed_steps(pair, 
     assert lines.count("step:wait") == 2  # in flight at the kill: at-least-once
     assert lines.count("step:last") == 1
     assert [s["name"] for s in run["steps"]] == ["first", "wait", "last"]
+
+
+@pytest.mark.skipif(not STAGING, reason="the queue is Redis only in staging mode")
+def test_wake_ups_lost_with_a_flushed_redis_are_recovered_from_the_database(pair):
+    server, app = pair
+    event_ids = server.send([{"name": app.event("sleep"), "data": {"seconds": 2}}] * 5)
+    for event_id in event_ids:
+        server.wait_run(event_id, app.slug("sleepy"), {"Sleeping"})
+
+    redis.Redis.from_url(server.env["REDIS_URL"]).flushdb()  # every queued wake-up is gone
+
+    for event_id in event_ids:
+        run = server.wait_run(event_id, app.slug("sleepy"), timeout=40)
+        assert run["status"] == "Completed" and run["output"] == "done"
+    assert app.log_lines().count("step:after") == 5

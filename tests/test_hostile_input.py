@@ -5,7 +5,7 @@ import json
 
 import pytest
 from django.test import Client
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from events.expressions import ExpressionError, compile_expression, evaluate
@@ -64,6 +64,7 @@ def test_ingest_answers_every_body_with_200_or_a_clear_400(client: Client, body:
 
 @settings(max_examples=400, deadline=None)
 @given(source=cel_sources, event=json_values, output=json_values)
+@example(source="event.data.n > 1", event={"data": {"n": 2**63}}, output=None)  # beyond int64
 def test_cel_expressions_compile_or_are_refused_and_never_raise_when_run(source, event, output):
     try:
         compile_expression(source)

@@ -16,6 +16,8 @@ BEHAVIOURS = {
     "garbage": (200, b"<html>this is not JSON</html>"),
     "bad-opcode": (206, b'[{"id": "abc", "op": "Teleport"}]'),
     "empty-ops": (206, b"[]"),
+    # A step output over the server's limit (64 KiB for this server).
+    "too-big": (206, b'[{"id": "big", "op": "StepRun", "data": "' + b"x" * 100_000 + b'"}]'),
 }
 
 
@@ -44,7 +46,11 @@ def bad_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DevServer]:
 def _registered_server(factory: pytest.TempPathFactory, url: str) -> Iterator[DevServer]:
     server = DevServer(
         factory.mktemp("bad"),
-        env={"DEVSERVER_SDK_TIMEOUT": "1", "DEVSERVER_RETRY_BASE_SECONDS": "0.2"},
+        env={
+            "DEVSERVER_SDK_TIMEOUT": "1",
+            "DEVSERVER_RETRY_BASE_SECONDS": "0.2",
+            "DEVSERVER_STEP_OUTPUT_MAX_BYTES": str(64 * 1024),
+        },
     ).start()
     register = server.http.post(
         "/fn/register",
@@ -86,6 +92,7 @@ def _function(url: str, name: str) -> dict:
         ("garbage", "not JSON"),
         ("bad-opcode", "unknown opcode 'Teleport'"),
         ("empty-ops", "non-empty list of operations"),
+        ("too-big", "over the limit of 65536"),
         ("hang", "did not answer within 1s"),
     ],
 )
