@@ -9,6 +9,7 @@ from django.conf import settings
 from django.db import transaction
 
 from devserver import clock
+from devserver.nul import contains_nul, may_contain_nul
 
 from .models import Event
 from .signals import events_stored
@@ -65,6 +66,8 @@ def parse_body(raw: bytes) -> list[IncomingEvent]:
         )
     if not items:
         raise EventValidationError("body is an empty list: send at least one event")
+    if may_contain_nul(raw) and contains_nul(body):
+        raise EventValidationError("events must not contain NUL characters (\\u0000)")
     return [_parse_event(item, f"{prefix}[{i}]" if prefix else "") for i, item in enumerate(items)]
 
 

@@ -10,6 +10,7 @@ import httpx
 from django.conf import settings
 
 from devserver import clock, signing
+from devserver.nul import contains_nul, may_contain_nul
 
 from . import http_pool
 from .protocol import (
@@ -104,6 +105,14 @@ def _unsigned_response(status: int, headers: Any, content: bytes) -> FunctionErr
 
 def interpret_response(status: int, headers: Any, content: bytes) -> SdkOutcome:
     body, parsed = _parse_json(content)
+    if parsed and may_contain_nul(content) and contains_nul(body):
+        return FunctionErrored(
+            {
+                "name": "OutputNotStorable",
+                "message": "the app's answer contains NUL characters (\\u0000), which "
+                "cannot be stored: remove them from the step or function output",
+            }
+        )
     if status == 201 and parsed and isinstance(body, dict) and "status" in body:
         # Streamed response: the final JSON object stands for the real response.
         inner = body.get("body")

@@ -322,6 +322,18 @@ class DevServer:
         assert response.status_code == 200, response.text
         return response.json()["ids"]
 
+    def runs_matching(self, **params: object) -> list[dict]:
+        """Every run of `GET /api/runs` for these filters, following the cursor (with a CEL
+        filter a page may hold fewer runs than asked, and say where to go on)."""
+        runs: list[dict] = []
+        cursor = None
+        while True:
+            page = self.http.get("/api/runs", params={**params, "cursor": cursor or ""}).json()
+            runs += page["runs"]
+            cursor = page["next_cursor"]
+            if not cursor:
+                return runs
+
     def wait_synced(self, app: SdkApp, functions: int, timeout: float = 30) -> None:
         def synced() -> bool:
             slugs = [f["slug"] for f in self.http.get("/api/functions").json()]

@@ -83,9 +83,7 @@ def test_bulk_replay_of_failed_runs_through_the_api(server: DevServer, py_app: S
         "the bulk replay to finish",
     )
     assert done["done"] == preview["total"]
-    replays = server.http.get(
-        "/api/runs", params={"function": py_app.slug("non-retriable"), "limit": 500}
-    ).json()["runs"]
+    replays = server.runs_matching(function=py_app.slug("non-retriable"), limit=500)
     for run_id in preview["run_ids"]:
         assert any(r["id"] != run_id for r in replays)
     confirm_again = server.http.post(f"/api/bulk/{preview['id']}/confirm").json()
@@ -107,7 +105,7 @@ def test_runs_filters_reject_bad_input_with_a_clear_error(server: DevServer):
 def test_runs_filter_by_cel_over_output_and_time(server: DevServer, py_app: SdkApp):
     run = _completed_multi_step(server, py_app, {"marker": "cel-output"})
     params = {"if": 'output.event.marker == "cel-output"', "from": run["queued_at"][:19]}
-    found = server.http.get("/api/runs", params=params).json()["runs"]
+    found = server.runs_matching(**params)
     assert [r["id"] for r in found] == [run["id"]]
     listing = server.http.get("/runs/", params=params).text
     assert run["id"] in listing

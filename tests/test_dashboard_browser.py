@@ -136,8 +136,7 @@ def test_bulk_cancel_of_fifty_sleeping_runs(server: DevServer, py_app: SdkApp, p
     selector = {"function": py_app.slug("sleepy"), "if": f'event.data.batch == "{batch}"'}
 
     def sleeping() -> int:
-        params = {**selector, "status": "Sleeping", "limit": 100}
-        return len(server.http.get("/api/runs", params=params).json()["runs"])
+        return len(server.runs_matching(**selector, status="Sleeping", limit=100))
 
     wait_until(lambda: sleeping() == 50, 60, "50 runs to sleep")
     page.goto(f"{server.url}/bulk/")
@@ -150,7 +149,7 @@ def test_bulk_cancel_of_fifty_sleeping_runs(server: DevServer, py_app: SdkApp, p
     page.locator("#bulk-confirm").click()
     expect(page.locator("#bulk-status")).to_have_text("Completed", timeout=60_000)
     expect(page.locator("#bulk-done")).to_have_text("50")
-    cancelled = server.http.get("/api/runs", params={**selector, "limit": 100}).json()["runs"]
+    cancelled = server.runs_matching(**selector, limit=100)
     assert len(cancelled) == 50 and {r["status"] for r in cancelled} == {"Cancelled"}
     assert {r["event_id"] for r in cancelled} == set(event_ids)
     page.goto(f"{server.url}/bulk/")

@@ -95,3 +95,11 @@ def test_events_keep_the_sender_id_as_their_payload_id(client: Client):
 
 def test_get_is_not_allowed(client: Client):
     assert client.get("/e/key").status_code == 405
+
+
+def test_nul_characters_are_refused_before_they_reach_the_database(client: Client):
+    status, body = post(client, b'{"name": "pay", "data": {"note": "a\\u0000b"}}')
+    assert status == 400 and "NUL" in body["error"]
+    assert Event.objects.count() == 0
+    response = client.get("/api/runs", {"function": "a\x00b"})
+    assert response.status_code == 400 and "NUL" in response.json()["error"]

@@ -16,6 +16,7 @@ BEHAVIOURS = {
     "garbage": (200, b"<html>this is not JSON</html>"),
     "bad-opcode": (206, b'[{"id": "abc", "op": "Teleport"}]'),
     "empty-ops": (206, b"[]"),
+    "nul": (200, b'{"text": "a\\u0000b"}'),  # valid JSON that Postgres cannot store
     # A step output over the server's limit (64 KiB for this server).
     "too-big": (206, b'[{"id": "big", "op": "StepRun", "data": "' + b"x" * 100_000 + b'"}]'),
 }
@@ -93,6 +94,7 @@ def _function(url: str, name: str) -> dict:
         ("bad-opcode", "unknown opcode 'Teleport'"),
         ("empty-ops", "non-empty list of operations"),
         ("too-big", "over the limit of 65536"),
+        ("nul", "NUL characters"),
         ("hang", "did not answer within 1s"),
     ],
 )
