@@ -3,18 +3,27 @@
 from ninja import NinjaAPI
 
 from console.api import router as console_router
+from devserver.strict_json import StrictParser
 from events.api import router as events_router
 from flowcontrol.api import router as flowcontrol_router
 from runs.actions_api import router as actions_router
 from runs.api import router as runs_router
 from runs.rest_v1 import router as v1_router
 
-api = NinjaAPI(title="Inngest dev server API", version="1", urls_namespace="api")
+api = NinjaAPI(
+    title="Inngest dev server API", version="1", urls_namespace="api", parser=StrictParser()
+)
 api.add_router("/", runs_router)
 api.add_router("/", actions_router)
 api.add_router("/", events_router)
 api.add_router("/", flowcontrol_router)
 api.add_router("/", console_router)
 
-v1 = NinjaAPI(title="Inngest REST API (v1)", version="v1", urls_namespace="v1", docs_url=None)
+v1 = NinjaAPI(
+    title="Inngest REST API (v1)",
+    version="v1",
+    urls_namespace="v1",
+    docs_url=None,
+    parser=StrictParser(),
+)
 v1.add_router("/", v1_router)

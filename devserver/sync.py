@@ -9,7 +9,7 @@ from django.http import HttpRequest, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
-from devserver import clock, signing
+from devserver import clock, signing, strict_json
 from runs.models import App
 from runs.registration import (
     RegistrationError,
@@ -33,7 +33,7 @@ def register_view(request: HttpRequest) -> JsonResponse:
     if expected and expected != server_kind():
         return _registration_failed(f"Expected server kind {expected}, got {server_kind()}")
     try:
-        body = json.loads(request.body)
+        body = strict_json.loads(request.body)
     except (UnicodeDecodeError, json.JSONDecodeError):
         return _registration_failed("registration body is not valid JSON")
     try:

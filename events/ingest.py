@@ -8,7 +8,7 @@ from typing import Any
 from django.conf import settings
 from django.db import transaction
 
-from devserver import clock
+from devserver import clock, strict_json
 from devserver.nul import contains_nul, may_contain_nul
 
 from .models import Event
@@ -53,7 +53,7 @@ class IngestResult:
 def parse_body(raw: bytes) -> list[IncomingEvent]:
     """Parse the body of `POST /e/{key}`: one event object or a list of them."""
     try:
-        body = json.loads(raw)
+        body = strict_json.loads(raw)
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise EventValidationError(f"body is not valid JSON: {exc}") from None
     if isinstance(body, dict):

@@ -9,7 +9,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
 from console import audit
-from devserver import clock
+from devserver import clock, strict_json
 
 from .expressions import ExpressionError, evaluate, validate_expression
 from .ingest import EventValidationError, parse_body, send_again, store_events
@@ -110,7 +110,7 @@ def send_form(request: HttpRequest) -> HttpResponse:
 def _send(request: HttpRequest) -> HttpResponse:
     body = request.POST.get("body", "")
     try:
-        json.loads(body)
+        strict_json.loads(body)
     except json.JSONDecodeError as exc:
         error = f"Invalid JSON at line {exc.lineno}, column {exc.colno}: {exc.msg}"
         return render(request, "events/_send_result.html", {"error": error}, status=422)

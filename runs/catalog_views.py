@@ -10,7 +10,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
 from console import audit
-from devserver import clock
+from devserver import clock, strict_json
 
 from .crons import CronError, next_fire_time
 from .manual import CannotStart, fire_cron_now, invoke
@@ -49,7 +49,7 @@ def function_detail(request: HttpRequest, slug: str) -> HttpResponse:
 def function_invoke(request: HttpRequest, slug: str) -> HttpResponse:
     function = get_object_or_404(Function, slug=slug)
     try:
-        data = json.loads(request.POST.get("data") or "{}")
+        data = strict_json.loads(request.POST.get("data") or "{}")
         if not isinstance(data, dict):
             raise ValueError("the data must be a JSON object")
         run = invoke(function, data)

@@ -7,7 +7,7 @@ from django.shortcuts import get_object_or_404
 from ninja import Router
 
 from console import audit
-from devserver import clock
+from devserver import clock, strict_json
 from events.models import Event
 from events.queries import events_page
 
@@ -58,7 +58,7 @@ def _run_v1(run: Run) -> dict:
 def checkpoint(request, run_id: str):
     """JS SDK v4 reports the steps it ran inside one request (see runs/checkpoint.py)."""
     try:
-        body = json.loads(request.body)
+        body = strict_json.loads(request.body)
         record_checkpoint(run_id, body)
     except (json.JSONDecodeError, UnicodeDecodeError):
         return 400, {"error": "checkpoint body is not valid JSON"}

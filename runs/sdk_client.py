@@ -9,7 +9,7 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 import httpx
 from django.conf import settings
 
-from devserver import clock, signing
+from devserver import clock, signing, strict_json
 from devserver.nul import contains_nul, may_contain_nul
 
 from . import http_pool
@@ -179,7 +179,7 @@ def _parse_json(content: bytes) -> tuple[Any, bool]:
     if not content:
         return None, True
     try:
-        return json.loads(content), True
+        return strict_json.loads(content), True
     except (UnicodeDecodeError, json.JSONDecodeError):
         return None, False
 

@@ -9,6 +9,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
 from console import audit
+from devserver import strict_json
 from events.models import Event
 
 from . import timeline
@@ -129,7 +130,7 @@ def _edited_input(text: str, original: object) -> list | None:
     if not text.strip() or original is None:
         return None
     try:
-        value = json.loads(text)
+        value = strict_json.loads(text)
     except json.JSONDecodeError as exc:
         raise ValueError(f"The input is not valid JSON: {exc.msg} (line {exc.lineno})") from None
     if not isinstance(value, list):

@@ -103,3 +103,10 @@ def test_nul_characters_are_refused_before_they_reach_the_database(client: Clien
     assert Event.objects.count() == 0
     response = client.get("/api/runs", {"function": "a\x00b"})
     assert response.status_code == 400 and "NUL" in response.json()["error"]
+
+
+def test_nan_and_infinity_are_not_json_and_are_refused(client: Client):
+    for raw in (b'{"name": "pay", "data": {"x": NaN}}', b'[{"name": "pay", "ts": Infinity}]'):
+        status, body = post(client, raw)
+        assert status == 400 and "not valid JSON" in body["error"]
+    assert Event.objects.count() == 0

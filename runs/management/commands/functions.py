@@ -9,6 +9,7 @@ import json
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from console import audit
+from devserver import strict_json
 from runs.manual import CannotStart, fire_cron_now, invoke
 from runs.models import Function
 
@@ -27,7 +28,7 @@ class Command(BaseCommand):
             raise CommandError(f"no function {options['slug']}")
         try:
             if options["action"] == "invoke":
-                data = json.loads(options["data"])
+                data = strict_json.loads(options["data"])
                 if not isinstance(data, dict):
                     raise CommandError("--data must be a JSON object")
                 run = invoke(function, data)

@@ -11,6 +11,7 @@ import json
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from console import audit
+from devserver import strict_json
 from runs.cancellation import RunAlreadyEnded, cancel_run
 from runs.forks import ForkNotAllowed, fork, plan
 from runs.models import Run
@@ -68,7 +69,7 @@ def _input(text: str | None) -> list | None:
     if text is None:
         return None
     try:
-        value = json.loads(text)
+        value = strict_json.loads(text)
     except json.JSONDecodeError as exc:
         raise CommandError(f"--input is not valid JSON: {exc}") from None
     if not isinstance(value, list):
