@@ -136,7 +136,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("--runs", type=int, default=100, help="measured runs per row (100)")
-    parser.add_argument("--warmup", type=int, default=20, help="runs before each row (20)")
+    parser.add_argument(
+        "--warmup", type=int, default=20, help="runs before each row (20, at least C if not 0)"
+    )
     parser.add_argument(
         "--concurrency", type=int, nargs="+", default=[1, 8, 32], help="runs in flight (1 8 32)"
     )

@@ -18,7 +18,7 @@ Run = Callable[[], None]
 
 def closed_loop(run: Run, runs: int, concurrency: int) -> tuple[list[float], float]:
     """`runs` calls of `run` from `concurrency` threads; each call's latency (ms) and the wall
-    time (s) of the whole batch. A run that raises stops the batch with its error."""
+    time (s) of the whole batch. A run that raises fails the batch, once the others end."""
     numbers = count()  # next() on itertools.count is atomic under the GIL
     latencies: list[float] = []
 
@@ -33,6 +33,12 @@ def closed_loop(run: Run, runs: int, concurrency: int) -> tuple[list[float], flo
         for future in [pool.submit(thread) for _ in range(concurrency)]:
             future.result()
     return latencies, time.perf_counter() - started
+
+
+def warmup_runs(warmup: int, concurrency: int) -> int:
+    """At least one warmup run per run in flight, so every thread and pooled connection has
+    been used before the clock starts (a pool that grows while timed skews the figures)."""
+    return max(warmup, concurrency) if warmup else 0
 
 
 def service_pids(command: str) -> list[int]:
@@ -56,21 +62,21 @@ def measure(
     pids: dict[str, int],
     service: str,
 ) -> dict:
-    """Warm up (`args.warmup` runs), then time `args.runs` runs at `concurrency`. CPU ms per
-    run is reported for the named `pids`, this process ("bench"), and all processes called
-    `service` together (the shared Postgres or Redis, so it includes whatever else uses them
-    meanwhile)."""
+    """Warm up, then time `args.runs` runs at `concurrency`. CPU ms per run is reported for
+    the named `pids`, this process ("bench"), and all processes called `service` together
+    (the shared Postgres or Redis, so it includes whatever else uses them meanwhile)."""
     runs = args.runs
-    closed_loop(run, args.warmup, concurrency)
+    closed_loop(run, warmup_runs(args.warmup, concurrency), concurrency)
     services = service_pids(service)
     before = cpu.snapshot(pids)
     services_before = {pid: cpu.cpu_seconds(pid) for pid in services}
     latencies, wall_s = closed_loop(run, runs, concurrency)
     after = cpu.snapshot(pids)
     services_used = 0.0
-    for pid, was in services_before.items():
-        now = cpu.cpu_seconds(pid)
-        if was is not None and now is not None:  # a backend that ended meanwhile counts 0
+    for pid in set(services) | set(service_pids(service)):
+        # A backend started meanwhile counts whole, one that ended meanwhile counts 0.
+        was, now = services_before.get(pid, 0.0), cpu.cpu_seconds(pid)
+        if was is not None and now is not None:
             services_used += now - was
     # Counting the service as one of ours keeps its CPU out of "the rest of the machine".
     before[service], after[service] = 0.0, services_used

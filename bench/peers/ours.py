@@ -7,9 +7,11 @@ from pathlib import Path
 
 from .. import ten_steps
 from ..ten_steps import ROOT
+from .loop import warmup_runs
 
 
 def measure(concurrency: int, runs: int, warmup: int) -> dict:
+    warmup = warmup_runs(warmup, concurrency)
     argv = ["--runs", str(runs), "--concurrency", str(concurrency), "--warmup", str(warmup)]
     args = ten_steps.parse_args(argv)
     with (
