@@ -4,14 +4,30 @@ the original, that starts with some of the original's step outputs already memoi
 The SDK replays the new run from the top; memoized steps return their stored output without
 running, so only the steps we did not copy run again."""
 
+import json
 from dataclasses import dataclass
 from typing import Any
 
 from django.db import transaction
 
-from devserver import clock
+from devserver import clock, strict_json
 
 from .models import QueueItem, Run, RunOrigin, RunStatus, Step, StepStatus
+
+
+class BadStepInput(ValueError):
+    """An edited step input that is not a JSON array of arguments."""
+
+
+def parse_step_input(text: str) -> list[Any]:
+    """A step's new arguments, as typed by a user: a JSON array."""
+    try:
+        value = strict_json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise BadStepInput(f"The input is not valid JSON: {exc.msg} (line {exc.lineno})") from None
+    if not isinstance(value, list):
+        raise BadStepInput("The input must be a JSON array: the step's arguments, in order.")
+    return value
 
 
 class ForkNotAllowed(Exception):

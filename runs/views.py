@@ -9,12 +9,11 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
 from console import audit
-from devserver import strict_json
 from events.models import Event
 
 from . import timeline
 from .cancellation import RunAlreadyEnded, cancel_run
-from .forks import ForkNotAllowed, fork, plan
+from .forks import BadStepInput, ForkNotAllowed, fork, parse_step_input, plan
 from .models import App, Function, Run, RunOrigin, RunStatus
 from .selectors import RunSelector, SelectorError
 
@@ -104,7 +103,7 @@ def fork_run(request: HttpRequest, run_id: str) -> HttpResponse:
         input_text = request.POST.get("input", "")
         try:
             edited = _edited_input(input_text, step_input)
-        except ValueError as exc:
+        except BadStepInput as exc:
             input_error = str(exc)
         else:
             new_run = fork(run, origin, from_step, edited)
@@ -129,12 +128,7 @@ def _edited_input(text: str, original: object) -> list | None:
     """The edited step input, or None when unchanged; it must be a JSON array of arguments."""
     if not text.strip() or original is None:
         return None
-    try:
-        value = strict_json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise ValueError(f"The input is not valid JSON: {exc.msg} (line {exc.lineno})") from None
-    if not isinstance(value, list):
-        raise ValueError("The input must be a JSON array: the step's arguments, in order.")
+    value = parse_step_input(text)
     return None if value == original else value
 
 

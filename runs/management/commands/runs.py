@@ -6,14 +6,11 @@ manage.py runs replay|retry RUN_ID
 manage.py runs rerun RUN_ID --step NAME_OR_HASHED_ID [--input '[21]']
 """
 
-import json
-
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from console import audit
-from devserver import strict_json
 from runs.cancellation import RunAlreadyEnded, cancel_run
-from runs.forks import ForkNotAllowed, fork, plan
+from runs.forks import BadStepInput, ForkNotAllowed, fork, parse_step_input, plan
 from runs.models import Run
 
 
@@ -69,9 +66,6 @@ def _input(text: str | None) -> list | None:
     if text is None:
         return None
     try:
-        value = strict_json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise CommandError(f"--input is not valid JSON: {exc}") from None
-    if not isinstance(value, list):
-        raise CommandError("--input must be a JSON array (the step's arguments)")
-    return value
+        return parse_step_input(text)
+    except BadStepInput as exc:
+        raise CommandError(f"--input: {exc}") from None
