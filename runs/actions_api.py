@@ -4,7 +4,7 @@ invoke and run-cron-now. The pages and the `manage.py` commands call the same fu
 from typing import Any
 
 from django.shortcuts import get_object_or_404
-from ninja import Router, Schema
+from ninja import Router, Schema, Status
 
 from console import audit
 
@@ -65,13 +65,16 @@ def fork_plan(request, run_id: str, action: str = RunOrigin.REPLAY, step: str = 
     try:
         result = plan(run, action, step)
     except ForkNotAllowed as exc:
-        return 409, {"error": str(exc)}
-    return 200, {
-        "action": result.origin,
-        "reused": [s.name for s in result.reused],
-        "rerun": result.rerun,
-        "from_step": result.from_step.name if result.from_step else None,
-    }
+        return Status(409, {"error": str(exc)})
+    return Status(
+        200,
+        {
+            "action": result.origin,
+            "reused": [s.name for s in result.reused],
+            "rerun": result.rerun,
+            "from_step": result.from_step.name if result.from_step else None,
+        },
+    )
 
 
 @router.post("/runs/{run_id}/fork", response={201: RunOut, 409: ErrorOut})
@@ -90,8 +93,8 @@ def fork_run(request, run_id: str, payload: ForkIn):
             input=payload.input,
         )
     except ForkNotAllowed as exc:
-        return 409, {"error": str(exc)}
-    return 201, run_out(new_run)
+        return Status(409, {"error": str(exc)})
+    return Status(201, run_out(new_run))
 
 
 @router.post("/bulk", response={201: BulkOut, 400: ErrorOut})
@@ -109,11 +112,11 @@ def bulk_prepare(request, payload: SelectorIn, confirm: bool = False):
         selector.validate()
         action = bulk.prepare(payload.kind, selector, "api")
     except (SelectorError, ValueError) as exc:
-        return 400, {"error": str(exc)}
+        return Status(400, {"error": str(exc)})
     if confirm:
         bulk.confirm(action)
         audit.record(request, "bulk.confirm", str(action.pk), kind=action.kind, runs=action.total)
-    return 201, action
+    return Status(201, action)
 
 
 @router.post("/bulk/{action_id}/confirm", response=BulkOut)
@@ -135,9 +138,9 @@ def function_invoke(request, slug: str, payload: InvokeIn):
     try:
         run = invoke(function, payload.data)
         audit.record(request, "function.invoke", slug, run=run.id)
-        return 201, run_out(run)
+        return Status(201, run_out(run))
     except CannotStart as exc:
-        return 409, {"error": str(exc)}
+        return Status(409, {"error": str(exc)})
 
 
 @router.post("/functions/{slug}/run-cron", response={201: RunOut, 409: ErrorOut})
@@ -146,6 +149,6 @@ def function_run_cron(request, slug: str):
     try:
         run = fire_cron_now(function)
         audit.record(request, "function.run_cron", slug, run=run.id)
-        return 201, run_out(run)
+        return Status(201, run_out(run))
     except CannotStart as exc:
-        return 409, {"error": str(exc)}
+        return Status(409, {"error": str(exc)})

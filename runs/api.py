@@ -2,7 +2,7 @@
 
 from django.db.models import Count, Q
 from django.shortcuts import get_object_or_404
-from ninja import Query, Router
+from ninja import Query, Router, Status
 
 from console import audit
 
@@ -61,17 +61,20 @@ def add_app(request, payload: AppIn):
     from devserver.tasks import sync_app
 
     if not payload.url.startswith(("http://", "https://")):
-        return 400, {"error": "url must be an http(s) URL of the app's serve endpoint"}
+        return Status(400, {"error": "url must be an http(s) URL of the app's serve endpoint"})
     app, _ = App.objects.get_or_create(url=payload.url)
     audit.record(request, "app.add", payload.url)
     sync_app.delay(app.url)
-    return 202, {
-        **{
-            f: getattr(app, f)
-            for f in ("id", "name", "url", "sdk", "framework", "synced_at", "sync_error")
+    return Status(
+        202,
+        {
+            **{
+                f: getattr(app, f)
+                for f in ("id", "name", "url", "sdk", "framework", "synced_at", "sync_error")
+            },
+            "function_count": 0,
         },
-        "function_count": 0,
-    }
+    )
 
 
 @router.post("/apps/{app_id}/sync", response={202: dict})
@@ -81,7 +84,7 @@ def resync_app(request, app_id: int):
     app = get_object_or_404(App, pk=app_id)
     audit.record(request, "app.sync", app.url)
     sync_app.delay(app.url)
-    return 202, {"status": "sync requested", "url": app.url}
+    return Status(202, {"status": "sync requested", "url": app.url})
 
 
 @router.get("/functions", response=list[FunctionOut])
@@ -128,9 +131,9 @@ def list_runs(
         )
         selector.validate()
     except SelectorError as exc:
-        return 400, {"error": str(exc)}
+        return Status(400, {"error": str(exc)})
     runs, next_cursor = selector.page(cursor or "", min(max(limit, 1), 500))
-    return 200, {"runs": [run_out(r) for r in runs], "next_cursor": next_cursor}
+    return Status(200, {"runs": [run_out(r) for r in runs], "next_cursor": next_cursor})
 
 
 @router.get("/runs/{run_id}", response=RunDetailOut)
@@ -159,5 +162,5 @@ def cancel(request, run_id: str):
         run = cancel_run(run_id)
         audit.record(request, "run.cancel", run_id)
     except RunAlreadyEnded as exc:
-        return 409, {"error": str(exc)}
-    return 200, run_out(run)
+        return Status(409, {"error": str(exc)})
+    return Status(200, run_out(run))

@@ -4,7 +4,7 @@ import json
 
 from django.db.models import Q
 from django.shortcuts import get_object_or_404
-from ninja import Router
+from ninja import Router, Status
 
 from console import audit
 from devserver import clock, strict_json
@@ -61,12 +61,12 @@ def checkpoint(request, run_id: str):
         body = strict_json.loads(request.body)
         record_checkpoint(run_id, body)
     except (json.JSONDecodeError, UnicodeDecodeError):
-        return 400, {"error": "checkpoint body is not valid JSON"}
+        return Status(400, {"error": "checkpoint body is not valid JSON"})
     except BadCheckpoint as exc:
-        return 400, {"error": str(exc)}
+        return Status(400, {"error": str(exc)})
     except StaleDispatch as exc:
-        return 409, {"error": str(exc)}
-    return 200, None
+        return Status(409, {"error": str(exc)})
+    return Status(200, None)
 
 
 @router.get("/events")
@@ -105,5 +105,5 @@ def delete_run(request, run_id: str):
         run = cancel_run(run_id)
         audit.record(request, "run.cancel", run_id)
     except RunAlreadyEnded as exc:
-        return 409, {"error": str(exc)}
-    return 200, _envelope(_run_v1(run))
+        return Status(409, {"error": str(exc)})
+    return Status(200, _envelope(_run_v1(run)))
