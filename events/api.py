@@ -3,7 +3,7 @@
 from typing import Any
 
 from django.shortcuts import get_object_or_404
-from ninja import Router, Schema
+from ninja import Router, Schema, Status
 
 from console import audit
 
@@ -47,12 +47,12 @@ def send_events(request):
     try:
         incoming = parse_body(request.body)
     except EventValidationError as exc:
-        return 400, {"error": str(exc)}
+        return Status(400, {"error": str(exc)})
     ids = store_events(incoming).ids
     audit.record(
         request, "event.send", ",".join(ids)[:255], names=sorted({e.name for e in incoming})
     )
-    return 200, {"ids": ids}
+    return Status(200, {"ids": ids})
 
 
 @router.post("/events/{event_id}/resend", response={200: SentEvents})
@@ -60,4 +60,4 @@ def resend_event(request, event_id: str):
     """Send an event again (a new id): the dashboard's "send again"."""
     again = send_again(get_object_or_404(Event, pk=event_id))
     audit.record(request, "event.resend", event_id, new_event=again.id)
-    return 200, {"ids": [again.id]}
+    return Status(200, {"ids": [again.id]})
