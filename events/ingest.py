@@ -14,6 +14,9 @@ from devserver.nul import contains_nul, may_contain_nul
 from .models import Event
 from .signals import events_stored
 
+# Sender ids looked up per query: under SQLite's limit on bound parameters.
+DEDUPE_LOOKUP_CHUNK = 500
+
 
 class EventValidationError(ValueError):
     """The request cannot be stored; the message names the offending field."""
@@ -116,39 +119,55 @@ def _parse_event(item: Any, where: str) -> IncomingEvent:
 
 
 def store_events(incoming: list[IncomingEvent]) -> IngestResult:
-    """Store the events in one transaction. A sender id seen in the last 24 h is not stored
-    again: its earlier event's id is returned instead."""
+    """Store the events in one transaction. A sender id seen in the last 24 h (or earlier in
+    the same request) is not stored again: its earlier event's id is returned instead."""
     result = IngestResult()
     received = clock.now()
+    default_ts = int(received.timestamp() * 1000)
     with transaction.atomic():
+        seen = _recent_duplicates({item.external_id for item in incoming}, received)
         for item in incoming:
-            duplicate = _recent_duplicate(item.external_id, received)
+            duplicate = seen.get(item.external_id) if item.external_id else None
             if duplicate is not None:
-                result.ids.append(duplicate.id)
+                result.ids.append(duplicate)
                 continue
-            event = Event.objects.create(
+            event = Event(
                 id=clock.new_id(),
                 name=item.name,
                 external_id=item.external_id,
                 data=item.data,
                 user=item.user,
-                ts=item.ts or int(received.timestamp() * 1000),
+                ts=item.ts or default_ts,
                 version=item.version,
                 received_at=received,
                 size_bytes=item.size_bytes,
             )
+            if item.external_id:
+                seen[item.external_id] = event.id
             result.ids.append(event.id)
             result.stored.append(event)
         if result.stored:
+            # One INSERT per few hundred rows instead of one per event: a batch of 100
+            # costs about a fifth of the ORM's per-row create (bench/ingest.py).
+            Event.objects.bulk_create(result.stored)
             events_stored.send(sender=Event, events=result.stored)
     return result
 
 
-def _recent_duplicate(external_id: str, received: Any) -> Event | None:
-    if not external_id:
-        return None
+def _recent_duplicates(external_ids: set[str], received: Any) -> dict[str, str]:
+    """{sender id: our event id} for the sender ids stored in the last 24 h."""
+    wanted = sorted(external_ids - {""})
+    if not wanted:
+        return {}
     since = received - timedelta(seconds=settings.EVENT_DEDUPE_SECONDS)
-    return Event.objects.filter(external_id=external_id, received_at__gte=since).first()
+    found: dict[str, str] = {}
+    for start in range(0, len(wanted), DEDUPE_LOOKUP_CHUNK):
+        rows = Event.objects.filter(
+            external_id__in=wanted[start : start + DEDUPE_LOOKUP_CHUNK], received_at__gte=since
+        ).values_list("external_id", "id")
+        for external_id, event_id in rows:
+            found[external_id] = max(found.get(external_id, ""), event_id)  # the newest
+    return found
 
 
 def _kind(value: Any) -> str:
