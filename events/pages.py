@@ -2,43 +2,31 @@
 and why), "send again", and the send-test-event form with inline validation."""
 
 import json
-import time
 
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
 from console import audit
-from devserver import clock, strict_json
+from devserver import strict_json
+from devserver.selection import SelectorError
 
-from .expressions import ExpressionError, evaluate, validate_expression
+from .expressions import evaluate
 from .ingest import EventValidationError, parse_body, send_again, store_events
 from .models import Event
+from .selectors import EventSelector
 
 PAGE_SIZE = 50
-SCAN_SECONDS = 0.1  # how long a page looks for events matching a CEL filter
 
 
 def events_list(request: HttpRequest) -> HttpResponse:
-    from runs.selectors import SelectorError, parse_time
-
     params = {k: request.GET.get(k, "").strip() for k in ("name", "from", "to", "if")}
     error = ""
-    events = Event.objects.order_by("-id")
     try:
-        if params["name"]:
-            events = events.filter(name=params["name"])
-        if params["from"]:
-            events = events.filter(id__gte=clock.id_floor(parse_time("from", params["from"])))
-        if params["to"]:
-            events = events.filter(id__lt=clock.id_floor(parse_time("to", params["to"])))
-        if params["if"]:
-            validate_expression(params["if"])
-    except (SelectorError, ExpressionError) as exc:
-        error, events = str(exc), Event.objects.none()
-    if request.GET.get("cursor"):
-        events = events.filter(id__lt=request.GET["cursor"])
-    page, next_cursor = _page(events, params["if"])
+        selector = EventSelector.from_params(params)
+        page, next_cursor = selector.page(request.GET.get("cursor", ""), PAGE_SIZE)
+    except SelectorError as exc:
+        error, page, next_cursor = str(exc), [], None
     counts = _run_counts([e.id for e in page])
     return render(
         request,
@@ -123,22 +111,6 @@ def _send(request: HttpRequest) -> HttpResponse:
         request, "event.send", ",".join(result.ids)[:255], names=sorted({e.name for e in incoming})
     )
     return render(request, "events/_send_result.html", {"ids": result.ids})
-
-
-def _page(events, expression: str) -> tuple[list[Event], str | None]:
-    if not expression:
-        page = list(events[: PAGE_SIZE + 1])
-        return page[:PAGE_SIZE], page[PAGE_SIZE - 1].id if len(page) > PAGE_SIZE else None
-    found: list[Event] = []
-    deadline = time.monotonic() + SCAN_SECONDS
-    for event in events.iterator(chunk_size=200):
-        if evaluate(expression, {"event": event.payload()}) is True:
-            found.append(event)
-            if len(found) == PAGE_SIZE:
-                return found, event.id
-        if time.monotonic() > deadline:
-            return found, event.id  # looked long enough for one page: let the user go on
-    return found, None
 
 
 def _run_counts(event_ids: list[str]) -> dict[str, int]:

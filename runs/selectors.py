@@ -1,27 +1,17 @@
 """Choosing runs by status, app, function, time range and a CEL expression over `event` and
 `output`: one definition shared by the runs list, bulk actions, the API and the commands."""
 
-import time
 from collections.abc import Iterator, Mapping
 from dataclasses import asdict, dataclass
-from datetime import datetime
 from typing import Any
 
 from django.db.models import QuerySet
-from django.utils.dateparse import parse_datetime
 
 from devserver import clock
+from devserver.selection import SCAN_SECONDS, SelectorError, parse_time, scan_page
 from events.expressions import ExpressionError, evaluate, validate_expression
 
 from .models import Function, Run, RunStatus
-
-# A CEL filter is evaluated in Python: a page looks at candidates for this long at most, so a
-# filter that matches nothing still answers quickly (with a cursor to look further).
-SCAN_SECONDS = 0.1
-
-
-class SelectorError(ValueError):
-    """A filter value we cannot use (unknown status, bad date, invalid expression)."""
 
 
 @dataclass(frozen=True)
@@ -103,16 +93,7 @@ class RunSelector:
         runs = self.queryset(ids)
         if cursor:
             runs = runs.filter(id__lt=cursor)
-        found: list[Run] = []
-        deadline = time.monotonic() + SCAN_SECONDS
-        for run in runs.iterator(chunk_size=200):
-            if self.matches(run):
-                found.append(run)
-                if len(found) == limit:
-                    return found, run.id
-            if time.monotonic() > deadline:
-                return found, run.id  # looked long enough for one page: let the user go on
-        return found, None
+        return scan_page(runs.iterator(chunk_size=200), self.matches, limit, SCAN_SECONDS)
 
     def _newest(self, ids: list[int] | None, cursor: str, count: int) -> list[Run]:
         """The newest `count` matching runs. For several functions (an app), the newest of each
@@ -136,16 +117,3 @@ class RunSelector:
                 count += 1
                 if count >= most:
                     return
-
-
-def parse_time(name: str, value: str) -> datetime | None:
-    if not value:
-        return None
-    parsed = parse_datetime(value)
-    if parsed is None:
-        raise SelectorError(
-            f"`{name}` must be a date and time like 2026-01-31T14:00, not {value!r}"
-        )
-    if parsed.tzinfo is None:
-        parsed = parsed.replace(tzinfo=clock.now().tzinfo)
-    return parsed

@@ -1,0 +1,58 @@
+"""Pieces every list filter shares (runs, events): time bounds read from the URL and the
+time-budgeted scan that pages through rows matching a CEL expression."""
+
+import time
+from collections.abc import Callable, Iterable
+from datetime import datetime
+from typing import Protocol, TypeVar
+
+from django.utils.dateparse import parse_datetime
+
+from devserver import clock
+
+# A CEL filter is evaluated in Python: a page looks at candidates for this long at most, so a
+# filter that matches nothing still answers quickly (with a cursor to look further).
+SCAN_SECONDS = 0.1
+
+
+class SelectorError(ValueError):
+    """A filter value we cannot use (unknown status, bad date, invalid expression)."""
+
+
+class _Identified(Protocol):
+    @property
+    def id(self) -> str: ...
+
+
+Row = TypeVar("Row", bound=_Identified)
+
+
+def scan_page(
+    rows: Iterable[Row], predicate: Callable[[Row], bool], limit: int, budget: float
+) -> tuple[list[Row], str | None]:
+    """Up to `limit` rows the predicate accepts, looking for `budget` seconds at most; the
+    cursor is the id of the last row looked at (None: nothing further to look at)."""
+    found: list[Row] = []
+    deadline = time.monotonic() + budget
+    for row in rows:
+        if predicate(row):
+            found.append(row)
+            if len(found) == limit:
+                return found, row.id
+        if time.monotonic() > deadline:
+            return found, row.id  # looked long enough for one page: let the user go on
+    return found, None
+
+
+def parse_time(name: str, value: str) -> datetime | None:
+    """A `from`/`to` filter value; naive times are taken in the server's time zone."""
+    if not value:
+        return None
+    parsed = parse_datetime(value)
+    if parsed is None:
+        raise SelectorError(
+            f"`{name}` must be a date and time like 2026-01-31T14:00, not {value!r}"
+        )
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=clock.now().tzinfo)
+    return parsed

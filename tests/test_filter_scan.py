@@ -1,0 +1,52 @@
+"""The filters behind the run and event lists: the time-budgeted CEL scan, event filter input."""
+
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import pytest
+
+from devserver.selection import SelectorError, scan_page
+from events.selectors import EventSelector
+
+
+@dataclass
+class Row:
+    id: str
+    keep: bool
+
+
+def _rows(count: int, keep_every: int) -> list[Row]:
+    return [Row(id=f"{i:04}", keep=i % keep_every == 0) for i in range(count)]
+
+
+def test_a_full_page_ends_at_the_last_match_with_a_cursor():
+    page, cursor = scan_page(_rows(100, 3), lambda r: r.keep, limit=5, budget=10)
+    assert [r.id for r in page] == ["0000", "0003", "0006", "0009", "0012"]
+    assert cursor == "0012"
+
+
+def test_running_out_of_rows_gives_no_cursor():
+    page, cursor = scan_page(_rows(10, 4), lambda r: r.keep, limit=5, budget=10)
+    assert [r.id for r in page] == ["0000", "0004", "0008"] and cursor is None
+
+
+def test_a_filter_matching_nothing_stops_at_the_budget_with_a_cursor_to_go_on():
+    def slow_rows() -> Iterator[Row]:
+        for row in _rows(1000, 1):
+            time.sleep(0.001)
+            yield row
+
+    started = time.monotonic()
+    page, cursor = scan_page(slow_rows(), lambda r: False, limit=5, budget=0.02)
+    assert page == [] and cursor is not None and cursor < "0999"
+    assert time.monotonic() - started < 0.5
+
+
+def test_event_filters_refuse_a_bad_time_or_expression_with_a_message():
+    with pytest.raises(SelectorError, match="`from` must be a date and time"):
+        EventSelector.from_params({"from": "yesterday"})
+    with pytest.raises(SelectorError):
+        EventSelector.from_params({"if": "event.data.x >"})
+    selector = EventSelector.from_params({"name": " app/x ", "to": "2026-01-31T14:00"})
+    assert selector == EventSelector(name="app/x", until="2026-01-31T14:00")
