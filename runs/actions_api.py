@@ -41,6 +41,9 @@ class SelectorIn(Schema):
     until: str = ""
     expression: str = ""
 
+    def selector(self) -> RunSelector:
+        return RunSelector.from_fields(**self.model_dump(exclude={"kind"}))
+
 
 class BulkOut(Schema):
     id: int
@@ -101,16 +104,7 @@ def fork_run(request, run_id: str, payload: ForkIn):
 def bulk_prepare(request, payload: SelectorIn, confirm: bool = False):
     """Record the exact runs a bulk action matches (a preview); `confirm=true` also starts it."""
     try:
-        selector = RunSelector(
-            status=payload.status,
-            app=payload.app,
-            function=payload.function,
-            since=payload.since,
-            until=payload.until,
-            expression=payload.expression,
-        )
-        selector.validate()
-        action = bulk.prepare(payload.kind, selector, "api")
+        action = bulk.prepare(payload.kind, payload.selector(), "api")
     except (SelectorError, ValueError) as exc:
         return Status(400, {"error": str(exc)})
     if confirm:

@@ -121,7 +121,7 @@ def list_runs(
     """Newest first. `if` is a CEL expression over `event` and `output`; `from`/`to` are ISO
     times."""
     try:
-        selector = RunSelector(
+        selector = RunSelector.from_fields(
             status=status or "",
             app=app or "",
             function=function or "",
@@ -129,7 +129,6 @@ def list_runs(
             until=until or "",
             expression=expression or "",
         )
-        selector.validate()
     except SelectorError as exc:
         return Status(400, {"error": str(exc)})
     runs, next_cursor = selector.page(cursor or "", min(max(limit, 1), 500))

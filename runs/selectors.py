@@ -2,7 +2,7 @@
 `output`: one definition shared by the runs list, bulk actions, the API and the commands."""
 
 from collections.abc import Iterator, Mapping
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, fields
 from typing import Any
 
 from django.db.models import QuerySet
@@ -12,6 +12,9 @@ from devserver.selection import SCAN_SECONDS, SelectorError, parse_time, scan_pa
 from events.expressions import ExpressionError, evaluate, validate_expression
 
 from .models import Function, Run, RunStatus
+
+# Field names as they appear in URLs and forms (and in a bulk action's stored selector).
+_URL_NAMES = {"since": "from", "until": "to", "expression": "if"}
 
 
 @dataclass(frozen=True)
@@ -24,22 +27,24 @@ class RunSelector:
     expression: str = ""
 
     @classmethod
-    def from_params(cls, params: Mapping[str, Any]) -> "RunSelector":
-        """Read the URL/form names (`status`, `app`, `function`, `from`, `to`, `if`)."""
-        selector = cls(
-            status=str(params.get("status") or "").strip(),
-            app=str(params.get("app") or "").strip(),
-            function=str(params.get("function") or "").strip(),
-            since=str(params.get("from") or "").strip(),
-            until=str(params.get("to") or "").strip(),
-            expression=str(params.get("if") or "").strip(),
-        )
+    def from_fields(cls, **values: str) -> "RunSelector":
+        """A selector from its field values, checked: SelectorError names an unusable one."""
+        selector = cls(**values)
         selector.validate()
         return selector
 
+    @classmethod
+    def from_params(cls, params: Mapping[str, Any]) -> "RunSelector":
+        """Read the URL/form names (`status`, `app`, `function`, `from`, `to`, `if`)."""
+        return cls.from_fields(
+            **{
+                field.name: str(params.get(_URL_NAMES.get(field.name, field.name)) or "").strip()
+                for field in fields(cls)
+            }
+        )
+
     def as_params(self) -> dict[str, str]:
-        names = {"since": "from", "until": "to", "expression": "if"}
-        return {names.get(k, k): v for k, v in asdict(self).items() if v}
+        return {_URL_NAMES.get(k, k): v for k, v in asdict(self).items() if v}
 
     def validate(self) -> None:
         if self.status and self.status not in RunStatus.values:
