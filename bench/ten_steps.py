@@ -32,14 +32,14 @@ import time
 from collections.abc import Iterator
 from contextlib import closing, contextmanager
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from itertools import pairwise
 from pathlib import Path
 from types import FrameType
 
 from tests.harness import ROOT, DevServer, SdkApp, wait_until
 
-from . import cpu, floors
+from . import cli, cpu, floors
 from .stats import summary
 from .watch import ApiWatcher, DbWatcher, Watcher
 
@@ -309,11 +309,7 @@ def progress(message: str) -> None:
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(
-        prog="python -m bench.ten_steps",
-        description=__doc__,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
+    parser = cli.parser("python -m bench.ten_steps", __doc__)
     parser.add_argument("--runs", type=int, default=200, help="measured runs (default 200)")
     parser.add_argument("--concurrency", type=int, default=1, help="runs in flight (default 1)")
     parser.add_argument("--warmup", type=int, default=20, help="runs before measuring")
@@ -331,11 +327,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         default=0.01,
         help="seconds between checks for ended runs (default 0.01)",
     )
-    args = parser.parse_args(argv)
-    if min(args.runs, args.concurrency, args.samples) < 1 or args.warmup < 0:
-        parser.error("--runs, --concurrency and --samples must be >= 1, --warmup >= 0")
-    args.started_at = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
-    return args
+    return cli.parse(parser, argv, ["runs", "concurrency", "samples"])
 
 
 def _exit_on_sigterm(signum: int, frame: FrameType | None) -> None:

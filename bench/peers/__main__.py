@@ -28,7 +28,6 @@ import platform
 import signal
 import sys
 import tempfile
-from datetime import UTC, datetime
 from importlib.metadata import version
 from pathlib import Path
 
@@ -36,6 +35,7 @@ import redis
 
 from tests.harness import PG_URL, REDIS_BASE
 
+from .. import cli
 from ..ten_steps import (
     BUSY_MACHINE_PCT,
     RESULTS_DIR,
@@ -130,11 +130,7 @@ def write_results(results: dict) -> Path:
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(
-        prog="python -m bench.peers",
-        description=__doc__,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
+    parser = cli.parser("python -m bench.peers", __doc__)
     parser.add_argument("--runs", type=int, default=100, help="measured runs per row (100)")
     parser.add_argument(
         "--warmup", type=int, default=20, help="runs before each row (20, at least C if not 0)"
@@ -155,11 +151,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument(
         "--worker-threads", type=int, default=8, help="Celery worker threads (8, as our worker)"
     )
-    args = parser.parse_args(argv)
-    if min(args.runs, args.worker_threads, *args.concurrency) < 1 or args.warmup < 0:
-        parser.error("--runs, --concurrency and --worker-threads must be >= 1, --warmup >= 0")
-    args.started_at = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
-    return args
+    return cli.parse(parser, argv, ["runs", "concurrency", "worker_threads"])
 
 
 def main(argv: list[str] | None = None) -> int:
