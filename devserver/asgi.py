@@ -3,12 +3,16 @@
 import asyncio
 import os
 
+import django
 from django.contrib.staticfiles.handlers import ASGIStaticFilesHandler
-from django.core.asgi import get_asgi_application
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "devserver.settings")
+django.setup(set_prefix=False)
+
+from .http_handler import OneHopASGIHandler  # noqa: E402
+
 # The dashboard's few static files are served by the same process: one command, nothing else.
-django_asgi_app = ASGIStaticFilesHandler(get_asgi_application())
+django_asgi_app = ASGIStaticFilesHandler(OneHopASGIHandler())
 
 from channels.auth import AuthMiddlewareStack  # noqa: E402
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402

@@ -72,6 +72,8 @@ def sqlite_database(data_dir: Path) -> dict:
     return {
         "ENGINE": "django.db.backends.sqlite3",
         "NAME": str(data_dir / "devserver.sqlite3"),
+        # Worker and HTTP threads live long: keep their connections (and pragmas) open.
+        "CONN_MAX_AGE": 60,
         "OPTIONS": {
             "timeout": 30,
             "transaction_mode": "IMMEDIATE",
@@ -158,6 +160,8 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {} if REDIS_URL else {"polling_interval": 0.00
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_RESULT_BACKEND = None
 CELERY_WORKER_THREADS = env_int("DEVSERVER_WORKER_THREADS", 8, minimum=1)
+# Threads of the web process that run HTTP requests (middleware and views; see http_handler).
+HTTP_THREADS = env_int("DEVSERVER_HTTP_THREADS", 16, minimum=1)
 CELERY_BEAT_SCHEDULE_FILE = str(DATA_DIR / "celerybeat-schedule")
 
 # --- Events -----------------------------------------------------------------------------
