@@ -135,6 +135,15 @@ def ten_steps_flow(ctx: inngest.ContextSync) -> int:
     return sum(ctx.step.run(f"s{index}", lambda index=index: index) for index in range(10))
 
 
+@client.create_function(fn_id="many-steps", trigger=on("many"))
+def many_steps(ctx: inngest.ContextSync) -> int:
+    """`data.steps` sequential steps (bench/long_run.py: how a run's cost grows with length)."""
+    total = 0
+    for index in range(int(ctx.event.data.get("steps", 100))):
+        total += ctx.step.run(f"s{index}", lambda index=index: index)
+    return total
+
+
 @client.create_function(fn_id="blocking", trigger=on("blocking"))
 def blocking(ctx: inngest.ContextSync) -> str:
     """Step `wait` blocks until the file named in the event exists (for kill tests)."""
@@ -193,6 +202,7 @@ functions = [
     if_trigger,
     ten_steps,
     ten_steps_flow,
+    many_steps,
     blocking,
     loop_ids,
     versioned,
