@@ -179,6 +179,9 @@ LEASE_SECONDS = env_float("DEVSERVER_LEASE_SECONDS", 15.0, minimum=1.0)
 RECONCILE_INTERVAL = env_float("DEVSERVER_RECONCILE_INTERVAL", 1.0, minimum=0.1)
 RETRY_BASE_SECONDS = env_float("DEVSERVER_RETRY_BASE_SECONDS", 1.0, minimum=0.0)
 RETRY_MAX_SECONDS = env_float("DEVSERVER_RETRY_MAX_SECONDS", 3600.0, minimum=0.0)
+# Fault tests only: a file holding seconds (may be negative) that devserver.clock adds to the
+# wall clock, so a test can jump every process's clock forward or back (see devserver/clock.py).
+CLOCK_OFFSET_FILE = env_str("DEVSERVER_CLOCK_OFFSET_FILE", "")
 DEFAULT_RETRIES = 4  # the SDKs' default: 4 retries after the first attempt
 # Offer checkpointing to SDKs that support it (JS v4): several steps per request.
 CHECKPOINTING = env_bool("DEVSERVER_CHECKPOINTING", True)
