@@ -6,7 +6,8 @@ from pathlib import Path
 import pytest
 import redis
 
-from .harness import STAGING, DevServer, SdkApp, wait_until
+from .conftest import FUNCTION_COUNTS
+from .harness import STAGING, DevServer, SdkApp, steps_run_after_stored, wait_until
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
@@ -19,7 +20,7 @@ def pair(tmp_path: Path):
     server.sdk_urls = [app.url]
     app.start()
     server.start()
-    server.wait_synced(app, 8)
+    server.wait_synced(app, FUNCTION_COUNTS["py"])
     yield server, app
     server.stop()
     app.process.stop()
@@ -70,3 +71,43 @@ def test_wake_ups_lost_with_a_flushed_redis_are_recovered_from_the_database(pair
         run = server.wait_run(event_id, app.slug("sleepy"), timeout=40)
         assert run["status"] == "Completed" and run["output"] == "done"
     assert app.log_lines().count("step:after") == 5
+
+
+def test_web_process_killed_while_runs_sleep_and_wait_loses_no_event(pair):
+    server, app = pair
+    keys = ["k0", "k1", "k2"]
+    sleeping = server.send([{"name": app.event("sleep"), "data": {"seconds": 3}}] * 3)
+    waiting = server.send([{"name": app.event("await"), "data": {"key": k}} for k in keys])
+    for event_id in sleeping:
+        server.wait_run(event_id, app.slug("sleepy"), {"Sleeping"})
+    for event_id in waiting:
+        server.wait_run(event_id, app.slug("await-signal"), {"Waiting"})
+    soak = [{"name": app.event("soak"), "data": {"key": f"m{n}"}} for n in range(3)]
+    last_moment = server.send(soak)
+
+    server.kill_web()  # SIGKILL; staging: the workers and beat keep going
+    if STAGING:
+        wait_until(
+            lambda: app.log_lines().count("step:after") == 3,
+            30,
+            "the sleeping runs to wake while the web process is down",
+        )
+    server.start_web()
+
+    for event_id in [*sleeping, *last_moment]:  # every event sent before the kill is kept
+        assert server.http.get(f"/v1/events/{event_id}").status_code == 200
+    for event_id in sleeping:
+        assert server.wait_run(event_id, app.slug("sleepy"))["output"] == "done"
+    runs = [server.wait_run(event_id, app.slug("soak")) for event_id in last_moment]
+    lines = app.log_lines()
+    for n, run in enumerate(runs):  # in flight at the kill: at least once, never after stored
+        assert run["status"] == "Completed", run
+        assert steps_run_after_stored(lines, f"m{n}", run["steps"]) == []
+    server.send([{"name": app.event("signal"), "data": {"key": k}} for k in keys])
+    for key, event_id in zip(keys, waiting, strict=True):
+        run = server.wait_run(event_id, app.slug("await-signal"))
+        assert run["status"] == "Completed" and run["output"] == {"signal": {"key": key}}
+    lines = app.log_lines()
+    assert lines.count("step:after") == 3
+    for key in keys:  # each completed step ran once
+        assert lines.count(f"await:{key}:before") == 1 and lines.count(f"await:{key}:after") == 1

@@ -8,6 +8,7 @@ can count how often code really ran.
 
 import datetime
 import os
+import uuid
 from pathlib import Path
 
 import fastapi
@@ -181,6 +182,58 @@ def versioned(ctx: inngest.ContextSync) -> list:
     return [first, second]
 
 
+@client.create_function(fn_id="await-signal", trigger=on("await"))
+def await_signal(ctx: inngest.ContextSync) -> dict:
+    """A step, a wait for `signal` with the same key, a step (web-process kill tests)."""
+    key = ctx.event.data["key"]
+    ctx.step.run("before", lambda: (log(f"await:{key}:before"), key)[1])
+    signal = ctx.step.wait_for_event(
+        "signal",
+        event=f"{APP_ID}/signal",
+        if_exp="event.data.key == async.data.key",
+        timeout=datetime.timedelta(seconds=ctx.event.data.get("timeout", 300)),
+    )
+    got = signal.data if signal else None
+    ctx.step.run("after", lambda: (log(f"await:{key}:after"), got)[1])
+    return {"signal": got}
+
+
+def _soak_step(key: str, name: str) -> str:
+    """Log `soak:<key>:<name>:<nonce>` and return the nonce: the stored output then names
+    the execution that counted, so one logged after it would be a completed step run again."""
+    nonce = uuid.uuid4().hex[:12]
+    with LOG_FILE.open("a") as handle:
+        handle.write(f"soak:{key}:{name}:{nonce}\n")
+    return nonce
+
+
+@client.create_function(fn_id="soak", trigger=on("soak"), retries=4)
+def soak(ctx: inngest.ContextSync) -> dict:
+    """The soak's mix (bench/soak.py): `kind` adds a sleep, a step failing twice, or a step
+    that fails for good (the only runs meant to fail)."""
+    key, kind = ctx.event.data["key"], ctx.event.data.get("kind", "multi")
+    outputs = [ctx.step.run("a", lambda: _soak_step(key, "a"))]
+    if kind == "sleepy":
+        ctx.step.sleep("nap", datetime.timedelta(seconds=ctx.event.data.get("seconds", 3)))
+    if kind == "flaky":
+
+        def wobbly() -> str:
+            if log(f"soak:{key}:wobbly-attempt") < 3:
+                raise Exception("wobbly fails twice")
+            return _soak_step(key, "wobbly")
+
+        outputs.append(ctx.step.run("wobbly", wobbly))
+    if kind == "doomed":
+
+        def doomed() -> None:
+            raise inngest.NonRetriableError("doomed by design")
+
+        ctx.step.run("doomed", doomed)
+    outputs.append(ctx.step.run("b", lambda: _soak_step(key, "b")))
+    outputs.append(ctx.step.run("c", lambda: _soak_step(key, "c")))
+    return {"key": key, "steps": outputs}
+
+
 @client.create_function(fn_id="removable", trigger=on("removable"))
 def removable(ctx: inngest.ContextSync) -> str:
     return "still here"
@@ -206,6 +259,8 @@ functions = [
     blocking,
     loop_ids,
     versioned,
+    await_signal,
+    soak,
 ]
 if os.environ.get("LIFECYCLE_FUNCTIONS", "1") == "1":
     functions += py_lifecycle.build(client, on, log, APP_ID)
