@@ -3,8 +3,9 @@ steps, cancel runs whose `cancelOn` matches, then start triggered runs."""
 
 from typing import Any
 
-from django.db.models import Count, Max
+from django.db import connection
 
+from devserver.fast_sql import column, table
 from events.models import Event
 
 from .cancellation import cancel_runs_for_events
@@ -28,9 +29,20 @@ def active_functions() -> list[Function]:
     """The active functions, decoded once per change: every stored event (lifecycle events
     included) is matched against them, and a stamp query is far cheaper than the configs."""
     global _cache
-    active = Function.objects.filter(archived=False)
-    stamp = active.aggregate(count=Count("id"), latest=Max("updated_at"), top=Max("id"))
-    key = (stamp["count"], stamp["latest"], stamp["top"])
+    key = _functions_stamp()
     if _cache is None or _cache[0] != key:
-        _cache = (key, list(active.select_related("app")))
+        active = Function.objects.filter(archived=False).select_related("app")
+        _cache = (key, list(active))
     return _cache[1]
+
+
+def _functions_stamp() -> tuple[Any, ...]:
+    """Changes whenever a function is added, changed, archived or removed."""
+    pk, updated = column(Function, "id"), column(Function, "updated_at")
+    sql = (
+        f"SELECT COUNT({pk}), MAX({updated}), MAX({pk}) FROM {table(Function)}"
+        f" WHERE {column(Function, 'archived')} = %s"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [False])
+        return tuple(cursor.fetchone())

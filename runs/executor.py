@@ -57,8 +57,13 @@ def drive(item: QueueItem) -> None:
                 _start_finish_timeout(run)
         queue.confirm_lease(item)
     may_checkpoint = settings.CHECKPOINTING and run.function.app.sdk.startswith("js:")
+    urls: dict[str, str] = {}  # by target step: most calls of a run go to the same URL
     while True:
-        url = step_url(run.function.step_url, run.function.slug, item.target_step)
+        url = urls.get(item.target_step)
+        if url is None:
+            url = urls[item.target_step] = step_url(
+                run.function.step_url, run.function.slug, item.target_step
+            )
         started = clock.now()
         state = memo.execution_state(item.attempt, queue_item_id=item.id)
         outcome = call_function(url, build_request_body(state))

@@ -2,13 +2,19 @@
 
 import os
 import socket
+import threading
+from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import datetime, timedelta
+from functools import partial
 
 from django.conf import settings
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Q
 
-from devserver import clock
+from devserver import clock, fast_sql
+from devserver.fast_sql import column, db_value, table
 
 from .models import QueueItem, Run
 
@@ -30,7 +36,7 @@ def enqueue(
     """Create an item in the current transaction; dispatch it once the transaction commits."""
     now = clock.now()
     keys = [c["key"] for c in run.concurrency] + ["", ""]
-    item = QueueItem.objects.create(
+    item = QueueItem(
         id=clock.new_id(),
         run=run,
         target_step=target_step,
@@ -41,6 +47,7 @@ def enqueue(
         ckey1=keys[0],
         ckey2=keys[1],
     )
+    fast_sql.insert(item)
     dispatch_on_commit(item.id, item.due_at)
     return item
 
@@ -61,11 +68,17 @@ def dispatch(item_id: str, due_at: datetime) -> None:
 def claim(item_id: str) -> QueueItem | None:
     """Take the item if it is due and nobody holds a live lease on it."""
     now = clock.now()
-    claimed = (
-        QueueItem.objects.filter(pk=item_id, due_at__lte=now)
-        .filter(Q(lease_until__isnull=True) | Q(lease_until__lt=now))
-        .update(lease_owner=WORKER_ID, lease_until=now + lease_duration())
+    lease_until, due = column(QueueItem, "lease_until"), column(QueueItem, "due_at")
+    sql = (
+        f"UPDATE {table(QueueItem)} SET {column(QueueItem, 'lease_owner')} = %s, {lease_until} = %s"
+        f" WHERE {column(QueueItem, 'id')} = %s AND {due} <= %s"
+        f" AND ({lease_until} IS NULL OR {lease_until} < %s)"
     )
+    stamp = partial(db_value, QueueItem, "due_at")
+    with connection.cursor() as cursor:
+        until = stamp(now + lease_duration())
+        cursor.execute(sql, [WORKER_ID, until, item_id, stamp(now), stamp(now)])
+        claimed = cursor.rowcount
     if not claimed:
         return None
     item = QueueItem.objects.get(pk=item_id)
@@ -105,8 +118,11 @@ def wake_waiters(keys: list[str]) -> None:
 def confirm_lease(item: QueueItem, **changes: object) -> None:
     """Renew our lease (and save `changes`) or raise LeaseLost. Call inside the transaction
     that records a step, so a step is only stored by the worker that still holds the item."""
-    updated = QueueItem.objects.filter(pk=item.id, lease_owner=WORKER_ID).update(
-        lease_until=clock.now() + lease_duration(), **changes
+    updated = fast_sql.update(
+        QueueItem,
+        {"id": item.id, "lease_owner": WORKER_ID},
+        lease_until=clock.now() + lease_duration(),
+        **changes,
     )
     if not updated:
         raise LeaseLost(item.id)
@@ -128,8 +144,7 @@ def release(item: QueueItem, due_at: datetime, **changes: object) -> None:
 
 def finish(item: QueueItem) -> None:
     """The item's work is done (run ended or handed to other items)."""
-    deleted, _ = QueueItem.objects.filter(pk=item.id, lease_owner=WORKER_ID).delete()
-    if not deleted:
+    if not fast_sql.delete(QueueItem, {"id": item.id, "lease_owner": WORKER_ID}):
         raise LeaseLost(item.id)
     wake_waiters([item.ckey1, item.ckey2])
 
@@ -143,9 +158,35 @@ def other_planned_items(item: QueueItem) -> bool:
     )
 
 
+# Items this process is driving right now, counted (a duplicate wake-up enters and leaves too).
+# Only their leases are renewed: an item whose executor died while its process lives on, and
+# whose release failed as well (the database was down), must lapse, not be held for ever.
+_driving: Counter[str] = Counter()
+_driving_lock = threading.Lock()
+
+
+@contextmanager
+def driving(item_id: str) -> Iterator[None]:
+    """Mark `item_id` as being executed by this process for the lease heartbeat."""
+    with _driving_lock:
+        _driving[item_id] += 1
+    try:
+        yield
+    finally:
+        with _driving_lock:
+            _driving[item_id] -= 1
+            if not _driving[item_id]:
+                del _driving[item_id]
+
+
 def renew_leases() -> int:
-    """Heartbeat: extend every lease this process holds (long SDK calls keep their items)."""
-    return QueueItem.objects.filter(lease_owner=WORKER_ID).update(
+    """Heartbeat: extend the leases of the items this process is driving (long SDK calls
+    keep their items)."""
+    with _driving_lock:
+        item_ids = list(_driving)
+    if not item_ids:
+        return 0
+    return QueueItem.objects.filter(lease_owner=WORKER_ID, pk__in=item_ids).update(
         lease_until=clock.now() + lease_duration()
     )
 

@@ -2,7 +2,7 @@
 
 from typing import Any
 
-from devserver import clock
+from devserver import clock, fast_sql
 
 from . import live
 from .models import Run, RunStatus, Step, StepStatus
@@ -49,7 +49,7 @@ def transition_run(run: Run, status: str, **fields: Any) -> None:
     if status in TERMINAL_RUN_STATUSES:
         run.ended_at = clock.now()
         changed.append("ended_at")
-    run.save(update_fields=sorted(set(changed)))
+    fast_sql.update(Run, {"id": run.id}, **{name: getattr(run, name) for name in changed})
     live.publish_run(run)
     if status in TERMINAL_RUN_STATUSES:
         from .lifecycle import on_run_ended
@@ -69,7 +69,8 @@ def transition_step(step: Step, status: str, **fields: Any) -> None:
     if status in {_S.COMPLETED, _S.FAILED} and step.ended_at is None:
         step.ended_at = clock.now()
         fields = {**fields, "ended_at": step.ended_at}
-    step.save(update_fields=sorted({"status", *fields}))
+    saved = {"status", *fields}
+    fast_sql.update(Step, {"id": step.id}, **{name: getattr(step, name) for name in saved})
     live.publish_step(step)
 
 
@@ -77,6 +78,7 @@ def record_new_step(run: Run, status: str, **fields: Any) -> Step:
     """Create a step that first shows up in `status` (e.g. a step that ran inline)."""
     if status not in STEP_TRANSITIONS:
         raise InvalidTransition(f"unknown step status {status}")
-    step = Step.objects.create(run=run, status=status, **fields)
+    step = Step(run=run, status=status, **fields)
+    fast_sql.insert(step)
     live.publish_step(step)
     return step

@@ -6,7 +6,7 @@ from typing import Any
 
 from django.db import transaction
 
-from devserver import clock
+from devserver import clock, fast_sql
 from events.expressions import evaluate, matches
 from events.models import Event
 
@@ -83,7 +83,7 @@ def start_run(
     payload = event.payload() if event else {}
     start_timeout = (function.config.get("timeouts") or {}).get("start")
     due_at = _shift_by_priority(function, payload, due_at or now)
-    run = Run.objects.create(
+    run = Run(
         id=clock.new_id(),
         function=function,
         event=event,
@@ -95,6 +95,7 @@ def start_run(
         concurrency=constraints_for(function, payload),
         timeout_at=now + parse_duration(start_timeout) if start_timeout else None,
     )
+    fast_sql.insert(run)
     queue.enqueue(run, due_at=due_at, reason="throttled" if due_at > now else "start")
     return run
 
