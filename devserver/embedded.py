@@ -6,6 +6,7 @@ import time
 
 from celery.beat import EmbeddedService
 from django.conf import settings
+from django.db import close_old_connections
 
 from runs import queue
 
@@ -49,6 +50,9 @@ def start_lease_heartbeat() -> threading.Thread:
         while True:
             time.sleep(interval)
             try:
+                # This thread never sees a request or task end, where Django drops a broken
+                # connection: do it here, or a database restart stops the heartbeat for good.
+                close_old_connections()
                 queue.renew_leases()
             except Exception:
                 logger.exception("lease heartbeat failed")

@@ -1,5 +1,6 @@
 """Queue items: enqueue, claim under a lease, release, and hand wake-ups to Celery."""
 
+import itertools
 import os
 import socket
 import threading
@@ -23,7 +24,11 @@ DISPATCH_HORIZON = timedelta(minutes=5)
 # A dispatched item nobody claimed within this long is dispatched again (lost message).
 REDISPATCH_AFTER = timedelta(seconds=10)
 
-WORKER_ID = f"{socket.gethostname()}:{os.getpid()}:{clock.new_id()[-8:]}"
+WORKER_ID = f"{socket.gethostname()[:32]}:{os.getpid()}:{clock.new_id()[-8:]}"
+# Each claim holds the item under its own owner token (WORKER_ID#n), not the process's id:
+# when a lease lapses under a live executor (a stalled process, a clock jump) and a thread
+# of the same process claims the item again, the stale executor must lose it too.
+_claims = itertools.count(1)
 
 
 class LeaseLost(Exception):
@@ -77,7 +82,8 @@ def claim(item_id: str) -> QueueItem | None:
     stamp = partial(db_value, QueueItem, "due_at")
     with connection.cursor() as cursor:
         until = stamp(now + lease_duration())
-        cursor.execute(sql, [WORKER_ID, until, item_id, stamp(now), stamp(now)])
+        owner = f"{WORKER_ID}#{next(_claims):x}"
+        cursor.execute(sql, [owner, until, item_id, stamp(now), stamp(now)])
         claimed = cursor.rowcount
     if not claimed:
         return None
@@ -115,12 +121,19 @@ def wake_waiters(keys: list[str]) -> None:
             dispatch_on_commit(waiter.id, clock.now())
 
 
+def _owner(item: QueueItem) -> str:
+    """The token our claim holds `item` under; an item we never claimed is not ours."""
+    if not item.lease_owner:
+        raise LeaseLost(item.id)
+    return item.lease_owner
+
+
 def confirm_lease(item: QueueItem, **changes: object) -> None:
     """Renew our lease (and save `changes`) or raise LeaseLost. Call inside the transaction
     that records a step, so a step is only stored by the worker that still holds the item."""
     updated = fast_sql.update(
         QueueItem,
-        {"id": item.id, "lease_owner": WORKER_ID},
+        {"id": item.id, "lease_owner": _owner(item)},
         lease_until=clock.now() + lease_duration(),
         **changes,
     )
@@ -133,7 +146,7 @@ def confirm_lease(item: QueueItem, **changes: object) -> None:
 def release(item: QueueItem, due_at: datetime, **changes: object) -> None:
     """Give the item back, due at `due_at`, inside the caller's transaction."""
     now = clock.now()
-    updated = QueueItem.objects.filter(pk=item.id, lease_owner=WORKER_ID).update(
+    updated = QueueItem.objects.filter(pk=item.id, lease_owner=_owner(item)).update(
         due_at=due_at, lease_owner="", lease_until=None, dispatched_at=now, **changes
     )
     if not updated:
@@ -144,7 +157,7 @@ def release(item: QueueItem, due_at: datetime, **changes: object) -> None:
 
 def finish(item: QueueItem) -> None:
     """The item's work is done (run ended or handed to other items)."""
-    if not fast_sql.delete(QueueItem, {"id": item.id, "lease_owner": WORKER_ID}):
+    if not fast_sql.delete(QueueItem, {"id": item.id, "lease_owner": _owner(item)}):
         raise LeaseLost(item.id)
     wake_waiters([item.ckey1, item.ckey2])
 
@@ -186,9 +199,8 @@ def renew_leases() -> int:
         item_ids = list(_driving)
     if not item_ids:
         return 0
-    return QueueItem.objects.filter(lease_owner=WORKER_ID, pk__in=item_ids).update(
-        lease_until=clock.now() + lease_duration()
-    )
+    mine = QueueItem.objects.filter(lease_owner__startswith=f"{WORKER_ID}#", pk__in=item_ids)
+    return mine.update(lease_until=clock.now() + lease_duration())
 
 
 def recover_sole_process() -> int:

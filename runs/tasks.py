@@ -7,7 +7,8 @@ from . import bulk, cancellation, crons, executor, queue, triggers
 
 @shared_task(name="runs.execute_item", ignore_result=True)
 def execute_item(item_id: str) -> None:
-    executor.execute_item(item_id)
+    with queue.driving(item_id):  # the lease heartbeat renews only what is being driven
+        executor.execute_item(item_id)
 
 
 @shared_task(name="runs.reconcile", ignore_result=True)
