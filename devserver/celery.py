@@ -5,6 +5,8 @@ import os
 from celery import Celery
 from celery.signals import worker_init
 
+from . import memory_broker  # noqa: F401  (registers the embedded broker's transport)
+
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "devserver.settings")
 
 app = Celery("devserver")

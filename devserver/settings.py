@@ -154,9 +154,8 @@ CHANNEL_LAYERS = {
 }
 
 # --- Celery (wake-ups only; the database is the source of truth) -----------------------
-CELERY_BROKER_URL = REDIS_URL or "memory://"
-# The in-memory transport polls; Redis blocks on BRPOP and needs no polling.
-CELERY_BROKER_TRANSPORT_OPTIONS = {} if REDIS_URL else {"polling_interval": 0.005}
+# Embedded: an in-process broker that wakes the worker per message (devserver/memory_broker).
+CELERY_BROKER_URL = REDIS_URL or "devserver-memory://"
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_RESULT_BACKEND = None
 CELERY_WORKER_THREADS = env_int("DEVSERVER_WORKER_THREADS", 8, minimum=1)
