@@ -8,6 +8,7 @@ can count how often code really ran.
 
 import datetime
 import os
+import time
 import uuid
 from pathlib import Path
 
@@ -198,12 +199,14 @@ def await_signal(ctx: inngest.ContextSync) -> dict:
     return {"signal": got}
 
 
-def _soak_step(key: str, name: str) -> str:
+def _soak_step(key: str, name: str, pause: float = 0.0) -> str:
     """Log `soak:<key>:<name>:<nonce>` and return the nonce: the stored output then names
-    the execution that counted, so one logged after it would be a completed step run again."""
+    the execution that counted, so one logged after it would be a completed step run again.
+    `pause` keeps the step in flight a while (so faults land mid-step)."""
     nonce = uuid.uuid4().hex[:12]
     with LOG_FILE.open("a") as handle:
         handle.write(f"soak:{key}:{name}:{nonce}\n")
+    time.sleep(pause)
     return nonce
 
 
@@ -229,7 +232,8 @@ def soak(ctx: inngest.ContextSync) -> dict:
             raise inngest.NonRetriableError("doomed by design")
 
         ctx.step.run("doomed", doomed)
-    outputs.append(ctx.step.run("b", lambda: _soak_step(key, "b")))
+    pause = float(ctx.event.data.get("pause", 0))
+    outputs.append(ctx.step.run("b", lambda: _soak_step(key, "b", pause)))
     outputs.append(ctx.step.run("c", lambda: _soak_step(key, "c")))
     return {"key": key, "steps": outputs}
 
