@@ -52,6 +52,7 @@ INSERT_SAMPLES = 2000
 APP_ID = "bench-app"
 MATCHED = "if"  # the test app's `if-trigger`: `event.data.amount > 10`, returns at once
 RESULTS_DIR = ROOT / "bench" / "results"
+SYNC_TIMEOUT_S = 90.0  # a busy machine takes a while to start the app and sync it
 
 
 @dataclass

@@ -52,6 +52,7 @@ FUNCTION, EVENT = "many-steps", "many"
 DETAIL_REPEAT = 20
 RUN_TIMEOUT_S = 900.0
 IDLE_S = 3.0
+SYNC_TIMEOUT_S = 90.0  # a busy machine takes a while to start the app and sync it
 SQL_LINE = re.compile(r"django\.db\.backends: \([0-9.]+\) (\w+)")
 
 
@@ -68,7 +69,7 @@ def running_stack(work_dir: Path, log_queries: bool = False) -> Iterator[tuple[D
         slug = app.slug(FUNCTION)
         wait_until(
             lambda: slug in {f["slug"] for f in server.http.get("/api/functions").json()},
-            30,
+            SYNC_TIMEOUT_S,
             f"{slug} to sync",
         )
         yield server, app
