@@ -271,7 +271,7 @@ def running_server(work_dir: Path, with_function: bool) -> Iterator[DevServer]:
             slug = app.slug("if-trigger")
             wait_until(
                 lambda: slug in {f["slug"] for f in server.http.get("/api/functions").json()},
-                30,
+                SYNC_TIMEOUT_S,
                 f"{slug} to sync",
             )
         yield server
