@@ -27,9 +27,7 @@ class OneHopASGIHandler(ASGIHandler):
     def __init__(self) -> None:
         BaseHandler.__init__(self)
         self.load_middleware(is_async=False)
-        self.pool = ThreadPoolExecutor(
-            max_workers=settings.HTTP_THREADS, thread_name_prefix="http"
-        )
+        self.pool = ThreadPoolExecutor(max_workers=settings.HTTP_THREADS, thread_name_prefix="http")
 
     async def __call__(self, scope: dict, receive, send) -> None:  # type: ignore[no-untyped-def]
         if scope["type"] != "http":

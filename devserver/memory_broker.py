@@ -7,7 +7,6 @@ a message is picked up as soon as it is sent and an idle server sleeps."""
 
 import threading
 from queue import Empty
-from time import monotonic
 
 from kombu.transport import TRANSPORT_ALIASES, memory
 
@@ -30,17 +29,19 @@ class Transport(memory.Transport):
     Channel = Channel
 
     def drain_events(self, connection, timeout=None):  # type: ignore[no-untyped-def]
-        started = monotonic()
-        while True:
-            _arrived.clear()  # before looking, so a put after the look still wakes the wait
-            try:
-                self.cycle.get(self._deliver, timeout=timeout)
-                return
-            except Empty:
-                left = None if timeout is None else timeout - (monotonic() - started)
-                if left is not None and left <= 0:
-                    raise TimeoutError() from None
-                _arrived.wait(IDLE_CHECK_SECONDS if left is None else min(left, IDLE_CHECK_SECONDS))
+        """Deliver one message, or sleep until one is sent (or `timeout`) and return, so the
+        worker's loop gets its turn between waits (it applies prefetch changes there)."""
+        _arrived.clear()  # before looking, so a put after the look still wakes the wait
+        try:
+            self.cycle.get(self._deliver, timeout=timeout)
+            return
+        except Empty:
+            pass
+        _arrived.wait(IDLE_CHECK_SECONDS if timeout is None else min(timeout, IDLE_CHECK_SECONDS))
+        try:
+            self.cycle.get(self._deliver, timeout=timeout)
+        except Empty:
+            raise TimeoutError() from None
 
 
 TRANSPORT_ALIASES["devserver-memory"] = f"{__name__}:Transport"

@@ -157,6 +157,9 @@ CHANNEL_LAYERS = {
 # Embedded: an in-process broker that wakes the worker per message (devserver/memory_broker).
 CELERY_BROKER_URL = REDIS_URL or "devserver-memory://"
 CELERY_TASK_IGNORE_RESULT = True
+# Embedded: no prefetch limit. Messages are only wake-ups, and every sleeping run holds one
+# (with an ETA) in the worker: a limit would stall deliveries once that many runs sleep.
+CELERY_WORKER_PREFETCH_MULTIPLIER = 4 if REDIS_URL else 0
 CELERY_RESULT_BACKEND = None
 CELERY_WORKER_THREADS = env_int("DEVSERVER_WORKER_THREADS", 8, minimum=1)
 # Threads of the web process that run HTTP requests (middleware and views; see http_handler).
