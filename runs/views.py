@@ -42,6 +42,9 @@ def runs_list(request: HttpRequest) -> HttpResponse:
     return render(request, "runs/runs_list.html", context)
 
 
+STEPS_SHOWN = 200
+
+
 def run_detail(request: HttpRequest, run_id: str) -> HttpResponse:
     run = get_object_or_404(
         Run.objects.select_related("function__app", "event", "source_run", "invoked_by"),
@@ -49,9 +52,14 @@ def run_detail(request: HttpRequest, run_id: str) -> HttpResponse:
     )
     steps = list(run.steps.all())
     attempts = list(run.failed_attempts.all())
+    rows = timeline.build(run, steps, attempts)
+    all_steps = request.GET.get("steps") == "all"
     context = {
         "run": run,
-        "rows": timeline.build(run, steps, attempts),
+        # A long run shows its latest steps: rendering 1,000 steps takes over half a second.
+        "rows": rows if all_steps else rows[-STEPS_SHOWN:],
+        "step_count": len(rows),
+        "all_steps": all_steps,
         "function_failures": [a for a in attempts if not a.step_hashed_id],
         "output": timeline.JsonBlock.of(run.output) if run.status == RunStatus.COMPLETED else None,
         "error": timeline.JsonBlock.of(run.error) if run.error else None,
