@@ -9,7 +9,7 @@ from django.db import transaction
 from devserver import clock
 
 from . import queue, states
-from .ai_gateway import call_model, safe_opts
+from .ai_gateway import ModelCall, call_model, safe_opts
 from .durations import DurationError, parse_duration, parse_wake_time
 from .invocations import start_child_run
 from .memo import RunMemo
@@ -34,6 +34,9 @@ class Next(enum.Enum):
 
 
 def apply_outcome(memo: RunMemo, item: QueueItem, outcome: SdkOutcome, started: datetime) -> Next:
+    # A model call (step.ai.infer) can take seconds: it happens before the transaction opens,
+    # never while one holds the database (SQLite has a single writer).
+    model_call = _model_call(outcome)
     with transaction.atomic():
         if isinstance(outcome, FunctionCompleted):
             queue.finish(item)
@@ -41,7 +44,15 @@ def apply_outcome(memo: RunMemo, item: QueueItem, outcome: SdkOutcome, started: 
             return Next.STOP
         if isinstance(outcome, FunctionErrored):
             return _function_errored(memo, item, outcome, started)
-        return _steps_reported(memo, item, outcome, started)
+        return _steps_reported(memo, item, outcome, started, model_call)
+
+
+def _model_call(outcome: SdkOutcome) -> ModelCall | None:
+    if isinstance(outcome, StepsReported) and len(outcome.ops) == 1:
+        op = outcome.ops[0]
+        if op.opcode is Opcode.AI_GATEWAY:
+            return call_model(op.opts)
+    return None
 
 
 def _function_errored(
@@ -70,7 +81,11 @@ def _function_errored(
 
 
 def _steps_reported(
-    memo: RunMemo, item: QueueItem, outcome: StepsReported, started: datetime
+    memo: RunMemo,
+    item: QueueItem,
+    outcome: StepsReported,
+    started: datetime,
+    model_call: ModelCall | None = None,
 ) -> Next:
     ops = outcome.ops
     if ops[-1].opcode is Opcode.RUN_COMPLETE:
@@ -92,8 +107,8 @@ def _steps_reported(
         return _wait_for_event(memo, item, op, started)
     if op.opcode is Opcode.INVOKE:
         return _invoke(memo, item, op, started)
-    if op.opcode is Opcode.AI_GATEWAY:
-        return _ai_gateway(memo, item, op, started)
+    if op.opcode is Opcode.AI_GATEWAY and model_call is not None:
+        return _ai_gateway(memo, item, op, started, model_call)
     return _unsupported(memo, item, op)
 
 
@@ -251,9 +266,10 @@ def _invoke(memo: RunMemo, item: QueueItem, op: StepOp, started: datetime) -> Ne
     return _park(memo, item, wake_at, "invoke")
 
 
-def _ai_gateway(memo: RunMemo, item: QueueItem, op: StepOp, started: datetime) -> Next:
-    """The model call happens here, between two SDK requests; retried like a step."""
-    call = call_model(op.opts)
+def _ai_gateway(
+    memo: RunMemo, item: QueueItem, op: StepOp, started: datetime, call: ModelCall
+) -> Next:
+    """The model call (made between two SDK requests) recorded; retried like a step."""
     if call.ok or item.attempt + 1 >= memo.execution_state(0).max_attempts:
         status = StepStatus.COMPLETED if call.ok else StepStatus.FAILED
         existing = memo.existing_step(op.hashed_id)
