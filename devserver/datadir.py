@@ -17,8 +17,9 @@ def use_data_dir(path: Path, reset: bool) -> Path:
         for child in path.iterdir():
             if child.name.startswith(("devserver.sqlite3", "celerybeat-schedule")):
                 child.unlink()
-    if settings.DATABASES["default"]["ENGINE"].endswith("sqlite3"):
-        settings.DATABASES["default"] = sqlite_database(path)
+    embedded = sqlite_database(path)
+    if settings.DATABASES["default"]["ENGINE"] == embedded["ENGINE"]:
+        settings.DATABASES["default"] = embedded
         connections.close_all()
         connections.__dict__.pop("settings", None)
         with suppress(AttributeError):

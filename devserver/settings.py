@@ -70,7 +70,7 @@ def _database_from_url(url: str) -> dict:
 def sqlite_database(data_dir: Path) -> dict:
     """SQLite tuned for one process with many threads: WAL, a busy timeout, IMMEDIATE writes."""
     return {
-        "ENGINE": "django.db.backends.sqlite3",
+        "ENGINE": "devserver.sqlite_backend",
         "NAME": str(data_dir / "devserver.sqlite3"),
         # Worker and HTTP threads live long: keep their connections (and pragmas) open.
         "CONN_MAX_AGE": 60,
