@@ -24,6 +24,7 @@ def execute_item(item_id: str) -> None:
     """Entry point for a wake-up. Safe to call twice: only one caller claims the item."""
     item = queue.claim(item_id)
     if item is None:
+        queue.redispatch_if_early(item_id)
         return
     try:
         drive(item)

@@ -66,8 +66,9 @@ def dispatch_on_commit(item_id: str, due_at: datetime) -> None:
 def dispatch(item_id: str, due_at: datetime) -> None:
     from .tasks import execute_item
 
-    eta = due_at if due_at > clock.now() else None
-    execute_item.apply_async(args=[item_id], eta=eta)
+    # A delay rather than a date: the worker's timer runs on the operating system's clock.
+    delay = (due_at - clock.now()).total_seconds()
+    execute_item.apply_async(args=[item_id], countdown=delay if delay > 0 else None)
 
 
 def claim(item_id: str) -> QueueItem | None:
@@ -91,6 +92,18 @@ def claim(item_id: str) -> QueueItem | None:
     if item.ckey1 and not _has_slot(item, now):
         return None
     return item
+
+
+def redispatch_if_early(item_id: str) -> None:
+    """A wake-up that came before its item's time (a clock set differently in another process,
+    a clock jump) is sent again for that time, rather than left to the reconciler."""
+    due_at = (
+        QueueItem.objects.filter(pk=item_id, lease_until__isnull=True)
+        .values_list("due_at", flat=True)
+        .first()
+    )
+    if due_at is not None and clock.now() < due_at <= clock.now() + DISPATCH_HORIZON:
+        dispatch(item_id, due_at)
 
 
 def _has_slot(item: QueueItem, now: datetime) -> bool:

@@ -3,7 +3,7 @@ clock jumping forward or back. Every run still ends, and no stored step runs aga
 
 import time
 from collections.abc import Iterator
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -122,6 +122,9 @@ def test_clock_jumping_back_then_forward_wakes_nothing_early_and_ends_every_run(
     assert run["status"] == "Completed" and app.log_lines().count("step:after") == 1
     [nap] = [step for step in run["steps"] if step["name"] == "nap"]
     assert _at(nap["ended_at"]) >= _at(nap["wake_at"])  # on the server's clock
+    # The wake-up that came early (before the jump) is sent again for the right time, not
+    # left to the reconciler's re-dispatch, which would be ~7 s late here.
+    assert _at(nap["ended_at"]) - _at(nap["wake_at"]) < timedelta(seconds=3), nap
     _assert_soak_runs_completed_once(server, app, busy, ["j0", "j1", "j2"])
 
     # Forward: an hour-long sleep is due at once; leases lapse under a step in flight.
