@@ -99,5 +99,12 @@ bench-peers: $(VENV)/.installed services
 	$(BIN)/pip install --quiet -e '.[bench]'
 	$(BIN)/python -m bench.peers $(ARGS)
 
+# Ten minutes of steady events on the staging stack with faults injected; exits 1 unless every
+# count matches. MINUTES=2 for a short one.
+MINUTES ?= 10
+.PHONY: soak
+soak: $(VENV)/.installed services
+	$(BIN)/python -m bench.soak --minutes $(MINUTES) --rate 4
+
 clean-data:
 	rm -rf .devserver-data
