@@ -160,6 +160,9 @@ CELERY_TASK_IGNORE_RESULT = True
 # Embedded: no prefetch limit. Messages are only wake-ups, and every sleeping run holds one
 # (with an ETA) in the worker: a limit would stall deliveries once that many runs sleep.
 CELERY_WORKER_PREFETCH_MULTIPLIER = 4 if REDIS_URL else 0
+# The embedded worker's ETA timer sleeps this long at most before it looks again; it does not
+# notice an earlier entry added meanwhile, so the 1 s default made wake-ups up to 1 s late.
+CELERY_WORKER_TIMER_PRECISION = 0.05
 CELERY_RESULT_BACKEND = None
 CELERY_WORKER_THREADS = env_int("DEVSERVER_WORKER_THREADS", 8, minimum=1)
 # Threads of the web process that run HTTP requests (middleware and views; see http_handler).
