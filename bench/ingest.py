@@ -44,15 +44,20 @@ from tests.harness import EVENT_KEY, ROOT, DevServer, SdkApp, wait_until
 
 from . import cpu, floors
 from .stats import summary
-from .ten_steps import BenchServer, _exit_on_sigterm, git_revision, progress
+from .ten_steps import (
+    SYNC_TIMEOUT_S,
+    BenchServer,
+    _exit_on_sigterm,
+    git_revision,
+    progress,
+    write_results,
+)
 
 TARGET_EVENTS_PER_S = 2000.0
 WARMUP_REQUESTS = 200
 INSERT_SAMPLES = 2000
 APP_ID = "bench-app"
 MATCHED = "if"  # the test app's `if-trigger`: `event.data.amount > 10`, returns at once
-RESULTS_DIR = ROOT / "bench" / "results"
-SYNC_TIMEOUT_S = 90.0  # a busy machine takes a while to start the app and sync it
 
 
 @dataclass
@@ -413,9 +418,7 @@ def main(argv: list[str] | None = None) -> int:
     with tempfile.TemporaryDirectory(prefix="bench-ingest-") as tmp:
         results = benchmark(Path(tmp), args)
     print_table(results)
-    RESULTS_DIR.mkdir(parents=True, exist_ok=True)
-    path = RESULTS_DIR / f"ingest-{results['started_at']}.json"
-    path.write_text(json.dumps(results, indent=2) + "\n")
+    path = write_results(results, "ingest")
     print(f"results: {path.relative_to(ROOT)}")
     return 0
 

@@ -27,7 +27,6 @@ Prints a table and writes bench/results/long_run-<timestamp>.json.
 """
 
 import argparse
-import json
 import os
 import re
 import signal
@@ -36,49 +35,29 @@ import sys
 import tempfile
 import time
 from collections import Counter
-from collections.abc import Callable, Iterator
-from contextlib import closing, contextmanager
+from collections.abc import Callable
+from contextlib import closing
 from datetime import UTC, datetime
 from pathlib import Path
 
 from devserver.settings import sqlite_database
 from tests.harness import DevServer, SdkApp, wait_until
 
-from . import cpu, floors
+from . import cpu, floors, ten_steps
 from .stats import summary
-from .ten_steps import RESULTS_DIR, BenchServer, _exit_on_sigterm, _ms, git_revision, progress
+from .ten_steps import ROOT, BenchServer, _exit_on_sigterm, _ms, git_revision, progress
 
 FUNCTION, EVENT = "many-steps", "many"
 DETAIL_REPEAT = 20
 RUN_TIMEOUT_S = 900.0
 IDLE_S = 3.0
-SYNC_TIMEOUT_S = 90.0  # a busy machine takes a while to start the app and sync it
 SQL_LINE = re.compile(r"django\.db\.backends: \([0-9.]+\) (\w+)")
 
 
-@contextmanager
-def running_stack(work_dir: Path, log_queries: bool = False) -> Iterator[tuple[DevServer, SdkApp]]:
+def running_stack(work_dir: Path, log_queries: bool = False):  # type: ignore[no-untyped-def]
     """The dev server and the Python SDK app with `many-steps` synced; stopped on the way out."""
-    work_dir.mkdir(parents=True, exist_ok=True)
-    server = (QueryLoggingServer if log_queries else BenchServer)(work_dir)
-    app = SdkApp("py", server.url, work_dir, app_id="bench-app")
-    server.sdk_urls = [app.url]
-    try:
-        app.start()
-        server.start()
-        slug = app.slug(FUNCTION)
-        wait_until(
-            lambda: slug in {f["slug"] for f in server.http.get("/api/functions").json()},
-            SYNC_TIMEOUT_S,
-            f"{slug} to sync",
-        )
-        yield server, app
-    except Exception:
-        progress(f"dev server log (tail):\n{server.output()[-3000:]}")
-        raise
-    finally:
-        server.stop()
-        app.process.stop()
+    server_class = QueryLoggingServer if log_queries else BenchServer
+    return ten_steps.running_stack(work_dir, FUNCTION, server_class)
 
 
 def sdk_request_bytes(slug: str, event_name: str, steps: int) -> list[int]:
@@ -347,10 +326,8 @@ def main(argv: list[str] | None = None) -> int:
     with tempfile.TemporaryDirectory(prefix="bench-long-run-") as tmp:
         results = benchmark(Path(tmp), args)
     print_table(results)
-    RESULTS_DIR.mkdir(parents=True, exist_ok=True)
-    path = RESULTS_DIR / f"long_run-{results['started_at']}.json"
-    path.write_text(json.dumps(results, indent=2) + "\n")
-    print(f"results: {path.relative_to(RESULTS_DIR.parent.parent)}")
+    path = ten_steps.write_results(results, "long_run")
+    print(f"results: {path.relative_to(ROOT)}")
     return 0
 
 

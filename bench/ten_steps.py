@@ -50,6 +50,7 @@ STEPS = 10
 SDK_CALLS = STEPS + 1  # one call per step, then the call that returns the output
 RESULTS_DIR = ROOT / "bench" / "results"
 RUN_TIMEOUT_S = 60.0
+SYNC_TIMEOUT_S = 90.0  # a busy machine takes a while to start the app and sync it
 BUSY_MACHINE_PCT = 10.0  # other processes using more of a CPU than this skew the figures
 
 
@@ -64,18 +65,22 @@ class BenchServer(DevServer):
 
 
 @contextmanager
-def running_stack(work_dir: Path) -> Iterator[tuple[DevServer, SdkApp]]:
-    """The dev server and the Python SDK app, synced; both stopped on the way out."""
-    server = BenchServer(work_dir)
+def running_stack(
+    work_dir: Path, function: str = FUNCTION, server_class: type[DevServer] = BenchServer
+) -> Iterator[tuple[DevServer, SdkApp]]:
+    """The dev server and the Python SDK app with `function` synced; both stopped on the way
+    out."""
+    work_dir.mkdir(parents=True, exist_ok=True)
+    server = server_class(work_dir)
     app = SdkApp("py", server.url, work_dir, app_id=APP_ID)
     server.sdk_urls = [app.url]
     try:
         app.start()
         server.start()
-        slug = app.slug(FUNCTION)
+        slug = app.slug(function)
         wait_until(
             lambda: slug in {f["slug"] for f in server.http.get("/api/functions").json()},
-            30,
+            SYNC_TIMEOUT_S,
             f"{slug} to sync",
         )
         yield server, app
@@ -284,9 +289,10 @@ def cpu_line(usage: dict[str, float | None], cpus: int | None) -> str:
     return line
 
 
-def write_results(results: dict) -> Path:
+def write_results(results: dict, benchmark: str = "ten_steps") -> Path:
+    """bench/results/<benchmark>-<started_at>.json"""
     RESULTS_DIR.mkdir(parents=True, exist_ok=True)
-    path = RESULTS_DIR / f"ten_steps-{results['started_at']}.json"
+    path = RESULTS_DIR / f"{benchmark}-{results['started_at']}.json"
     path.write_text(json.dumps(results, indent=2) + "\n")
     return path
 

@@ -2,6 +2,7 @@
 
 import shutil
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -12,6 +13,25 @@ from .harness import ROOT, DevServer, SdkApp
 ARTIFACTS = ROOT / "test-artifacts"
 SDK_KINDS = ["py", "js3", "js4"]
 FUNCTION_COUNTS = {"py": 40, "js3": 23, "js4": 23}
+
+
+@contextmanager
+def python_pair(
+    work_dir: Path, app_id: str, env: dict[str, str] | None = None
+) -> Iterator[tuple[DevServer, SdkApp]]:
+    """A dev server of its own and the Python test app, synced; both stopped on the way out
+    (for tests that kill, restart or re-clock the server)."""
+    server = DevServer(work_dir, env=env)
+    app = SdkApp("py", server.url, work_dir, app_id=app_id)
+    server.sdk_urls = [app.url]
+    app.start()
+    try:
+        server.start()
+        server.wait_synced(app, FUNCTION_COUNTS["py"])
+        yield server, app
+    finally:
+        server.stop()
+        app.process.stop()
 
 
 @pytest.fixture(scope="session")

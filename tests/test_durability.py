@@ -6,8 +6,8 @@ from pathlib import Path
 import pytest
 import redis
 
-from .conftest import FUNCTION_COUNTS
-from .harness import STAGING, DevServer, SdkApp, steps_run_after_stored, wait_until
+from .conftest import python_pair
+from .harness import STAGING, steps_run_after_stored, wait_until
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
@@ -15,15 +15,8 @@ pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 @pytest.fixture
 def pair(tmp_path: Path):
     # Short leases so a killed worker's item is taken over within seconds.
-    server = DevServer(tmp_path, env={"DEVSERVER_LEASE_SECONDS": "2"})
-    app = SdkApp("py", server.url, tmp_path, app_id="durable-app")
-    server.sdk_urls = [app.url]
-    app.start()
-    server.start()
-    server.wait_synced(app, FUNCTION_COUNTS["py"])
-    yield server, app
-    server.stop()
-    app.process.stop()
+    with python_pair(tmp_path, "durable-app", {"DEVSERVER_LEASE_SECONDS": "2"}) as pair:
+        yield pair
 
 
 def test_run_sleeping_across_a_restart_wakes_and_completes(pair):

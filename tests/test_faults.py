@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from .conftest import FUNCTION_COUNTS
+from .conftest import python_pair
 from .harness import (
     STAGING,
     DevServer,
@@ -24,21 +24,12 @@ pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 @pytest.fixture
 def pair(tmp_path: Path) -> Iterator[tuple[DevServer, SdkApp]]:
     # Short leases so work held by a lost connection or a lapsed lease moves on quickly.
-    server = DevServer(
-        tmp_path,
-        env={
-            "DEVSERVER_LEASE_SECONDS": "2",
-            "DEVSERVER_CLOCK_OFFSET_FILE": str(tmp_path / "clock-offset"),
-        },
-    )
-    app = SdkApp("py", server.url, tmp_path, app_id="fault-app")
-    server.sdk_urls = [app.url]
-    app.start()
-    server.start()
-    server.wait_synced(app, FUNCTION_COUNTS["py"])
-    yield server, app
-    server.stop()
-    app.process.stop()
+    env = {
+        "DEVSERVER_LEASE_SECONDS": "2",
+        "DEVSERVER_CLOCK_OFFSET_FILE": str(tmp_path / "clock-offset"),
+    }
+    with python_pair(tmp_path, "fault-app", env) as pair:
+        yield pair
 
 
 def _soak_events(app: SdkApp, prefix: str, kind: str, count: int) -> list[dict]:
