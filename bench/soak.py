@@ -45,13 +45,12 @@ import httpx  # noqa: E402
 import psycopg  # noqa: E402
 import redis  # noqa: E402
 
+from tests.faults import restart_postgres, steps_run_after_stored  # noqa: E402
 from tests.harness import (  # noqa: E402
     EVENT_KEY,
     ROOT,
     DevServer,
     SdkApp,
-    restart_postgres,
-    steps_run_after_stored,
     wait_until,
 )
 

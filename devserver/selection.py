@@ -6,6 +6,7 @@ from collections.abc import Callable, Iterable
 from datetime import datetime
 from typing import Protocol, TypeVar
 
+from django.db.models import QuerySet
 from django.utils.dateparse import parse_datetime
 
 from devserver import clock
@@ -56,3 +57,12 @@ def parse_time(name: str, value: str) -> datetime | None:
     if parsed.tzinfo is None:
         parsed = parsed.replace(tzinfo=clock.now().tzinfo)
     return parsed
+
+
+def within_time(rows: QuerySet, since: str, until: str) -> QuerySet:
+    """`rows` (with ULID primary keys) created from `since` and before `until` (either blank)."""
+    if since:
+        rows = rows.filter(id__gte=clock.id_floor(parse_time("from", since)))
+    if until:
+        rows = rows.filter(id__lt=clock.id_floor(parse_time("to", until)))
+    return rows

@@ -6,8 +6,7 @@ from typing import Any
 
 from django.db.models import QuerySet
 
-from devserver import clock
-from devserver.selection import SCAN_SECONDS, SelectorError, parse_time, scan_page
+from devserver.selection import SCAN_SECONDS, SelectorError, parse_time, scan_page, within_time
 
 from .expressions import ExpressionError, evaluate, validate_expression
 from .models import Event
@@ -46,11 +45,7 @@ class EventSelector:
         events = Event.objects.order_by("-id")
         if self.name:
             events = events.filter(name=self.name)
-        if self.since:
-            events = events.filter(id__gte=clock.id_floor(parse_time("from", self.since)))
-        if self.until:
-            events = events.filter(id__lt=clock.id_floor(parse_time("to", self.until)))
-        return events
+        return within_time(events, self.since, self.until)
 
     def matches(self, event: Event) -> bool:
         if not self.expression:

@@ -7,8 +7,7 @@ from typing import Any
 
 from django.db.models import QuerySet
 
-from devserver import clock
-from devserver.selection import SCAN_SECONDS, SelectorError, parse_time, scan_page
+from devserver.selection import SCAN_SECONDS, SelectorError, parse_time, scan_page, within_time
 from events.expressions import ExpressionError, evaluate, validate_expression
 
 from .models import Function, Run, RunStatus
@@ -77,11 +76,7 @@ class RunSelector:
             runs = runs.filter(function_id__in=ids)
         if self.status:
             runs = runs.filter(status=self.status)
-        if self.since:
-            runs = runs.filter(id__gte=clock.id_floor(parse_time("from", self.since)))
-        if self.until:
-            runs = runs.filter(id__lt=clock.id_floor(parse_time("to", self.until)))
-        return runs
+        return within_time(runs, self.since, self.until)
 
     def matches(self, run: Run) -> bool:
         if not self.expression:

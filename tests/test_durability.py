@@ -7,7 +7,8 @@ import pytest
 import redis
 
 from .conftest import python_pair
-from .harness import STAGING, steps_run_after_stored, wait_until
+from .faults import steps_run_after_stored
+from .harness import STAGING, wait_until
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 

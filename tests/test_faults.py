@@ -9,12 +9,11 @@ from pathlib import Path
 import pytest
 
 from .conftest import python_pair
+from .faults import restart_postgres, steps_run_after_stored
 from .harness import (
     STAGING,
     DevServer,
     SdkApp,
-    restart_postgres,
-    steps_run_after_stored,
     wait_until,
 )
 
