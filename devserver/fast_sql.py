@@ -13,32 +13,54 @@ from typing import Any
 from django.db import connection, models
 
 
-def insert(instance: models.Model) -> None:
+def insert(instance: models.Model, if_absent: bool = False) -> bool:
     """INSERT one row from a model instance (defaults and auto_now_add applied, no signals);
-    sets its primary key when the database assigns it."""
+    sets its primary key when the database assigns it. With `if_absent`, a row that would break
+    a unique constraint is not inserted (ON CONFLICT DO NOTHING) and False is returned."""
     model = type(instance)
     fields, sql, returns = _insert_sql(model)
+    if if_absent:
+        head, _, tail = sql.partition(" RETURNING ")
+        sql = f"{head} ON CONFLICT DO NOTHING" + (f" RETURNING {tail}" if tail else "")
     values = [f.get_db_prep_save(f.pre_save(instance, True), connection) for f in fields]
     with connection.cursor() as cursor:
         cursor.execute(sql, values)
-        if returns:
-            instance.pk = cursor.fetchone()[0] if _returning() else cursor.lastrowid
+        if returns and _returning():
+            row = cursor.fetchone()  # no row: the insert was skipped
+            if row is None:
+                return False
+            instance.pk = row[0]
+        elif cursor.rowcount == 0:
+            return False
+        elif returns:
+            instance.pk = cursor.lastrowid
     instance._state.adding = False
     instance._state.db = connection.alias
+    return True
 
 
 def update(model: type[models.Model], where: dict[str, Any], **changes: Any) -> int:
-    """UPDATE the rows whose fields equal `where`; returns how many rows changed."""
+    """UPDATE the rows whose fields equal `where` (a tuple or set of values means IN); returns
+    how many rows changed, so a guarded change can tell a lost race."""
     meta = model._meta
-    sql = _update_sql(model, tuple(changes), tuple(where))
+    shape = tuple((name, _width(value)) for name, value in where.items())
+    sql = _update_sql(model, tuple(changes), shape)
     params = [
         meta.get_field(name).get_db_prep_save(_key(value), connection)
         for name, value in changes.items()
     ]
-    params += [meta.get_field(name).get_db_prep_value(v, connection) for name, v in where.items()]
+    for name, value in where.items():
+        field = meta.get_field(name)
+        values = sorted(value) if _width(value) is not None else [value]
+        params += [field.get_db_prep_value(v, connection) for v in values]
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         return cursor.rowcount
+
+
+def _width(value: Any) -> int | None:
+    """How many values an IN condition holds; None for a plain equality."""
+    return len(value) if isinstance(value, tuple | set | frozenset) else None
 
 
 def _key(value: Any) -> Any:
@@ -77,9 +99,16 @@ def _insert_sql(model: type[models.Model]) -> tuple[list[models.Field], str, boo
 
 
 @cache
-def _update_sql(model: type[models.Model], changed: tuple[str, ...], where: tuple[str, ...]) -> str:
+def _update_sql(
+    model: type[models.Model], changed: tuple[str, ...], where: tuple[tuple[str, int | None], ...]
+) -> str:
     assignments = ", ".join(f"{column(model, name)} = %s" for name in changed)
-    conditions = " AND ".join(f"{column(model, name)} = %s" for name in where)
+    conditions = " AND ".join(
+        f"{column(model, name)} = %s"
+        if width is None
+        else f"{column(model, name)} IN ({', '.join(['%s'] * width)})"
+        for name, width in where
+    )
     return f"UPDATE {table(model)} SET {assignments} WHERE {conditions}"
 
 
