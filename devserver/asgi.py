@@ -9,10 +9,16 @@ from django.contrib.staticfiles.handlers import ASGIStaticFilesHandler
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "devserver.settings")
 django.setup(set_prefix=False)
 
+from django.conf import settings  # noqa: E402
+from django.core.handlers.asgi import ASGIHandler  # noqa: E402
+
 from .http_handler import OneHopASGIHandler  # noqa: E402
 
 # The dashboard's few static files are served by the same process: one command, nothing else.
-django_asgi_app = ASGIStaticFilesHandler(OneHopASGIHandler())
+# DEVSERVER_FAST_HTTP_HANDLER=0 serves HTTP with Django's stock handler instead.
+django_asgi_app = ASGIStaticFilesHandler(
+    OneHopASGIHandler() if settings.FAST_HTTP_HANDLER else ASGIHandler()
+)
 
 from channels.auth import AuthMiddlewareStack  # noqa: E402
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402

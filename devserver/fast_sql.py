@@ -5,18 +5,26 @@ what SQLite or Postgres need to run a one-row INSERT or UPDATE. A 10-step run ma
 such writes, so query building was the largest part of the server's CPU per run. These helpers
 keep Django's own conversion of every value (`get_db_prep_save`: JSON, datetimes, time zones)
 and its quoting, and cache only the SQL text. Use them where a statement runs per step or per
-event; everywhere else the ORM reads better."""
+event; everywhere else the ORM reads better.
 
+DEVSERVER_FAST_SQL=0 runs the same writes as ORM statements (`save(force_insert=True)`,
+`QuerySet.update`, `QuerySet.delete`) with the same results, to rule this module out;
+tests/integration/test_fast_sql_contract.py holds both paths to storing the same rows."""
+
+import sqlite3
 from functools import cache
 from typing import Any
 
-from django.db import connection, models
+from django.conf import settings
+from django.db import IntegrityError, connection, models, transaction
 
 
 def insert(instance: models.Model, if_absent: bool = False) -> bool:
     """INSERT one row from a model instance (defaults and auto_now_add applied, no signals);
     sets its primary key when the database assigns it. With `if_absent`, a row that would break
     a unique constraint is not inserted (ON CONFLICT DO NOTHING) and False is returned."""
+    if not settings.FAST_SQL:
+        return _orm_insert(instance, if_absent)
     model = type(instance)
     fields, sql, returns = _insert_sql(model)
     if if_absent:
@@ -42,6 +50,9 @@ def insert(instance: models.Model, if_absent: bool = False) -> bool:
 def update(model: type[models.Model], where: dict[str, Any], **changes: Any) -> int:
     """UPDATE the rows whose fields equal `where` (a tuple or set of values means IN); returns
     how many rows changed, so a guarded change can tell a lost race."""
+    _refuse_null(where)
+    if not settings.FAST_SQL:
+        return model._base_manager.filter(**_lookups(where)).update(**changes)
     meta = model._meta
     shape = tuple((name, _width(value)) for name, value in where.items())
     sql = _update_sql(model, tuple(changes), shape)
@@ -56,6 +67,47 @@ def update(model: type[models.Model], where: dict[str, Any], **changes: Any) -> 
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         return cursor.rowcount
+
+
+def _orm_insert(instance: models.Model, if_absent: bool) -> bool:
+    """`insert` through the ORM. No model of ours has save signal receivers, so this stores
+    what the SQL path stores."""
+    if not if_absent:
+        instance.save(force_insert=True)
+        return True
+    try:
+        with transaction.atomic():  # a savepoint: Postgres aborts the transaction otherwise
+            instance.save(force_insert=True)
+    except IntegrityError as exc:
+        if not _unique_violation(exc):
+            raise  # ON CONFLICT DO NOTHING skips unique conflicts only
+        return False
+    return True
+
+
+def _unique_violation(exc: IntegrityError) -> bool:
+    cause = exc.__cause__
+    if isinstance(cause, sqlite3.IntegrityError):
+        return cause.sqlite_errorcode in _SQLITE_UNIQUE
+    return getattr(cause, "sqlstate", None) == "23505"  # Postgres: unique_violation
+
+
+_SQLITE_UNIQUE = {sqlite3.SQLITE_CONSTRAINT_UNIQUE, sqlite3.SQLITE_CONSTRAINT_PRIMARYKEY}
+
+
+def _lookups(where: dict[str, Any]) -> dict[str, Any]:
+    """`where` as ORM lookups: a tuple or set of values means IN."""
+    return {
+        f"{name}__in" if _width(value) is not None else name: value for name, value in where.items()
+    }
+
+
+def _refuse_null(where: dict[str, Any]) -> None:
+    """SQL's `= NULL` (and `IN (NULL)`) matches nothing where the ORM writes `IS NULL` (or
+    drops the NULL): a condition on None is refused on both paths, never guessed."""
+    for value in where.values():
+        if value is None or (_width(value) is not None and None in value):
+            raise ValueError(f"a condition compares with None: {where!r}")
 
 
 def _width(value: Any) -> int | None:
@@ -113,7 +165,12 @@ def _update_sql(
 
 
 def delete(model: type[models.Model], where: dict[str, Any]) -> int:
-    """DELETE the rows whose fields equal `where` (no cascades: for rows nothing points to)."""
+    """DELETE the rows whose fields equal `where` (no cascades: for rows nothing points to);
+    returns how many rows were deleted."""
+    _refuse_null(where)
+    if not settings.FAST_SQL:
+        _, per_model = model._base_manager.filter(**where).delete()
+        return per_model.get(model._meta.label, 0)
     meta = model._meta
     conditions = " AND ".join(f"{column(model, name)} = %s" for name in where)
     params = [meta.get_field(name).get_db_prep_value(v, connection) for name, v in where.items()]

@@ -7,6 +7,22 @@ from .envconfig import ConfigError, env_bool, env_float, env_int, env_list, env_
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
+# --- Speed pieces -----------------------------------------------------------------------
+# Each replaces a library default for speed and leans on that library's internals (held by a
+# contract test each; `python -m bench.speed_pieces` measures what each buys). Turning one off
+# falls back to the library's stock behaviour: a switch to rule a piece out when in doubt.
+# Django's ASGIHandler (several thread hops per request) instead of devserver/http_handler.
+FAST_HTTP_HANDLER = env_bool("DEVSERVER_FAST_HTTP_HANDLER", True)
+# ORM statements instead of devserver/fast_sql's cached SQL text for the per-step writes.
+FAST_SQL = env_bool("DEVSERVER_FAST_SQL", True)
+# Embedded mode: kombu's memory transport polled every 5 ms instead of devserver/memory_broker.
+FAST_MEMORY_BROKER = env_bool("DEVSERVER_FAST_MEMORY_BROKER", True)
+# Embedded mode: Django's sqlite3 backend (writers wait in SQLite's busy handler) instead of
+# devserver/sqlite_backend (the process's writers take turns on a lock).
+FAST_SQLITE_BACKEND = env_bool("DEVSERVER_FAST_SQLITE_BACKEND", True)
+# One pooled httpx client instead of runs/http_pool's per-thread http.client connections.
+FAST_HTTP_POOL = env_bool("DEVSERVER_FAST_HTTP_POOL", True)
+
 # --- Mode -------------------------------------------------------------------------------
 # Embedded (default): SQLite in the data folder, Celery in-process over an in-memory transport.
 # Staging: DATABASE_URL (Postgres) and REDIS_URL (Celery broker + Channels layer) are set.
@@ -70,7 +86,9 @@ def _database_from_url(url: str) -> dict:
 def sqlite_database(data_dir: Path) -> dict:
     """SQLite tuned for one process with many threads: WAL, a busy timeout, IMMEDIATE writes."""
     return {
-        "ENGINE": "devserver.sqlite_backend",
+        "ENGINE": (
+            "devserver.sqlite_backend" if FAST_SQLITE_BACKEND else "django.db.backends.sqlite3"
+        ),
         "NAME": str(data_dir / "devserver.sqlite3"),
         # Worker and HTTP threads live long: keep their connections (and pragmas) open.
         "CONN_MAX_AGE": 60,
@@ -155,7 +173,11 @@ CHANNEL_LAYERS = {
 
 # --- Celery (wake-ups only; the database is the source of truth) -----------------------
 # Embedded: an in-process broker that wakes the worker per message (devserver/memory_broker).
-CELERY_BROKER_URL = REDIS_URL or "devserver-memory://"
+CELERY_BROKER_URL = REDIS_URL or ("devserver-memory://" if FAST_MEMORY_BROKER else "memory://")
+# Kombu's own memory transport finds messages by polling (1 s by default): poll every 5 ms.
+CELERY_BROKER_TRANSPORT_OPTIONS = (
+    {} if REDIS_URL or FAST_MEMORY_BROKER else {"polling_interval": 0.005}
+)
 CELERY_TASK_IGNORE_RESULT = True
 # Embedded: no prefetch limit. Messages are only wake-ups, and every sleeping run holds one
 # (with an ETA) in the worker: a limit would stall deliveries once that many runs sleep.

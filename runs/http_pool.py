@@ -1,12 +1,17 @@
 """A lean keep-alive HTTP/1.1 client for calls to apps: one connection per thread and origin.
 
 The executor calls an app once per step, so per-request client overhead is paid per step;
-the standard library's http.client costs a fraction of a general-purpose client here."""
+the standard library's http.client costs a fraction of a general-purpose client here.
+DEVSERVER_FAST_HTTP_POOL=0 sends the same requests through one pooled httpx client instead
+(tests/integration/test_http_pool_contract.py holds both to the same answers and errors)."""
 
 import http.client
 import threading
 from dataclasses import dataclass
 from urllib.parse import urlsplit
+
+import httpx
+from django.conf import settings
 
 
 @dataclass(frozen=True)
@@ -28,6 +33,9 @@ _local = threading.local()
 
 
 def post(url: str, body: bytes, headers: dict[str, str], timeout: float) -> RawResponse:
+    """POST `body`; the answer whatever its status, or HttpTimeout / HttpUnreachable."""
+    if not settings.FAST_HTTP_POOL:
+        return _post_with_httpx(url, body, headers, timeout)
     parts = urlsplit(url)
     path = parts.path or "/"
     if parts.query:
@@ -80,3 +88,30 @@ def _drop(key: tuple) -> None:
     connection = _local.__dict__.get("pool", {}).pop(key, None)
     if connection is not None:
         connection.close()
+
+
+_httpx_client: httpx.Client | None = None
+_httpx_lock = threading.Lock()
+
+
+def _post_with_httpx(url: str, body: bytes, headers: dict[str, str], timeout: float) -> RawResponse:
+    global _httpx_client
+    with _httpx_lock:
+        if _httpx_client is None:
+            # Environment proxies are ignored, as http.client ignores them: the same requests.
+            _httpx_client = httpx.Client(
+                limits=httpx.Limits(max_connections=64, max_keepalive_connections=32),
+                trust_env=False,
+            )
+    try:
+        response = _httpx_client.post(url, content=body, headers=headers, timeout=timeout)
+    except httpx.TimeoutException as exc:
+        raise HttpTimeout(str(exc) or "timed out") from None
+    except (httpx.HTTPError, httpx.InvalidURL) as exc:
+        raise HttpUnreachable(str(exc) or type(exc).__name__) from None
+    return RawResponse(
+        status=response.status_code,
+        # A repeated header keeps its last value, as the http.client path does.
+        headers={name.lower(): value for name, value in response.headers.multi_items()},
+        body=response.content,
+    )
