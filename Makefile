@@ -12,7 +12,7 @@ STAGING_ENV := DEVSERVER_TEST_STAGING=1 \
 	INNGEST_SIGNING_KEY=signkey-test-5a1e5a1e5a1e5a1e5a1e5a1e5a1e5a1e5a1e5a1e5a1e5a1e5a1e5a1e5a1e5a1e \
 	INNGEST_EVENT_KEY=test-key
 
-.PHONY: dev staging test test-embedded test-staging services lint bench clean-data node chromium
+.PHONY: dev staging test test-fast test-embedded test-staging services lint bench clean-data node chromium
 WORKERS ?= 2
 HOST ?= 127.0.0.1
 
@@ -75,6 +75,11 @@ chromium:
 lint: $(VENV)/.installed
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+
+# The inner loop (under a minute): tests/unit and tests/integration, in process on SQLite; no
+# node, browser, Postgres or Redis. The layers and their markers: tests/conftest.py.
+test-fast: $(VENV)/.installed
+	$(BIN)/python -m pytest -q -p no:cacheprovider tests/unit tests/integration
 
 # The whole suite twice: embedded (SQLite, in-process Celery) and staging (Postgres, Redis,
 # separate worker and beat processes).

@@ -45,7 +45,7 @@ import httpx  # noqa: E402
 import psycopg  # noqa: E402
 import redis  # noqa: E402
 
-from tests.faults import restart_postgres, steps_run_after_stored  # noqa: E402
+from tests.faults.injection import restart_postgres, steps_run_after_stored  # noqa: E402
 from tests.harness import (  # noqa: E402
     EVENT_KEY,
     ROOT,

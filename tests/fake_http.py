@@ -11,7 +11,7 @@ from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
-from .harness import SIGNING_KEY, STAGING, free_port
+from tests.harness import SIGNING_KEY, STAGING, free_port
 
 
 def sign_response(body: bytes, key: str) -> str:
