@@ -35,6 +35,8 @@ def evaluate(source: str, variables: dict[str, Any]) -> Any:
         result = program.evaluate(activation)
     except celpy.CELEvalError:
         return None
+    except RecursionError:  # compiles, but nests too deep to evaluate: no value, not a crash
+        return None
     if isinstance(result, celpy.CELEvalError):
         return None
     return _to_python(result)
