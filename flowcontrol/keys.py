@@ -11,4 +11,5 @@ def key_for(expression: str | None, event: dict[str, Any]) -> str:
     if not expression:
         return ""
     value = evaluate(expression, {"event": event})
-    return value if isinstance(value, str) else json.dumps(value, sort_keys=True)
+    # default=str: CEL can also build timestamps, durations and bytes, which JSON cannot hold.
+    return value if isinstance(value, str) else json.dumps(value, sort_keys=True, default=str)
