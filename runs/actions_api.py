@@ -3,6 +3,8 @@ invoke and run-cron-now. The pages and the `manage.py` commands call the same fu
 
 from typing import Any
 
+from django.db import transaction
+from django.http import HttpRequest
 from django.shortcuts import get_object_or_404
 from ninja import Router, Schema, Status
 
@@ -108,17 +110,23 @@ def bulk_prepare(request, payload: SelectorIn, confirm: bool = False):
     except (SelectorError, ValueError) as exc:
         return Status(400, {"error": str(exc)})
     if confirm:
-        bulk.confirm(action)
-        audit.record(request, "bulk.confirm", str(action.pk), kind=action.kind, runs=action.total)
+        _confirm_and_audit(request, action)
     return Status(201, action)
 
 
 @router.post("/bulk/{action_id}/confirm", response=BulkOut)
 def bulk_confirm(request, action_id: int):
     action = get_object_or_404(BulkAction, pk=action_id)
-    bulk.confirm(action)
-    audit.record(request, "bulk.confirm", str(action.pk), kind=action.kind, runs=action.total)
+    _confirm_and_audit(request, action)
     return action
+
+
+def _confirm_and_audit(request: HttpRequest, action: BulkAction) -> None:
+    """Audited once: only by the call that confirmed the action, in the same transaction."""
+    with transaction.atomic():
+        if bulk.confirm(action):
+            detail = {"kind": action.kind, "runs": action.total}
+            audit.record(request, "bulk.confirm", str(action.pk), **detail)
 
 
 @router.get("/bulk/{action_id}", response=BulkOut)

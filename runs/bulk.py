@@ -1,6 +1,8 @@
 """Bulk cancel, replay and retry: preview the exact runs, then work through them in the
 background. Progress is stored with each run handled, in the same transaction, so a worker
-that dies resumes where it stopped and never handles a run twice."""
+that dies resumes where it stopped and never handles a run twice; and a run already retried or
+replayed since the action was prepared (by another action confirmed at the same time) is
+skipped, so two operators confirming the same clean-up act once per run."""
 
 from datetime import timedelta
 
@@ -8,15 +10,15 @@ from django.db import transaction
 
 from devserver import clock
 
-from . import live
+from . import live, states
 from .cancellation import ACTIVE, RunAlreadyEnded, cancel_run
 from .forks import ForkNotAllowed, fork
-from .models import BulkAction, BulkKind, Run, RunOrigin, RunStatus
+from .models import BulkAction, BulkKind, Run, RunOrigin
 from .selectors import RunSelector
+from .statuses import BulkStatus, RunStatus
 
 MOST_RUNS = 10_000  # per bulk action; a bigger clean-up is several actions
 STALLED_AFTER = timedelta(seconds=30)
-PREVIEW = "Preview"  # prepared and shown, not confirmed: never runs by itself
 
 
 def eligible(kind: str, selector: RunSelector) -> RunSelector:
@@ -45,23 +47,24 @@ def prepare(kind: str, selector: RunSelector, requested_by: str) -> BulkAction:
         selector=selector.as_params(),
         run_ids=run_ids,
         total=len(run_ids),
-        status=PREVIEW,
+        status=BulkStatus.PREVIEW,
         requested_by=requested_by,
         created_at=now,
         heartbeat_at=now,
     )
 
 
-def confirm(action: BulkAction) -> None:
-    """Hand a previewed action to a worker (once: confirming twice does nothing more)."""
+def confirm(action: BulkAction) -> bool:
+    """Hand a previewed action to a worker. True for the one call that confirmed it; False when
+    it was confirmed already (the caller audits only a True, in the same transaction)."""
     from .tasks import run_bulk_action
 
-    updated = BulkAction.objects.filter(pk=action.pk, status=PREVIEW).update(
-        status="Queued", heartbeat_at=clock.now()
-    )
-    if updated:
-        transaction.on_commit(lambda: run_bulk_action.delay(action.pk))
+    with transaction.atomic():
+        confirmed = states.try_move_bulk(action, BulkStatus.QUEUED, heartbeat_at=clock.now())
+        if confirmed:
+            transaction.on_commit(lambda: run_bulk_action.delay(action.pk))
     action.refresh_from_db()
+    return confirmed
 
 
 def execute(action_id: int) -> None:
@@ -70,20 +73,18 @@ def execute(action_id: int) -> None:
         with transaction.atomic():
             action = BulkAction.objects.select_for_update().get(pk=action_id)
             position = action.done + action.skipped
-            if action.status == PREVIEW:
+            if action.status in (BulkStatus.PREVIEW, BulkStatus.COMPLETED):
                 return
             if position >= action.total:
-                if action.status != "Completed":
-                    action.status, action.finished_at = "Completed", clock.now()
-                    action.save(update_fields=["status", "finished_at"])
-                    live.publish_bulk(action)
+                states.try_move_bulk(action, BulkStatus.COMPLETED)
                 return
-            handled = _handle(action.kind, action.run_ids[position])
+            if action.status == BulkStatus.QUEUED:
+                states.try_move_bulk(action, BulkStatus.RUNNING)
+            handled = _handle(action, action.run_ids[position])
             action.done += handled
             action.skipped += not handled
-            action.status = "Running"
             action.heartbeat_at = clock.now()
-            action.save(update_fields=["done", "skipped", "status", "heartbeat_at"])
+            action.save(update_fields=["done", "skipped", "heartbeat_at"])
         if position % 5 == 0 or position + 1 >= action.total:
             live.publish_bulk(action)
 
@@ -93,16 +94,25 @@ def resume_stalled() -> int:
     from .tasks import run_bulk_action
 
     cutoff = clock.now() - STALLED_AFTER
-    stalled = BulkAction.objects.filter(status__in=["Queued", "Running"], heartbeat_at__lt=cutoff)
+    unfinished = [BulkStatus.QUEUED, BulkStatus.RUNNING]
+    stalled = BulkAction.objects.filter(status__in=unfinished, heartbeat_at__lt=cutoff)
     ids = list(stalled.values_list("id", flat=True))
     for action_id in ids:
         run_bulk_action.delay(action_id)
     return len(ids)
 
 
-def _handle(kind: str, run_id: str) -> bool:
+def _handle(action: BulkAction, run_id: str) -> bool:
     """Apply the action to one run; False when it no longer applies (skipped)."""
-    run = Run.objects.select_related("function", "event").filter(pk=run_id).first()
+    kind = action.kind
+    # The run's row lock makes two actions handling the same run take turns (Postgres; SQLite
+    # has one writer at a time anyway), so the second sees the first one's new run.
+    run = (
+        Run.objects.select_for_update(of=("self",))
+        .select_related("function", "event")
+        .filter(pk=run_id)
+        .first()
+    )
     if run is None:
         return False
     if kind == BulkKind.CANCEL:
@@ -112,6 +122,8 @@ def _handle(kind: str, run_id: str) -> bool:
             return False
         return True
     origin = RunOrigin.RETRY if kind == BulkKind.RETRY else RunOrigin.REPLAY
+    if run.derived_runs.filter(origin=origin, queued_at__gte=action.created_at).exists():
+        return False  # another action (or an operator) did it since this one was prepared
     try:
         fork(run, origin)
     except ForkNotAllowed:

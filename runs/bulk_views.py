@@ -1,6 +1,7 @@
 """Bulk cancel, replay and retry pages: a selector, the exact matching runs, live progress."""
 
 from django.contrib import messages
+from django.db import transaction
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
@@ -10,6 +11,7 @@ from console import audit
 from . import bulk
 from .models import App, BulkAction, BulkKind, Function, Run, RunStatus
 from .selectors import RunSelector, SelectorError
+from .statuses import BulkStatus
 
 SHOWN_IN_PREVIEW = 500
 
@@ -19,7 +21,7 @@ def bulk_home(request: HttpRequest) -> HttpResponse:
         request,
         "runs/bulk.html",
         {
-            "history": BulkAction.objects.exclude(status=bulk.PREVIEW)[:50],
+            "history": BulkAction.objects.exclude(status=BulkStatus.PREVIEW)[:50],
             "kinds": BulkKind.values,
             "filters": request.GET,
             "statuses": RunStatus.values,
@@ -51,7 +53,7 @@ def bulk_detail(request: HttpRequest, action_id: int) -> HttpResponse:
         "percent": round(100 * (action.done + action.skipped) / action.total)
         if action.total
         else 100,
-        "is_preview": action.status == bulk.PREVIEW,
+        "is_preview": action.status == BulkStatus.PREVIEW,
     }
     if request.GET.get("fragment") == "progress":
         return render(request, "runs/_bulk_progress.html", context)
@@ -61,8 +63,10 @@ def bulk_detail(request: HttpRequest, action_id: int) -> HttpResponse:
 @require_POST
 def bulk_confirm(request: HttpRequest, action_id: int) -> HttpResponse:
     action = get_object_or_404(BulkAction, pk=action_id)
-    bulk.confirm(action)
-    audit.record(request, "bulk.confirm", str(action.pk), kind=action.kind, runs=action.total)
+    with transaction.atomic():
+        if bulk.confirm(action):
+            detail = {"kind": action.kind, "runs": action.total}
+            audit.record(request, "bulk.confirm", str(action.pk), **detail)
     return redirect("bulk-detail", action_id=action.pk)
 
 

@@ -12,9 +12,10 @@ from events.models import Event
 
 from . import queue, states
 from .durations import parse_duration
-from .models import Function, QueueItem, Run, RunStatus
+from .models import Function, QueueItem, Run
+from .statuses import ACTIVE_RUN_STATUSES, TERMINAL_RUN_STATUSES, ErrorName, RunStatus
 
-ACTIVE = [RunStatus.QUEUED, RunStatus.RUNNING, RunStatus.SLEEPING, RunStatus.WAITING]
+ACTIVE = sorted(ACTIVE_RUN_STATUSES)
 
 
 class RunAlreadyEnded(Exception):
@@ -28,16 +29,18 @@ def cancel_run(run_id: str, reason: str = "cancelled through the API") -> Run:
             .select_related("function", "event")
             .get(pk=run_id)
         )
-        if run.status in states.TERMINAL_RUN_STATUSES:
+        if run.status in TERMINAL_RUN_STATUSES:
             raise RunAlreadyEnded(f"run {run_id} already ended as {run.status}")
         # Deleting the items makes a worker mid-call lose its lease: it stores nothing more.
         items = QueueItem.objects.filter(run=run)
         keys = [k for pair in items.values_list("ckey1", "ckey2") for k in pair]
         items.delete()
         queue.wake_waiters(keys)
-        states.transition_run(
-            run, RunStatus.CANCELLED, error={"name": "RunCancelled", "message": reason}
-        )
+        error = {"name": ErrorName.RUN_CANCELLED, "message": reason}
+        if not states.try_move_run(run, RunStatus.CANCELLED, error=error):
+            # Ended between our read and the update (SQLite has no row lock): nothing to undo,
+            # since the items of an ended run are gone already.
+            raise RunAlreadyEnded(f"run {run_id} ended before it could be cancelled")
     return run
 
 

@@ -8,9 +8,10 @@ from django.db import transaction
 from devserver import clock
 
 from . import states
-from .models import QueueItem, Run, Step, StepStatus
+from .models import QueueItem, Run, Step
 from .protocol import Opcode, ProtocolError, parse_ops
 from .queue import lease_duration
+from .statuses import TERMINAL_RUN_STATUSES, StepStatus
 
 
 class StaleDispatch(Exception):
@@ -35,7 +36,7 @@ def record_checkpoint(run_id: str, body: Any) -> int:
         run = Run.objects.filter(pk=run_id).first()
         if item is None or not item.lease_owner or run is None:
             raise StaleDispatch(f"run {run_id} is not held by queue item {body.get('qi_id')!r}")
-        if run.status in states.TERMINAL_RUN_STATUSES:
+        if run.status in TERMINAL_RUN_STATUSES:
             raise StaleDispatch(f"run {run_id} already ended as {run.status}")
         stored = _store_steps(run, ops)
         QueueItem.objects.filter(pk=item.pk).update(
@@ -52,7 +53,7 @@ def _store_steps(run: Run, ops: list) -> int:
     for op in ops:
         if op.opcode is not Opcode.STEP_RUN or op.hashed_id in known:
             continue
-        states.record_new_step(
+        recorded = states.record_step(
             run,
             StepStatus.COMPLETED,
             hashed_id=op.hashed_id,
@@ -64,6 +65,7 @@ def _store_steps(run: Run, ops: list) -> int:
             started_at=now,
             ended_at=now,
         )
-        position += 1
-        stored += 1
+        if recorded is not None:  # None: the executor stored the same step meanwhile
+            position += 1
+            stored += 1
     return stored

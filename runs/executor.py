@@ -2,19 +2,22 @@
 ends or has to wait (sleep, retry backoff). A completed step is stored before the next call."""
 
 import logging
+from datetime import datetime
 
 from django.conf import settings
-from django.db import transaction
+from django.db import InterfaceError, OperationalError, transaction
 
 from devserver import clock
 
 from . import queue, states
 from .cancellation import cancel_timed_out_runs, finish_deadline
 from .memo import RunMemo
-from .models import QueueItem, Run, RunStatus, Step, StepStatus
+from .models import Attempt, QueueItem, Run, Step
 from .outcomes import Next, apply_outcome
 from .protocol import build_request_body
+from .retries import next_attempt_at
 from .sdk_client import call_function, step_url
+from .statuses import TERMINAL_RUN_STATUSES, ErrorName, QueueReason, RunStatus, StepStatus
 from .waits import expire_waits
 
 logger = logging.getLogger(__name__)
@@ -30,14 +33,21 @@ def execute_item(item_id: str) -> None:
         drive(item)
     except queue.LeaseLost:
         logger.info("item %s was cancelled or taken over; stopping", item_id)
-    except Exception:
-        logger.exception("executor crashed on item %s; it will be retried", item_id)
-        _release_after_crash(item)
+    except states.LostRace as exc:
+        logger.info("item %s: %s; looking again", item_id, exc)
+        _release(item, clock.now(), reason=item.reason)
+    except (OperationalError, InterfaceError):
+        # The database went away: the attempt is not the app's fault and is not counted.
+        logger.exception("database unavailable while driving item %s; it will be retried", item_id)
+        _release(item, next_attempt_at(item.attempt, None), reason=QueueReason.CRASH)
+    except Exception as exc:
+        logger.exception("executor failed on item %s; the attempt counts as failed", item_id)
+        _fail_attempt(item, exc)
 
 
 def drive(item: QueueItem) -> None:
     run = Run.objects.select_related("function__app", "event").get(pk=item.run_id)
-    if run.status in states.TERMINAL_RUN_STATUSES:
+    if run.status in TERMINAL_RUN_STATUSES:
         with transaction.atomic():
             queue.finish(item)
         return
@@ -53,7 +63,7 @@ def drive(item: QueueItem) -> None:
             _wake_sleeping_steps(memo)
         if run.status != RunStatus.RUNNING:
             first_start = run.started_at is None
-            states.transition_run(run, RunStatus.RUNNING)
+            states.move_run(run, RunStatus.RUNNING)
             if first_start:
                 _start_finish_timeout(run)
         queue.confirm_lease(item)
@@ -79,7 +89,7 @@ def _wake_sleeping_steps(memo: RunMemo) -> None:
     now = clock.now()
     due = Step.objects.filter(run=memo.run, status=StepStatus.SLEEPING, wake_at__lte=now)
     for step in due.order_by("wake_at", "id"):
-        states.transition_step(
+        states.move_step(
             step, StepStatus.COMPLETED, memo={"data": None}, position=memo.next_position
         )
         memo.remember(step.hashed_id, step.memo)
@@ -93,11 +103,45 @@ def _start_finish_timeout(run: Run) -> None:
         run.save(update_fields=["timeout_at"])
 
 
-def _release_after_crash(item: QueueItem) -> None:
-    from .retries import next_attempt_at
-
+def _release(item: QueueItem, due_at: datetime, **changes: object) -> None:
     try:
         with transaction.atomic():
-            queue.release(item, next_attempt_at(item.attempt, None), reason="crash")
+            queue.release(item, due_at, **changes)
+    except queue.LeaseLost:
+        pass  # cancelled or taken over meanwhile: nothing of ours to give back
     except Exception:
         logger.exception("could not release item %s; the reconciler will", item.id)
+
+
+def _fail_attempt(item: QueueItem, exc: Exception) -> None:
+    """Something in the app's answer (or a bug of ours) made applying it raise. That attempt
+    failed like any other: recorded, retried with backoff, and the run fails once its retries
+    are spent, so a poisonous answer costs a bounded number of calls to the app."""
+    error = {
+        "name": ErrorName.EXECUTOR_ERROR,
+        "message": f"the server could not apply the app's answer: {type(exc).__name__}: "
+        f"{str(exc)[:500]}",
+    }
+    try:
+        with transaction.atomic():
+            run = Run.objects.select_related("function").get(pk=item.run_id)
+            now = clock.now()
+            Attempt.objects.create(
+                run=run,
+                step_hashed_id=item.target_step,
+                number=item.attempt,
+                started_at=now,
+                ended_at=now,
+                error=error,
+            )
+            if item.attempt + 1 >= run.function.retries + 1:
+                queue.finish(item)
+                states.try_move_run(run, RunStatus.FAILED, error=error)
+            else:
+                retry_at = next_attempt_at(item.attempt, None)
+                queue.release(item, retry_at, attempt=item.attempt + 1, reason=QueueReason.CRASH)
+    except queue.LeaseLost:
+        pass
+    except Exception:
+        logger.exception("could not record the failed attempt of item %s", item.id)
+        _release(item, next_attempt_at(item.attempt, None), reason=QueueReason.CRASH)

@@ -10,9 +10,11 @@ from typing import Any
 
 from django.db import transaction
 
-from devserver import clock, strict_json
+from devserver import strict_json
 
-from .models import QueueItem, Run, RunOrigin, RunStatus, Step, StepStatus
+from . import states
+from .models import QueueItem, Run, RunOrigin, Step
+from .statuses import RunStatus, StepStatus
 
 
 class BadStepInput(ValueError):
@@ -87,29 +89,8 @@ def fork(run: Run, origin: str, from_step: str = "", step_input: list[Any] | Non
             new_run.step_inputs = {hashed_id: step_input}
             QueueItem.objects.filter(run=new_run).update(target_step=hashed_id)
         new_run.save(update_fields=["source_run", "origin", "step_inputs"])
-        _copy_steps(new_run, fork_plan.reused)
+        states.copy_steps(new_run, fork_plan.reused)
     return new_run
-
-
-def _copy_steps(new_run: Run, steps: list[Step]) -> None:
-    now = clock.now()
-    copies = [
-        Step(
-            run=new_run,
-            hashed_id=s.hashed_id,
-            name=s.name,
-            opcode=s.opcode,
-            status=StepStatus.COMPLETED,
-            memo=s.memo,
-            opts=s.opts,
-            position=index,
-            attempts=0,  # never attempted in this run: its output was carried over
-            started_at=now,
-            ended_at=now,
-        )
-        for index, s in enumerate(steps)
-    ]
-    Step.objects.bulk_create(copies)
 
 
 def _succeeded(step: Step) -> bool:

@@ -39,7 +39,10 @@ def start_child_run(
 
 
 def resume_invoker(child: Run) -> None:
-    """Child run ended: resolve the caller's waiting step with its output or error."""
+    """Child run ended (a hook of the state gateway, after commit): resolve the caller's
+    waiting step with its output or error."""
+    if not child.invoked_by_id:
+        return
     step = Step.objects.filter(pk=child.invoked_by_id).first()
     if step is None or step.status != StepStatus.WAITING:
         return

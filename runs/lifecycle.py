@@ -1,11 +1,13 @@
 """What happens when a run ends: the `inngest/function.*` events (onFailure handlers and user
-functions listen to them) and resuming an invoking parent. Runs in the ending transaction."""
+functions listen to them). A hook of the state gateway: it runs after the run's end commits,
+once, in a transaction of its own."""
 
 from typing import Any
 
 from events.ingest import IncomingEvent, store_events
 
-from .models import Run, RunStatus
+from .models import Run
+from .statuses import RunStatus
 
 FAILED = "inngest/function.failed"
 FINISHED = "inngest/function.finished"
@@ -14,11 +16,7 @@ CANCELLED = "inngest/function.cancelled"
 _SILENT_TRIGGERS = frozenset({FAILED, FINISHED})
 
 
-def on_run_ended(run: Run) -> None:
-    from .invocations import resume_invoker
-
-    if run.invoked_by_id:
-        resume_invoker(run)
+def emit_lifecycle_events(run: Run) -> None:
     if run.event and run.event.name in _SILENT_TRIGGERS:
         return
     trigger = run.event.payload() if run.event else None

@@ -1,15 +1,15 @@
 """Publishing run and step changes to live views (websocket groups on the channel layer).
 
 Publishing never blocks a worker: messages are handed to an event loop (the web server's own
-loop in embedded mode, where the in-memory layer lives; otherwise a private background loop)
-after the transaction commits. A live view missing an update must never slow or fail a run."""
+loop in embedded mode, where the in-memory layer lives; otherwise a private background loop).
+The state gateway calls these after the change commits. A live view missing an update must
+never slow or fail a run."""
 
 import asyncio
 import logging
 import threading
 
 from channels.layers import InMemoryChannelLayer, get_channel_layer
-from django.db import transaction
 
 from .models import BulkAction, Run, Step
 
@@ -31,12 +31,12 @@ def use_event_loop(loop: asyncio.AbstractEventLoop) -> None:
 
 def publish_run(run: Run) -> None:
     message = {"type": "run.changed", "run_id": run.id, "status": run.status}
-    transaction.on_commit(lambda: _send([RUNS_GROUP, run_group(run.id)], message))
+    _send([RUNS_GROUP, run_group(run.id)], message)
 
 
 def publish_step(step: Step) -> None:
     message = {"type": "step.changed", "run_id": step.run_id, "step": step.hashed_id}
-    transaction.on_commit(lambda: _send([run_group(step.run_id)], message))
+    _send([run_group(step.run_id)], message)
 
 
 def bulk_group(action_id: int) -> str:
@@ -44,8 +44,9 @@ def bulk_group(action_id: int) -> str:
 
 
 def publish_bulk(action: BulkAction) -> None:
+    """Progress or status of a bulk action (call outside a transaction, or from a hook)."""
     message = {"type": "bulk.changed", "bulk_id": action.id, "done": action.done}
-    transaction.on_commit(lambda: _send([bulk_group(action.id)], message))
+    _send([bulk_group(action.id)], message)
 
 
 def _send(groups: list[str], message: dict) -> None:

@@ -4,6 +4,8 @@ from django.db import models
 
 from events.models import Event
 
+from .statuses import BulkStatus, QueueReason, RunStatus, StepStatus, Subject
+
 
 class App(models.Model):
     """An SDK app reachable at a serve URL. A URL given with `-u` exists before it syncs."""
@@ -53,16 +55,6 @@ class RunOrigin(models.TextChoices):
     RERUN = "rerun"  # steps before the chosen one are reused
 
 
-class RunStatus(models.TextChoices):
-    QUEUED = "Queued"
-    RUNNING = "Running"
-    SLEEPING = "Sleeping"
-    WAITING = "Waiting"
-    COMPLETED = "Completed"
-    FAILED = "Failed"
-    CANCELLED = "Cancelled"
-
-
 class Run(models.Model):
     id = models.CharField(primary_key=True, max_length=26)
     function = models.ForeignKey(Function, on_delete=models.CASCADE, related_name="runs")
@@ -106,15 +98,6 @@ class Run(models.Model):
 
     def __str__(self) -> str:
         return f"{self.function_id}:{self.id}"
-
-
-class StepStatus(models.TextChoices):
-    RUNNING = "Running"
-    RETRYING = "Retrying"
-    SLEEPING = "Sleeping"
-    WAITING = "Waiting"
-    COMPLETED = "Completed"
-    FAILED = "Failed"
 
 
 class Step(models.Model):
@@ -174,7 +157,7 @@ class QueueItem(models.Model):
     # Hashed id of a planned step to execute, or blank to let the SDK discover the next step.
     target_step = models.CharField(max_length=64, blank=True, default="")
     attempt = models.PositiveIntegerField(default=0)
-    reason = models.CharField(max_length=32, default="start")
+    reason = models.CharField(max_length=32, choices=QueueReason.choices, default=QueueReason.START)
     due_at = models.DateTimeField(db_index=True)
     lease_owner = models.CharField(max_length=64, blank=True, default="")
     lease_until = models.DateTimeField(null=True, blank=True)
@@ -221,7 +204,7 @@ class BulkAction(models.Model):
     total = models.PositiveIntegerField(default=0)
     done = models.PositiveIntegerField(default=0)
     skipped = models.PositiveIntegerField(default=0)  # e.g. a run that ended before its turn
-    status = models.CharField(max_length=16, default="Queued")  # Queued, Running, Completed
+    status = models.CharField(max_length=16, choices=BulkStatus.choices, default=BulkStatus.QUEUED)
     requested_by = models.CharField(max_length=150, blank=True, default="")
     created_at = models.DateTimeField()
     # Touched with every run handled: an unfinished action gone quiet is resumed.
@@ -230,3 +213,31 @@ class BulkAction(models.Model):
 
     class Meta:
         ordering = ["-created_at", "-id"]
+
+
+class StatusChange(models.Model):
+    """One status change of a run, a step or a bulk action, written by the state gateway in the
+    transaction that made it: the run's history, and an outbox for what must follow a run's end
+    (`hooks_due` until the lifecycle hooks ran, so a crash after the commit loses nothing)."""
+
+    subject = models.CharField(max_length=8, choices=Subject.choices)
+    run = models.ForeignKey(
+        Run, null=True, blank=True, on_delete=models.CASCADE, related_name="status_changes"
+    )
+    step_hashed_id = models.CharField(max_length=64, blank=True, default="")
+    bulk = models.ForeignKey(
+        BulkAction, null=True, blank=True, on_delete=models.CASCADE, related_name="status_changes"
+    )
+    from_status = models.CharField(max_length=16, blank=True, default="")  # blank: created
+    to_status = models.CharField(max_length=16)
+    at = models.DateTimeField()
+    hooks_due = models.BooleanField(default=False)
+
+    class Meta:
+        ordering = ["id"]
+        indexes = [
+            models.Index(fields=["run", "id"], name="status_change_by_run"),
+            models.Index(
+                fields=["at"], name="status_change_hooks_due", condition=models.Q(hooks_due=True)
+            ),
+        ]

@@ -13,7 +13,7 @@ from .ai_gateway import ModelCall, call_model, safe_opts
 from .durations import DurationError, parse_duration, parse_wake_time
 from .invocations import start_child_run
 from .memo import RunMemo
-from .models import Attempt, QueueItem, RunStatus, StepStatus
+from .models import Attempt, QueueItem, Step
 from .protocol import (
     FunctionCompleted,
     FunctionErrored,
@@ -23,6 +23,7 @@ from .protocol import (
     StepsReported,
 )
 from .retries import next_attempt_at
+from .statuses import FINISHED_STEP_STATUSES, ErrorName, QueueReason, RunStatus, StepStatus
 
 # An invoke without a timeout waits as long as the child runs; the item still needs a date.
 INVOKE_NO_TIMEOUT = timedelta(days=366)
@@ -40,7 +41,7 @@ def apply_outcome(memo: RunMemo, item: QueueItem, outcome: SdkOutcome, started: 
     with transaction.atomic():
         if isinstance(outcome, FunctionCompleted):
             queue.finish(item)
-            states.transition_run(memo.run, RunStatus.COMPLETED, output=outcome.output)
+            states.move_run(memo.run, RunStatus.COMPLETED, output=outcome.output)
             return Next.STOP
         if isinstance(outcome, FunctionErrored):
             return _function_errored(memo, item, outcome, started)
@@ -69,7 +70,7 @@ def _function_errored(
     )
     if outcome.no_retry or item.attempt + 1 >= memo.execution_state(0).max_attempts:
         queue.finish(item)
-        states.transition_run(memo.run, RunStatus.FAILED, error=outcome.error)
+        states.move_run(memo.run, RunStatus.FAILED, error=outcome.error)
         return Next.STOP
     queue.release(
         item,
@@ -118,13 +119,14 @@ def _run_complete(memo: RunMemo, item: QueueItem, ops: list[StepOp], started: da
         if op.opcode in (Opcode.STEP_RUN, Opcode.STEP_FAILED) and op.hashed_id not in memo.memos:
             _store_finished_step(memo, op, started, 0)
     queue.finish(item)
-    states.transition_run(memo.run, RunStatus.COMPLETED, output=ops[-1].data)
+    states.move_run(memo.run, RunStatus.COMPLETED, output=ops[-1].data)
     return Next.STOP
 
 
 def _store_finished_step(memo: RunMemo, op: StepOp, started: datetime, attempt: int) -> None:
     if op.opcode is Opcode.STEP_FAILED:
-        status, value = StepStatus.FAILED, {"error": op.error or {"name": "Error", "message": ""}}
+        error = op.error or {"name": ErrorName.GENERIC, "message": ""}
+        status, value = StepStatus.FAILED, {"error": error}
     else:
         status, value = StepStatus.COMPLETED, {"data": op.data}
     existing = memo.existing_step(op.hashed_id)
@@ -133,7 +135,7 @@ def _store_finished_step(memo: RunMemo, op: StepOp, started: datetime, attempt: 
         return
     opts = op.step_input
     if existing is not None:
-        states.transition_step(
+        states.move_step(
             existing,
             status,
             memo=value,
@@ -142,7 +144,7 @@ def _store_finished_step(memo: RunMemo, op: StepOp, started: datetime, attempt: 
             **({"opts": opts} if opts else {}),
         )
     else:
-        states.record_new_step(
+        stored = states.record_step(
             memo.run,
             status,
             hashed_id=op.hashed_id,
@@ -155,6 +157,8 @@ def _store_finished_step(memo: RunMemo, op: StepOp, started: datetime, attempt: 
             started_at=started,
             ended_at=clock.now(),
         )
+        if stored is None:  # stored meanwhile (a checkpoint of the same step): the first stays
+            value = _stored_step(memo, op.hashed_id).memo
     memo.remember(op.hashed_id, value)
 
 
@@ -162,7 +166,7 @@ def _step_errored(
     memo: RunMemo, item: QueueItem, outcome: StepsReported, started: datetime
 ) -> Next:
     op = outcome.ops[0]
-    error = op.error or {"name": "Error", "message": "step failed"}
+    error = op.error or {"name": ErrorName.GENERIC, "message": "step failed"}
     Attempt.objects.create(
         run=memo.run,
         step_hashed_id=op.hashed_id,
@@ -181,7 +185,7 @@ def _step_errored(
         return _continue_or_join(memo, item)
     step = memo.existing_step(op.hashed_id)
     if step is None:
-        states.record_new_step(
+        states.record_step(
             memo.run,
             StepStatus.RETRYING,
             hashed_id=op.hashed_id,
@@ -191,7 +195,7 @@ def _step_errored(
             started_at=started,
         )
     else:
-        states.transition_step(step, StepStatus.RETRYING, attempts=item.attempt + 1)
+        states.move_step(step, StepStatus.RETRYING, attempts=item.attempt + 1)
     retry_at = next_attempt_at(item.attempt, outcome.retry_at)
     queue.release(item, retry_at, attempt=item.attempt + 1, reason=_retry_reason(item))
     return Next.STOP
@@ -202,8 +206,8 @@ def _sleep(memo: RunMemo, item: QueueItem, op: StepOp, started: datetime) -> Nex
     try:
         wake_at = parse_wake_time(str(target))
     except DurationError as exc:
-        return _fail_run(memo, item, {"name": "InvalidSleep", "message": str(exc)})
-    states.record_new_step(
+        return _fail_run(memo, item, {"name": ErrorName.INVALID_SLEEP, "message": str(exc)})
+    stored = states.record_step(
         memo.run,
         StepStatus.SLEEPING,
         hashed_id=op.hashed_id,
@@ -213,7 +217,9 @@ def _sleep(memo: RunMemo, item: QueueItem, op: StepOp, started: datetime) -> Nex
         started_at=started,
         wake_at=wake_at,
     )
-    return _park(memo, item, wake_at, "sleep", RunStatus.SLEEPING)
+    if stored is None:
+        return _resume_stored(memo, item, op)
+    return _park(memo, item, wake_at, QueueReason.SLEEP, RunStatus.SLEEPING)
 
 
 def _wait_for_event(memo: RunMemo, item: QueueItem, op: StepOp, started: datetime) -> Next:
@@ -221,8 +227,9 @@ def _wait_for_event(memo: RunMemo, item: QueueItem, op: StepOp, started: datetim
     try:
         wake_at = clock.now() + parse_duration(op.opts.get("timeout") or "0s")
     except DurationError as exc:
-        return _fail_run(memo, item, {"name": "InvalidWaitForEvent", "message": str(exc)})
-    states.record_new_step(
+        error = {"name": ErrorName.INVALID_WAIT_FOR_EVENT, "message": str(exc)}
+        return _fail_run(memo, item, error)
+    stored = states.record_step(
         memo.run,
         StepStatus.WAITING,
         hashed_id=op.hashed_id,
@@ -233,7 +240,9 @@ def _wait_for_event(memo: RunMemo, item: QueueItem, op: StepOp, started: datetim
         started_at=started,
         opts={"event": event_name, "if": op.opts.get("if"), "timeout": op.opts.get("timeout")},
     )
-    return _park(memo, item, wake_at, "wait")
+    if stored is None:
+        return _resume_stored(memo, item, op)
+    return _park(memo, item, wake_at, QueueReason.WAIT)
 
 
 def _invoke(memo: RunMemo, item: QueueItem, op: StepOp, started: datetime) -> Next:
@@ -241,9 +250,9 @@ def _invoke(memo: RunMemo, item: QueueItem, op: StepOp, started: datetime) -> Ne
     try:
         wake_at = clock.now() + (parse_duration(timeout) if timeout else INVOKE_NO_TIMEOUT)
     except DurationError as exc:
-        return _fail_run(memo, item, {"name": "InvalidInvoke", "message": str(exc)})
+        return _fail_run(memo, item, {"name": ErrorName.INVALID_INVOKE, "message": str(exc)})
     slug = str(op.opts.get("function_id") or "")
-    step = states.record_new_step(
+    step = states.record_step(
         memo.run,
         StepStatus.WAITING,
         hashed_id=op.hashed_id,
@@ -253,17 +262,19 @@ def _invoke(memo: RunMemo, item: QueueItem, op: StepOp, started: datetime) -> Ne
         started_at=started,
         opts={"function_id": slug, "timeout": timeout},
     )
+    if step is None:
+        return _resume_stored(memo, item, op)
     child = start_child_run(memo.run, step, slug, op.opts.get("payload") or {})
     if child is None:
-        missing = {"name": "Error", "message": f"could not find function with ID: {slug}"}
-        states.transition_step(
+        missing = {"name": ErrorName.GENERIC, "message": f"could not find function with ID: {slug}"}
+        states.move_step(
             step, StepStatus.FAILED, memo={"error": missing}, position=memo.next_position
         )
         memo.remember(step.hashed_id, step.memo)
         return _continue_or_join(memo, item)
     step.opts = {**step.opts, "run_id": child.id}
     step.save(update_fields=["opts"])
-    return _park(memo, item, wake_at, "invoke")
+    return _park(memo, item, wake_at, QueueReason.INVOKE)
 
 
 def _ai_gateway(
@@ -275,9 +286,9 @@ def _ai_gateway(
         existing = memo.existing_step(op.hashed_id)
         fields = {"memo": call.memo, "position": memo.next_position, "attempts": item.attempt + 1}
         if existing is not None:
-            states.transition_step(existing, status, **fields)
+            states.move_step(existing, status, **fields)
         else:
-            states.record_new_step(
+            states.record_step(
                 memo.run,
                 status,
                 hashed_id=op.hashed_id,
@@ -296,15 +307,32 @@ def _ai_gateway(
     return _step_errored(memo, item, StepsReported([failed]), started)
 
 
+def _stored_step(memo: RunMemo, hashed_id: str) -> Step:
+    return Step.objects.get(run=memo.run, hashed_id=hashed_id)
+
+
+def _resume_stored(memo: RunMemo, item: QueueItem, op: StepOp) -> Next:
+    """The SDK reported a sleep, wait or invoke whose step is stored already (reported again
+    before it was due): go by the stored step, never start it twice."""
+    step = _stored_step(memo, op.hashed_id)
+    if step.status in FINISHED_STEP_STATUSES:
+        memo.remember(step.hashed_id, step.memo)
+        return _continue_or_join(memo, item)
+    if op.opcode is Opcode.SLEEP:
+        return _park(memo, item, step.wake_at or clock.now(), QueueReason.SLEEP, RunStatus.SLEEPING)
+    reason = QueueReason.WAIT if op.opcode is Opcode.WAIT_FOR_EVENT else QueueReason.INVOKE
+    return _park(memo, item, step.wake_at or clock.now(), reason)
+
+
 def _park(
     memo: RunMemo,
     item: QueueItem,
     wake_at: datetime,
-    reason: str,
-    status: str = RunStatus.WAITING,
+    reason: QueueReason,
+    status: RunStatus = RunStatus.WAITING,
 ) -> Next:
     """The run sleeps or waits for something outside it; its item is due at the deadline."""
-    states.transition_run(memo.run, status)
+    states.move_run(memo.run, status)
     queue.release(item, wake_at, attempt=0, target_step="", reason=reason)
     return Next.STOP
 
@@ -324,7 +352,7 @@ def _fan_out(memo: RunMemo, item: QueueItem, ops: list[StepOp], started: datetim
     if others:
         return _unsupported(memo, item, others[0])
     for op in planned:
-        queue.enqueue(memo.run, target_step=op.hashed_id, reason="planned")
+        queue.enqueue(memo.run, target_step=op.hashed_id, reason=QueueReason.PLANNED)
     if planned:
         queue.finish(item)
         return Next.STOP
@@ -335,27 +363,27 @@ def _fan_out(memo: RunMemo, item: QueueItem, ops: list[StepOp], started: datetim
 def _continue_or_join(memo: RunMemo, item: QueueItem) -> Next:
     """After a step finished: go on discovering, unless this was one of several parallel
     steps and others are still pending, in which case the last of them goes on."""
-    if item.reason == "planned":
+    if item.reason == QueueReason.PLANNED:
         if queue.other_planned_items(item):
             queue.finish(item)
             return Next.STOP
         # The last sibling: the others stored their steps after this worker loaded the run.
         memo.reload()
-    queue.confirm_lease(item, attempt=0, target_step="", reason="continue")
+    queue.confirm_lease(item, attempt=0, target_step="", reason=QueueReason.CONTINUE)
     return Next.CONTINUE
 
 
 def _retry_reason(item: QueueItem) -> str:
     # A parallel step keeps its "planned" mark through retries so the join still works.
-    return "planned" if item.reason == "planned" else "retry"
+    return QueueReason.PLANNED if item.reason == QueueReason.PLANNED else QueueReason.RETRY
 
 
 def _unsupported(memo: RunMemo, item: QueueItem, op: StepOp) -> Next:
     message = f"opcode {op.opcode.value} (step {op.label!r}) is not supported by this server yet"
-    return _fail_run(memo, item, {"name": "UnsupportedOpcode", "message": message})
+    return _fail_run(memo, item, {"name": ErrorName.UNSUPPORTED_OPCODE, "message": message})
 
 
 def _fail_run(memo: RunMemo, item: QueueItem, error: dict[str, Any]) -> Next:
     queue.finish(item)
-    states.transition_run(memo.run, RunStatus.FAILED, error=error)
+    states.move_run(memo.run, RunStatus.FAILED, error=error)
     return Next.STOP

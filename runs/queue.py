@@ -18,6 +18,7 @@ from devserver import clock, fast_sql
 from devserver.fast_sql import column, db_value, table
 
 from .models import QueueItem, Run
+from .statuses import QueueReason
 
 # Wake-ups further out than this are not sent to Celery; the reconciler picks them up.
 DISPATCH_HORIZON = timedelta(minutes=5)
@@ -36,7 +37,10 @@ class LeaseLost(Exception):
 
 
 def enqueue(
-    run: Run, due_at: datetime | None = None, target_step: str = "", reason: str = "start"
+    run: Run,
+    due_at: datetime | None = None,
+    target_step: str = "",
+    reason: QueueReason = QueueReason.START,
 ) -> QueueItem:
     """Create an item in the current transaction; dispatch it once the transaction commits."""
     now = clock.now()
@@ -175,12 +179,25 @@ def finish(item: QueueItem) -> None:
     wake_waiters([item.ckey1, item.ckey2])
 
 
+def wake_run(run_id: str) -> None:
+    """Make the run's idle queue items due now and dispatch them after commit."""
+    now = clock.now()
+    items = list(
+        QueueItem.objects.filter(run_id=run_id, lease_owner="").values_list("id", flat=True)
+    )
+    QueueItem.objects.filter(pk__in=items).update(due_at=now, dispatched_at=now)
+    for item_id in items:
+        dispatch_on_commit(item_id, now)
+
+
 def other_planned_items(item: QueueItem) -> bool:
     """Whether parallel siblings of `item` are still pending. Locks the run row first so two
     siblings finishing together cannot both see the other and both stop."""
     list(Run.objects.select_for_update().filter(pk=item.run_id).values_list("id"))
     return (
-        QueueItem.objects.filter(run_id=item.run_id, reason="planned").exclude(pk=item.id).exists()
+        QueueItem.objects.filter(run_id=item.run_id, reason=QueueReason.PLANNED)
+        .exclude(pk=item.id)
+        .exists()
     )
 
 

@@ -1,84 +1,313 @@
-"""The one state machine for runs and for steps. Every status change goes through here."""
+"""The state gateway: every status change of a run, a step or a bulk action happens here.
 
+Each change is `UPDATE … WHERE id = … AND status IN (allowed from)` with the row count checked,
+so a lost race is a value the caller handles, never an overwrite; each writes one StatusChange
+row in the same transaction. What follows a change runs after the commit, from hooks others
+register here: live pushes (best effort) and a run's end (durable: its StatusChange row stays
+`hooks_due` until the hooks ran, and the reconciler runs what a crash left behind)."""
+
+import logging
+from collections.abc import Callable, Iterable
+from datetime import timedelta
+from functools import cache
 from typing import Any
+
+from django.db import models, transaction
 
 from devserver import clock, fast_sql
 
-from . import live
-from .models import Run, RunStatus, Step, StepStatus
+from .models import BulkAction, Run, StatusChange, Step
+from .statuses import (
+    FINISHED_STEP_STATUSES,
+    TERMINAL_RUN_STATUSES,
+    BulkStatus,
+    RunStatus,
+    StepStatus,
+    Subject,
+)
+
+logger = logging.getLogger(__name__)
+
+_R, _S, _B = RunStatus, StepStatus, BulkStatus
+# Allowed changes, from -> to. Terminal statuses lead nowhere: a memoized step output and a
+# run's outcome are written once.
+RUN_TRANSITIONS: dict[str, frozenset[str]] = {
+    _R.QUEUED: frozenset({_R.RUNNING, _R.COMPLETED, _R.FAILED, _R.CANCELLED}),
+    _R.RUNNING: frozenset({_R.SLEEPING, _R.WAITING, _R.COMPLETED, _R.FAILED, _R.CANCELLED}),
+    _R.SLEEPING: frozenset({_R.RUNNING, _R.FAILED, _R.CANCELLED}),
+    _R.WAITING: frozenset({_R.RUNNING, _R.FAILED, _R.CANCELLED}),
+    _R.COMPLETED: frozenset(),
+    _R.FAILED: frozenset(),
+    _R.CANCELLED: frozenset(),
+}
+STEP_TRANSITIONS: dict[str, frozenset[str]] = {
+    _S.RUNNING: frozenset({_S.COMPLETED, _S.FAILED, _S.RETRYING}),
+    _S.RETRYING: frozenset({_S.RETRYING, _S.COMPLETED, _S.FAILED}),
+    _S.SLEEPING: frozenset({_S.COMPLETED, _S.FAILED}),
+    _S.WAITING: frozenset({_S.COMPLETED, _S.FAILED}),
+    _S.COMPLETED: frozenset(),
+    _S.FAILED: frozenset(),
+}
+BULK_TRANSITIONS: dict[str, frozenset[str]] = {
+    _B.PREVIEW: frozenset({_B.QUEUED}),
+    _B.QUEUED: frozenset({_B.RUNNING, _B.COMPLETED}),
+    _B.RUNNING: frozenset({_B.COMPLETED}),
+    _B.COMPLETED: frozenset(),
+}
+# A run's end whose hooks have not run this long after it is picked up by the reconciler.
+END_HOOKS_LATE_AFTER = timedelta(seconds=10)
+
+
+class LostRace(Exception):
+    """The row was no longer in a status the change may start from: another worker, an
+    operator or a timeout changed it first. Nothing was written by this change."""
 
 
 class InvalidTransition(Exception):
-    """A status change the state machine does not allow (a bug, or a race lost cleanly)."""
+    """A change no status allows (a bug in the caller, not a race)."""
 
 
-_R = RunStatus
-RUN_TRANSITIONS: dict[str, set[str]] = {
-    _R.QUEUED: {_R.RUNNING, _R.COMPLETED, _R.FAILED, _R.CANCELLED},
-    _R.RUNNING: {_R.RUNNING, _R.SLEEPING, _R.WAITING, _R.COMPLETED, _R.FAILED, _R.CANCELLED},
-    _R.SLEEPING: {_R.RUNNING, _R.FAILED, _R.CANCELLED},
-    _R.WAITING: {_R.RUNNING, _R.FAILED, _R.CANCELLED},
-    _R.COMPLETED: set(),
-    _R.FAILED: set(),
-    _R.CANCELLED: set(),
-}
-TERMINAL_RUN_STATUSES = frozenset({_R.COMPLETED, _R.FAILED, _R.CANCELLED})
-
-_S = StepStatus
-STEP_TRANSITIONS: dict[str, set[str]] = {
-    _S.RUNNING: {_S.COMPLETED, _S.FAILED, _S.RETRYING},
-    _S.RETRYING: {_S.RETRYING, _S.COMPLETED, _S.FAILED},
-    _S.SLEEPING: {_S.COMPLETED, _S.FAILED},
-    _S.WAITING: {_S.COMPLETED, _S.FAILED},
-    _S.COMPLETED: set(),
-    _S.FAILED: set(),
-}
+RunHook = Callable[[Run], None]
+StepHook = Callable[[Step], None]
+BulkHook = Callable[[BulkAction], None]
+_run_changed: list[RunHook] = []
+_step_changed: list[StepHook] = []
+_bulk_changed: list[BulkHook] = []
+_run_ended: list[RunHook] = []
 
 
-def transition_run(run: Run, status: str, **fields: Any) -> None:
-    """Move `run` to `status`, saving only what changed. Call inside a transaction."""
-    if status not in RUN_TRANSITIONS[run.status]:
-        raise InvalidTransition(f"run {run.id}: {run.status} -> {status}")
-    changed = ["status", *fields]
-    run.status = status
-    for name, value in fields.items():
+def on_run_changed(hook: RunHook) -> None:
+    """After the commit of any run status change (best effort: live views)."""
+    _register(_run_changed, hook)
+
+
+def on_step_changed(hook: StepHook) -> None:
+    """After the commit of a step's creation or status change (best effort: live views)."""
+    _register(_step_changed, hook)
+
+
+def on_bulk_changed(hook: BulkHook) -> None:
+    _register(_bulk_changed, hook)
+
+
+def on_run_ended(hook: RunHook) -> None:
+    """After a run's end commits, once, durably: all ended-hooks run in one transaction that
+    also clears the end's `hooks_due` mark, so they run again only if that transaction failed."""
+    _register(_run_ended, hook)
+
+
+def _register(hooks: list[Any], hook: Any) -> None:
+    if hook not in hooks:  # ready() may run twice (tests, management commands)
+        hooks.append(hook)
+
+
+# -- runs ------------------------------------------------------------------------------------
+
+
+def create_run(run: Run) -> None:
+    """Insert a new run as Queued."""
+    run.status = _R.QUEUED
+    fast_sql.insert(run)
+    _record(Subject.RUN, "", _R.QUEUED, run_id=run.id)
+    _after_commit(_run_changed, run)
+
+
+def try_move_run(run: Run, to: str, **fields: Any) -> bool:
+    """Move `run` to `to` (saving `fields` too) unless its stored status forbids it. True: done,
+    and `run` updated in memory; False: a lost race, nothing written. Call inside a transaction."""
+    allowed = _allowed_from(Subject.RUN, to)
+    now = clock.now()
+    changes = dict(fields)
+    if to == _R.RUNNING and run.started_at is None:
+        changes["started_at"] = now
+    if to in TERMINAL_RUN_STATUSES:
+        changes["ended_at"] = now
+    if not fast_sql.update(Run, {"id": run.id, "status": allowed}, status=to, **changes):
+        return False
+    before = run.status
+    run.status = to
+    for name, value in changes.items():
         setattr(run, name, value)
-    if status == _R.RUNNING and run.started_at is None:
-        run.started_at = clock.now()
-        changed.append("started_at")
-    if status in TERMINAL_RUN_STATUSES:
-        run.ended_at = clock.now()
-        changed.append("ended_at")
-    fast_sql.update(Run, {"id": run.id}, **{name: getattr(run, name) for name in changed})
-    live.publish_run(run)
-    if status in TERMINAL_RUN_STATUSES:
-        from .lifecycle import on_run_ended
-
-        on_run_ended(run)
+    ended = to in TERMINAL_RUN_STATUSES
+    has_end_hooks = ended and bool(_run_ended)
+    change_id = _record(Subject.RUN, before, to, run_id=run.id, hooks_due=has_end_hooks)
+    _after_commit(_run_changed, run)
+    if has_end_hooks:
+        transaction.on_commit(lambda: run_end_hooks(change_id))
+    return True
 
 
-def transition_step(step: Step, status: str, **fields: Any) -> None:
-    """Move an existing step to `status`. Call inside a transaction."""
-    if status not in STEP_TRANSITIONS[step.status]:
-        raise InvalidTransition(
-            f"step {step.hashed_id} of run {step.run_id}: {step.status} -> {status}"
-        )
-    step.status = status
-    for name, value in fields.items():
-        setattr(step, name, value)
-    if status in {_S.COMPLETED, _S.FAILED} and step.ended_at is None:
-        step.ended_at = clock.now()
-        fields = {**fields, "ended_at": step.ended_at}
-    saved = {"status", *fields}
-    fast_sql.update(Step, {"id": step.id}, **{name: getattr(step, name) for name in saved})
-    live.publish_step(step)
+def move_run(run: Run, to: str, **fields: Any) -> None:
+    """`try_move_run`, raising LostRace when the race was lost (the caller's transaction then
+    rolls back whatever it wrote with it)."""
+    if not try_move_run(run, to, **fields):
+        raise LostRace(f"run {run.id} could not move to {to}: its status changed meanwhile")
 
 
-def record_new_step(run: Run, status: str, **fields: Any) -> Step:
-    """Create a step that first shows up in `status` (e.g. a step that ran inline)."""
+def run_end_hooks(change_id: int) -> bool:
+    """Run the ended-hooks of one run end, if nobody has yet. False: already done."""
+    try:
+        with transaction.atomic():
+            claimed = fast_sql.update(
+                StatusChange, {"id": change_id, "hooks_due": True}, hooks_due=False
+            )
+            if not claimed:
+                return False
+            run_id = StatusChange.objects.values_list("run_id", flat=True).get(pk=change_id)
+            run = Run.objects.select_related("function__app", "event").get(pk=run_id)
+            for hook in _run_ended:
+                hook(run)
+        return True
+    except Exception:
+        logger.exception("end hooks of status change %s failed; the reconciler retries", change_id)
+        return False
+
+
+def run_late_end_hooks(limit: int = 200) -> int:
+    """Reconciler: run ends whose hooks a crash (or a failing hook) left undone."""
+    cutoff = clock.now() - END_HOOKS_LATE_AFTER
+    late = StatusChange.objects.filter(hooks_due=True, at__lt=cutoff).order_by("at")[:limit]
+    return sum(run_end_hooks(change_id) for change_id in late.values_list("id", flat=True))
+
+
+# -- steps -----------------------------------------------------------------------------------
+
+
+def record_step(run: Run, status: str, **fields: Any) -> Step | None:
+    """Create a step that first shows up in `status` (a step that ran inline, a sleep, a wait).
+    None: a step with that id was already stored for the run (its output is write-once); the
+    refused write is logged and nothing else changes. Call inside a transaction."""
     if status not in STEP_TRANSITIONS:
-        raise InvalidTransition(f"unknown step status {status}")
+        raise InvalidTransition(f"unknown step status {status!r}")
     step = Step(run=run, status=status, **fields)
-    fast_sql.insert(step)
-    live.publish_step(step)
+    if not fast_sql.insert(step, if_absent=True):
+        logger.warning(
+            "run %s: step %s was already stored; a second write was refused",
+            run.id,
+            step.hashed_id,
+        )
+        return None
+    _record(Subject.STEP, "", status, run_id=run.id, step_hashed_id=step.hashed_id)
+    _after_commit(_step_changed, step)
     return step
+
+
+def try_move_step(step: Step, to: str, **fields: Any) -> bool:
+    """Move a stored step to `to` unless its stored status forbids it (a finished step never
+    moves again). True: done and `step` updated; False: lost race, nothing written."""
+    allowed = _allowed_from(Subject.STEP, to)
+    changes = dict(fields)
+    if to in FINISHED_STEP_STATUSES and step.ended_at is None:
+        changes["ended_at"] = clock.now()
+    if not fast_sql.update(Step, {"id": step.id, "status": allowed}, status=to, **changes):
+        return False
+    before = step.status
+    step.status = to
+    for name, value in changes.items():
+        setattr(step, name, value)
+    _record(Subject.STEP, before, to, run_id=step.run_id, step_hashed_id=step.hashed_id)
+    _after_commit(_step_changed, step)
+    return True
+
+
+def move_step(step: Step, to: str, **fields: Any) -> None:
+    """`try_move_step`, raising LostRace when the race was lost."""
+    if not try_move_step(step, to, **fields):
+        raise LostRace(f"step {step.hashed_id} of run {step.run_id} could not move to {to}")
+
+
+def copy_steps(run: Run, steps: Iterable[Step]) -> None:
+    """Finished steps carried into a new run (replay, retry, rerun), as completed steps."""
+    now = clock.now()
+    copies = [
+        Step(
+            run=run,
+            hashed_id=s.hashed_id,
+            name=s.name,
+            opcode=s.opcode,
+            status=_S.COMPLETED,
+            memo=s.memo,
+            opts=s.opts,
+            position=index,
+            attempts=0,  # never attempted in this run: its output was carried over
+            started_at=now,
+            ended_at=now,
+        )
+        for index, s in enumerate(steps)
+    ]
+    Step.objects.bulk_create(copies)
+    StatusChange.objects.bulk_create(
+        StatusChange(
+            subject=Subject.STEP,
+            run_id=run.id,
+            step_hashed_id=s.hashed_id,
+            to_status=_S.COMPLETED,
+            at=now,
+        )
+        for s in copies
+    )
+
+
+# -- bulk actions ----------------------------------------------------------------------------
+
+
+def try_move_bulk(action: BulkAction, to: str, **fields: Any) -> bool:
+    """Move a bulk action to `to` unless its stored status forbids it (confirming twice, two
+    workers finishing it). True: done; False: lost race, nothing written."""
+    allowed = _allowed_from(Subject.BULK, to)
+    changes = dict(fields)
+    if to == _B.COMPLETED:
+        changes["finished_at"] = clock.now()
+    if not fast_sql.update(BulkAction, {"id": action.id, "status": allowed}, status=to, **changes):
+        return False
+    before = action.status
+    action.status = to
+    for name, value in changes.items():
+        setattr(action, name, value)
+    _record(Subject.BULK, before, to, bulk_id=action.id)
+    _after_commit(_bulk_changed, action)
+    return True
+
+
+# -- shared ----------------------------------------------------------------------------------
+
+_TABLES = {
+    Subject.RUN: RUN_TRANSITIONS,
+    Subject.STEP: STEP_TRANSITIONS,
+    Subject.BULK: BULK_TRANSITIONS,
+}
+
+
+@cache
+def _allowed_from(subject: str, to: str) -> frozenset[str]:
+    table = _TABLES[Subject(subject)]
+    allowed = frozenset(source for source, targets in table.items() if to in targets)
+    if not allowed:
+        raise InvalidTransition(f"no {subject} status may change to {to!r}")
+    return allowed
+
+
+def _record(subject: str, before: str, to: str, hooks_due: bool = False, **about: Any) -> int:
+    change = StatusChange(
+        subject=subject,
+        from_status=before,
+        to_status=to,
+        at=clock.now(),
+        hooks_due=hooks_due,
+        **about,
+    )
+    fast_sql.insert(change)
+    return change.id
+
+
+def _after_commit(hooks: list[Callable[[Any], None]], subject: models.Model) -> None:
+    for hook in hooks:
+        transaction.on_commit(lambda hook=hook: _quietly(hook, subject))
+
+
+def _quietly(hook: Callable[[Any], None], subject: models.Model) -> None:
+    """A live push that fails must never fail the worker that committed the change."""
+    try:
+        hook(subject)
+    except Exception:
+        logger.exception("a status hook failed for %r", subject)

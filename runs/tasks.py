@@ -2,7 +2,7 @@
 
 from celery import shared_task
 
-from . import bulk, cancellation, crons, executor, queue, triggers
+from . import bulk, cancellation, crons, executor, queue, states, triggers
 
 
 @shared_task(name="runs.execute_item", ignore_result=True)
@@ -17,6 +17,7 @@ def reconcile() -> None:
     cancellation.cancel_timed_out_runs()
     triggers.start_held_runs()
     bulk.resume_stalled()
+    states.run_late_end_hooks()
 
 
 @shared_task(name="runs.run_bulk_action", ignore_result=True)

@@ -6,13 +6,14 @@ from typing import Any
 
 from django.db import transaction
 
-from devserver import clock, fast_sql
+from devserver import clock
 from events.expressions import evaluate, matches
 from events.models import Event
 
-from . import queue
+from . import queue, states
 from .durations import parse_duration
-from .models import Function, Run, RunStatus, Step
+from .models import Function, Run, Step
+from .statuses import QueueReason
 
 
 def start_runs_for_events(events: list[Event], functions: list[Function]) -> None:
@@ -87,7 +88,6 @@ def start_run(
         id=clock.new_id(),
         function=function,
         event=event,
-        status=RunStatus.QUEUED,
         queued_at=now,
         invoked_by=invoked_by,
         batch_event_ids=batch_event_ids or [],
@@ -95,8 +95,9 @@ def start_run(
         concurrency=constraints_for(function, payload),
         timeout_at=now + parse_duration(start_timeout) if start_timeout else None,
     )
-    fast_sql.insert(run)
-    queue.enqueue(run, due_at=due_at, reason="throttled" if due_at > now else "start")
+    states.create_run(run)
+    reason = QueueReason.THROTTLED if due_at > now else QueueReason.START
+    queue.enqueue(run, due_at=due_at, reason=reason)
     return run
 
 

@@ -6,36 +6,24 @@ from typing import Any
 
 from django.db import connection, transaction
 
-from devserver import clock
 from devserver.fast_sql import column, table
 from events.expressions import matches
 from events.models import Event
 
-from . import queue
-from .models import QueueItem, Run, Step, StepStatus
+from . import queue, states
+from .models import Run, Step
+from .protocol import Opcode
+from .statuses import ErrorName, StepStatus
 
 
 def complete_waiting_step(step: Step, memo: Any, status: str = StepStatus.COMPLETED) -> bool:
-    """Resolve a waiting step once: whoever flips it from Waiting first wins (event vs timeout
-    vs child run). Then make the run's queue item due now."""
+    """Resolve a waiting step once: whoever moves it out of Waiting first wins (event vs
+    timeout vs child run); then the run's queue item is due now. False: someone else won."""
     position = Step.objects.filter(run_id=step.run_id, position__isnull=False).count()
-    resolved = Step.objects.filter(pk=step.pk, status=StepStatus.WAITING).update(
-        status=status, memo=memo, position=position, ended_at=clock.now()
-    )
-    if resolved:
-        wake_run(step.run_id)
-    return bool(resolved)
-
-
-def wake_run(run_id: str) -> None:
-    """Make the run's idle queue items due now and dispatch them after commit."""
-    now = clock.now()
-    items = list(
-        QueueItem.objects.filter(run_id=run_id, lease_owner="").values_list("id", flat=True)
-    )
-    QueueItem.objects.filter(pk__in=items).update(due_at=now, dispatched_at=now)
-    for item_id in items:
-        queue.dispatch_on_commit(item_id, now)
+    if not states.try_move_step(step, status, memo=memo, position=position):
+        return False
+    queue.wake_run(step.run_id)
+    return True
 
 
 def resume_waiting_runs(events: list[Event]) -> None:
@@ -53,8 +41,8 @@ def resume_waiting_runs(events: list[Event]) -> None:
         for step in waiting:
             if step.wait_event != event.name or step.status != StepStatus.WAITING:
                 continue
-            if _accepts(step, incoming) and complete_waiting_step(step, incoming):
-                step.status = StepStatus.COMPLETED
+            if _accepts(step, incoming):
+                complete_waiting_step(step, incoming)
 
 
 def _anyone_waits_for(names: set[str]) -> bool:
@@ -81,10 +69,10 @@ def expire_waits(run: Run, now: datetime) -> list[Step]:
     waitForEvent, an error for invoke). Returns the steps this call resolved."""
     resolved = []
     for step in Step.objects.filter(run=run, status=StepStatus.WAITING, wake_at__lte=now):
-        if step.opcode == "InvokeFunction":
+        if step.opcode == Opcode.INVOKE:
             memo = {
                 "error": {
-                    "name": "InngestInvokeTimeoutError",
+                    "name": ErrorName.INVOKE_TIMEOUT,
                     "message": "Timed out waiting for invoked function to complete",
                 }
             }

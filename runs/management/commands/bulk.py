@@ -5,6 +5,7 @@ manage.py bulk retry --app shop --yes
 """
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.db import transaction
 
 from console import audit
 from runs import bulk
@@ -35,8 +36,10 @@ class Command(BaseCommand):
         if not options["yes"]:
             self.stdout.write("preview only: run again with --yes to carry it out")
             return
-        bulk.confirm(action)
-        audit.record(None, "bulk.confirm", str(action.pk), kind=action.kind, runs=action.total)
+        with transaction.atomic():
+            if bulk.confirm(action):
+                detail = {"kind": action.kind, "runs": action.total}
+                audit.record(None, "bulk.confirm", str(action.pk), **detail)
         bulk.execute(action.pk)  # here and now; a worker given the same id would find it done
         action.refresh_from_db()
         self.stdout.write(f"{action.status}: {action.done} done, {action.skipped} skipped")

@@ -1,0 +1,83 @@
+"""The engine's vocabulary, defined once: statuses of runs, steps and bulk actions, why a
+queue item is due, and the names of the errors the server itself gives a run."""
+
+from enum import StrEnum
+
+from django.db import models
+
+
+class RunStatus(models.TextChoices):
+    QUEUED = "Queued"
+    RUNNING = "Running"
+    SLEEPING = "Sleeping"
+    WAITING = "Waiting"
+    COMPLETED = "Completed"
+    FAILED = "Failed"
+    CANCELLED = "Cancelled"
+
+
+TERMINAL_RUN_STATUSES = frozenset({RunStatus.COMPLETED, RunStatus.FAILED, RunStatus.CANCELLED})
+ACTIVE_RUN_STATUSES = frozenset(set(RunStatus) - TERMINAL_RUN_STATUSES)
+
+
+class StepStatus(models.TextChoices):
+    RUNNING = "Running"
+    RETRYING = "Retrying"
+    SLEEPING = "Sleeping"
+    WAITING = "Waiting"
+    COMPLETED = "Completed"
+    FAILED = "Failed"
+
+
+FINISHED_STEP_STATUSES = frozenset({StepStatus.COMPLETED, StepStatus.FAILED})
+
+
+class BulkStatus(models.TextChoices):
+    PREVIEW = "Preview"  # prepared and shown, not confirmed: never runs by itself
+    QUEUED = "Queued"
+    RUNNING = "Running"
+    COMPLETED = "Completed"
+
+
+class QueueReason(models.TextChoices):
+    """Why a queue item is due; `planned` items are parallel steps that join at the end."""
+
+    START = "start"
+    THROTTLED = "throttled"
+    PLANNED = "planned"
+    RETRY = "retry"
+    CONTINUE = "continue"
+    SLEEP = "sleep"
+    WAIT = "wait"
+    INVOKE = "invoke"
+    CRASH = "crash"
+
+
+class ErrorName(StrEnum):
+    """`error.name` of the failures the server records itself (the app's own errors keep the
+    names the SDK sent)."""
+
+    GENERIC = "Error"
+    SDK_TIMEOUT = "SDKTimeout"
+    SDK_UNREACHABLE = "SDKUnreachable"
+    OUTPUT_TOO_LARGE = "OutputTooLarge"
+    OUTPUT_NOT_STORABLE = "OutputNotStorable"
+    SIGNATURE_REJECTED = "SignatureRejected"
+    SIGNATURE_INVALID = "SignatureInvalid"
+    PROTOCOL_ERROR = "ProtocolError"
+    UNSUPPORTED_OPCODE = "UnsupportedOpcode"
+    INVALID_SLEEP = "InvalidSleep"
+    INVALID_WAIT_FOR_EVENT = "InvalidWaitForEvent"
+    INVALID_INVOKE = "InvalidInvoke"
+    INVOKE_TIMEOUT = "InngestInvokeTimeoutError"
+    RUN_CANCELLED = "RunCancelled"
+    AI_GATEWAY_ERROR = "AIGatewayError"
+    EXECUTOR_ERROR = "ExecutorError"
+
+
+class Subject(models.TextChoices):
+    """What a status change happened to."""
+
+    RUN = "run"
+    STEP = "step"
+    BULK = "bulk"
