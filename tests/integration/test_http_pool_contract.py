@@ -64,7 +64,7 @@ def app() -> Iterator[ThreadingHTTPServer]:
     server = _Server(("127.0.0.1", 0), _App)
     server.daemon_threads = True
     server.connections = 0  # type: ignore[attr-defined]
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread = threading.Thread(target=server.serve_forever, args=(0.02,), daemon=True)
     thread.start()
     yield server
     server.shutdown()
