@@ -11,7 +11,9 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "devserver.settings")
 
 app = Celery("devserver")
 app.config_from_object("django.conf:settings", namespace="CELERY")
-app.autodiscover_tasks(["runs", "devserver"])
+# Every app with a tasks.py: a task missing here is "unregistered" in the worker, and beat's
+# messages for it are dropped (the retention purge once never ran for that reason).
+app.autodiscover_tasks(["runs", "devserver", "console"])
 
 
 @worker_init.connect
@@ -33,4 +35,6 @@ def _schedule_periodic_tasks(sender: Celery, **_: object) -> None:
     sender.add_periodic_task(
         settings.POLL_INTERVAL, sender.signature("devserver.poll_apps"), name="poll apps"
     )
-    sender.add_periodic_task(3600.0, sender.signature("console.purge"), name="retention")
+    sender.add_periodic_task(
+        settings.PURGE_INTERVAL, sender.signature("console.purge"), name="retention"
+    )
