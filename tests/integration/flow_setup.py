@@ -63,8 +63,10 @@ def function_config(fn_id: str, event: str, **options: Any) -> dict[str, Any]:
 
 
 def sync_function(fn_id: str, event: str, **options: Any) -> Function:
-    """Register one function through the registration path and return its row."""
+    """Sync the app with this function added (or changed) beside those synced before, through
+    the registration path, and return its row."""
     config = function_config(fn_id, event, **options)
+    others = Function.objects.filter(app__name=APP_NAME, archived=False).exclude(slug=config["id"])
     body = {
         "url": APP_URL,
         "v": "0.1",
@@ -72,7 +74,7 @@ def sync_function(fn_id: str, event: str, **options: Any) -> Function:
         "sdk": "js:v3.54.2",
         "framework": "express",
         "appName": APP_NAME,
-        "functions": [config],
+        "functions": [*(function.config for function in others), config],
     }
     register(parse_registration(body), default_retries=4)
     return Function.objects.get(slug=config["id"])
