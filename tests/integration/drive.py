@@ -6,6 +6,8 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
+from django.db.models import Q
+
 from devserver import clock
 from events.ingest import parse_body, store_events
 from runs.executor import execute_item
@@ -34,13 +36,16 @@ def _fingerprint() -> tuple:
 
 
 def run_until_quiet(max_items: int = MAX_ITEMS) -> int:
-    """Execute every due, unleased queue item (oldest due first) until a pass over them
-    changes nothing. Returns how many items were executed."""
+    """Execute every due queue item nobody holds a live lease on (oldest due first), as
+    redelivered wake-ups would, until a pass over them changes nothing. Returns how many
+    items were executed."""
     executed = 0
     while True:
         before = _fingerprint()
+        now = clock.now()
+        claimable = Q(lease_until__isnull=True) | Q(lease_until__lt=now)  # as queue.claim
         due = list(
-            QueueItem.objects.filter(due_at__lte=clock.now(), lease_until__isnull=True)
+            QueueItem.objects.filter(claimable, due_at__lte=now)
             .order_by("due_at", "id")
             .values_list("id", flat=True)
         )
