@@ -26,6 +26,12 @@ class ProtocolError(Exception):
     """The SDK answered something we cannot interpret."""
 
 
+# What a step row can hold (runs.models.Step): longer values are refused, not cut, so a step
+# id always means the same step.
+MAX_STEP_ID_LENGTH = 64
+MAX_STEP_NAME_LENGTH = 1024
+
+
 @dataclass(frozen=True)
 class StepOp:
     """One operation from a 206 response."""
@@ -143,6 +149,17 @@ def _parse_op(item: Any, index: int) -> StepOp:
     hashed_id = item.get("id")
     if not isinstance(hashed_id, str) or not hashed_id:
         raise ProtocolError(f"operation {index} ({raw_opcode}) has no step id")
+    if len(hashed_id) > MAX_STEP_ID_LENGTH:
+        raise ProtocolError(
+            f"operation {index} ({raw_opcode}) has a step id of {len(hashed_id)} characters, "
+            f"over the limit of {MAX_STEP_ID_LENGTH}"
+        )
+    name, display_name = str(item.get("name") or ""), str(item.get("displayName") or "")
+    if max(len(name), len(display_name)) > MAX_STEP_NAME_LENGTH:
+        raise ProtocolError(
+            f"operation {index} ({raw_opcode}) has a step name over "
+            f"{MAX_STEP_NAME_LENGTH} characters: give the step a shorter id"
+        )
     opts = item.get("opts") or {}
     if not isinstance(opts, dict):
         raise ProtocolError(f"operation {index} ({raw_opcode}) has opts that are not an object")
@@ -152,8 +169,8 @@ def _parse_op(item: Any, index: int) -> StepOp:
     return StepOp(
         opcode=Opcode.STEP_RUN if opcode is Opcode.STEP else opcode,
         hashed_id=hashed_id,
-        name=str(item.get("name") or ""),
-        display_name=str(item.get("displayName") or ""),
+        name=name,
+        display_name=display_name,
         has_data="data" in item,
         data=item.get("data"),
         error=error,

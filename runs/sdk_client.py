@@ -22,6 +22,7 @@ from .protocol import (
     error_from_body,
     parse_ops,
 )
+from .statuses import ErrorName
 
 USER_AGENT = "inngest-devserver-django/0.1"
 _client: httpx.Client | None = None
@@ -59,19 +60,22 @@ def call_function(url: str, body: bytes) -> SdkOutcome:
     except http_pool.HttpTimeout:
         return FunctionErrored(
             {
-                "name": "SDKTimeout",
+                "name": ErrorName.SDK_TIMEOUT,
                 "message": f"the app did not answer within "
                 f"{settings.SDK_REQUEST_TIMEOUT:g}s ({url})",
             }
         )
     except http_pool.HttpUnreachable as exc:
         return FunctionErrored(
-            {"name": "SDKUnreachable", "message": f"could not reach the app at {url}: {exc}"}
+            {
+                "name": ErrorName.SDK_UNREACHABLE,
+                "message": f"could not reach the app at {url}: {exc}",
+            }
         )
     if len(response.body) > settings.SDK_RESPONSE_MAX_BYTES:
         return FunctionErrored(
             {
-                "name": "OutputTooLarge",
+                "name": ErrorName.OUTPUT_TOO_LARGE,
                 "message": f"the app answered {len(response.body)} bytes, over the limit of "
                 f"{settings.SDK_RESPONSE_MAX_BYTES} (DEVSERVER_STEP_OUTPUT_MAX_BYTES): "
                 "return a smaller step output, e.g. store the data and return a reference",
@@ -90,7 +94,7 @@ def _unsigned_response(status: int, headers: Any, content: bytes) -> FunctionErr
     if status == 401:
         return FunctionErrored(
             {
-                "name": "SignatureRejected",
+                "name": ErrorName.SIGNATURE_REJECTED,
                 "message": "the app refused our request signature (HTTP 401): the app and the "
                 "server must use the same signing key (INNGEST_SIGNING_KEY)",
             }
@@ -98,17 +102,18 @@ def _unsigned_response(status: int, headers: Any, content: bytes) -> FunctionErr
     why = signing.verify(content, _header(headers, "x-inngest-signature"))
     if why:
         return FunctionErrored(
-            {"name": "SignatureInvalid", "message": f"rejected the app's response: {why}"}
+            {"name": ErrorName.SIGNATURE_INVALID, "message": f"rejected the app's response: {why}"}
         )
     return None
 
 
 def interpret_response(status: int, headers: Any, content: bytes) -> SdkOutcome:
-    body, parsed = _parse_json(content)
+    body, unreadable = _parse_json(content)
+    parsed = not unreadable
     if parsed and may_contain_nul(content) and contains_nul(body):
         return FunctionErrored(
             {
-                "name": "OutputNotStorable",
+                "name": ErrorName.OUTPUT_NOT_STORABLE,
                 "message": "the app's answer contains NUL characters (\\u0000), which "
                 "cannot be stored: remove them from the step or function output",
             }
@@ -116,15 +121,25 @@ def interpret_response(status: int, headers: Any, content: bytes) -> SdkOutcome:
     if status == 201 and parsed and isinstance(body, dict) and "status" in body:
         # Streamed response: the final JSON object stands for the real response.
         inner = body.get("body")
+        inner_status = body["status"]
+        if not _is_final_status(inner_status):
+            return FunctionErrored(
+                {
+                    "name": ErrorName.PROTOCOL_ERROR,
+                    "message": "the app's streamed answer (HTTP 201) has a status that is not "
+                    f"an HTTP status code: {json.dumps(inner_status)[:100]}",
+                }
+            )
         inner_bytes = inner.encode() if isinstance(inner, str) else json.dumps(inner).encode()
-        return interpret_response(int(body["status"]), body.get("headers") or {}, inner_bytes)
+        headers = body.get("headers") if isinstance(body.get("headers"), dict) else {}
+        return interpret_response(inner_status, headers, inner_bytes)
     if status == 200:
         if not parsed:
             return FunctionErrored(
                 {
-                    "name": "ProtocolError",
-                    "message": "the app answered 200 with a body that is "
-                    f"not JSON: {content[:200]!r}",
+                    "name": ErrorName.PROTOCOL_ERROR,
+                    "message": f"the app answered 200 with a body that is not valid JSON "
+                    f"({unreadable}): {content[:200]!r}",
                 }
             )
         return FunctionCompleted(body)
@@ -132,9 +147,9 @@ def interpret_response(status: int, headers: Any, content: bytes) -> SdkOutcome:
         if not parsed:
             return FunctionErrored(
                 {
-                    "name": "ProtocolError",
-                    "message": "the app answered 206 with a body that is "
-                    f"not JSON: {content[:200]!r}",
+                    "name": ErrorName.PROTOCOL_ERROR,
+                    "message": f"the app answered 206 with a body that is not valid JSON "
+                    f"({unreadable}): {content[:200]!r}",
                 }
             )
         try:
@@ -144,7 +159,7 @@ def interpret_response(status: int, headers: Any, content: bytes) -> SdkOutcome:
                 retry_at=parse_retry_after(_header(headers, "retry-after")),
             )
         except ProtocolError as exc:
-            return FunctionErrored({"name": "ProtocolError", "message": str(exc)})
+            return FunctionErrored({"name": ErrorName.PROTOCOL_ERROR, "message": str(exc)})
     fallback = f"the app answered HTTP {status}"
     error = error_from_body(body if parsed else content.decode(errors="replace"), fallback)
     return FunctionErrored(
@@ -152,6 +167,11 @@ def interpret_response(status: int, headers: Any, content: bytes) -> SdkOutcome:
         no_retry=_header(headers, "x-inngest-no-retry") == "true",
         retry_at=parse_retry_after(_header(headers, "retry-after")),
     )
+
+
+def _is_final_status(value: Any) -> bool:
+    """A streamed answer's real status: an HTTP code, and not another stream."""
+    return type(value) is int and 200 <= value <= 599 and value != 201
 
 
 def parse_retry_after(value: str | None) -> datetime | None:
@@ -175,13 +195,16 @@ def parse_retry_after(value: str | None) -> datetime | None:
     return parsed
 
 
-def _parse_json(content: bytes) -> tuple[Any, bool]:
+def _parse_json(content: bytes) -> tuple[Any, str]:
+    """The parsed body, and why it could not be parsed (empty when it could)."""
     if not content:
-        return None, True
+        return None, ""
     try:
-        return strict_json.loads(content), True
-    except (UnicodeDecodeError, json.JSONDecodeError):
-        return None, False
+        return strict_json.loads(content), ""
+    except UnicodeDecodeError:
+        return None, "not UTF-8"
+    except json.JSONDecodeError as exc:
+        return None, exc.msg
 
 
 def _header(headers: Any, name: str) -> str | None:
