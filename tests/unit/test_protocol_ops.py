@@ -128,21 +128,11 @@ def test_malformed_operations_are_refused_with_what_is_wrong(body, message):
     assert message in str(caught.value)
 
 
-@pytest.mark.xfail(
-    reason="issue 12: a step id longer than the 64-character column is not refused at the edge; "
-    "the executor crashes storing it and the run retries for ever",
-    strict=True,
-)
 def test_a_step_id_longer_than_64_characters_is_refused():
     with pytest.raises(ProtocolError, match="step id"):
         parse_ops([{"id": "x" * 65, "op": "StepRun", "data": 1}])
 
 
-@pytest.mark.xfail(
-    reason="issue 12: a step name longer than the 1,024-character column is not refused at the "
-    "edge; the executor crashes storing it",
-    strict=True,
-)
 def test_a_step_name_longer_than_1024_characters_is_refused():
     with pytest.raises(ProtocolError, match="name"):
         parse_ops([{"id": "h", "op": "StepRun", "name": "n" * 1025, "data": 1}])
