@@ -163,7 +163,10 @@ class FakeSdk:
     @contextmanager
     def serving(self) -> Iterator["FakeSdk"]:
         self._http = ThreadingHTTPServer(("127.0.0.1", 0), _handler_for(self))
-        thread = threading.Thread(target=self._http.serve_forever, daemon=True)
+        # A short poll: shutdown() waits for the serving loop to look (0.5 s by default).
+        thread = threading.Thread(
+            target=self._http.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True
+        )
         thread.start()
         try:
             yield self
