@@ -78,10 +78,11 @@ def _delete_unneeded_events(candidates: QuerySet[Event]) -> int:
 
 def _choose_batch(candidates: QuerySet[Event], after: str) -> list[str]:
     """The next BATCH candidate ids after `after`, locked until the batch's transaction ends.
-    On Postgres an insert referencing an event (a run, a decision) takes a key-share lock on
-    it: such events are skipped here, and our lock makes such an insert wait for our commit
-    and then fail on the foreign key instead of pointing at a deleted event. (SQLite: the
-    transaction holds the database's only write lock, which orders it the same way.)"""
+    Rows another transaction holds (a concurrent purge or clear, a foreign key being checked)
+    are skipped, not waited for. Foreign keys to an event (a run, a decision) are checked at
+    commit: a reference committed while we hold the row waits for us, then fails on the
+    missing event instead of pointing at a deleted one. (SQLite: the transaction holds the
+    database's only write lock, so no other write interleaves.)"""
     chosen = candidates.filter(pk__gt=after).order_by("pk").select_for_update(skip_locked=True)
     return list(chosen.values_list("pk", flat=True)[:BATCH])
 
