@@ -2,13 +2,15 @@
 template can draw without any script."""
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
 from devserver import clock
 
-from .models import Attempt, Run, Step, StepStatus
+from .models import Attempt, Run, StatusChange, Step
+from .statuses import RunStatus, StepStatus
 
 # Outputs bigger than this are cut in the page and offered as a download instead.
 INLINE_JSON_LIMIT = 16 * 1024
@@ -51,7 +53,8 @@ class StepRow:
     waits_for: str = ""
 
 
-def build(run: Run, steps: list[Step], attempts: list[Attempt]) -> list[StepRow]:
+def _clock_of(run: Run, steps: list[Step]) -> Callable[[datetime], float]:
+    """Where a moment sits on the run's clock, in percent from its queueing to its end."""
     start = run.queued_at
     end = run.ended_at or clock.now()
     for step in steps:
@@ -61,8 +64,37 @@ def build(run: Run, steps: list[Step], attempts: list[Attempt]) -> list[StepRow]
     def pct(moment: datetime) -> float:
         return round(min(max((moment - start).total_seconds() / span, 0), 1) * 100, 3)
 
+    return pct
+
+
+# Run statuses drawn on the run's own lane (a terminal status ends the lane).
+_LANE_KINDS = {
+    RunStatus.QUEUED: "queued",
+    RunStatus.RUNNING: "running",
+    RunStatus.SLEEPING: "sleeping",
+    RunStatus.WAITING: "waiting",
+}
+
+
+def run_lane(run: Run, steps: list[Step], changes: list[StatusChange]) -> list[Segment]:
+    """The run's own lane, from its status history: one segment per status it was in."""
+    pct = _clock_of(run, steps)
+    segments = []
+    for index, change in enumerate(changes):
+        following = changes[index + 1] if index + 1 < len(changes) else None
+        kind = _LANE_KINDS.get(change.to_status)
+        if kind is None:
+            continue
+        until = following.at if following is not None else (run.ended_at or clock.now())
+        title = f"{change.to_status} at {change.at:%H:%M:%S.%f}"[:-3]
+        segments.append(_segment(kind, pct(change.at), pct(until), title))
+    return segments
+
+
+def build(run: Run, steps: list[Step], attempts: list[Attempt]) -> list[StepRow]:
+    pct = _clock_of(run, steps)
     rows = []
-    ready_at = run.started_at or start
+    ready_at = run.started_at or run.queued_at
     for step in sorted(steps, key=lambda s: (s.started_at, s.id)):
         row = StepRow(
             step=step, failures=[a for a in attempts if a.step_hashed_id == step.hashed_id]

@@ -16,6 +16,7 @@ from .cancellation import RunAlreadyEnded, cancel_run
 from .forks import BadStepInput, ForkNotAllowed, fork, parse_step_input, plan
 from .models import App, Function, Run, RunOrigin, RunStatus
 from .selectors import RunSelector, SelectorError
+from .statuses import Subject
 
 
 def runs_list(request: HttpRequest) -> HttpResponse:
@@ -53,12 +54,15 @@ def run_detail(request: HttpRequest, run_id: str) -> HttpResponse:
     steps = list(run.steps.all())
     attempts = list(run.failed_attempts.all())
     rows = timeline.build(run, steps, attempts)
+    history = list(run.status_changes.filter(subject=Subject.RUN).order_by("id"))
     all_steps = request.GET.get("steps") == "all"
     context = {
         "run": run,
         # A long run shows its latest steps: rendering 1,000 steps takes over half a second.
         "rows": rows if all_steps else rows[-STEPS_SHOWN:],
         "step_count": len(rows),
+        "history": history,
+        "run_lane": timeline.run_lane(run, steps, history),
         "all_steps": all_steps,
         "function_failures": [a for a in attempts if not a.step_hashed_id],
         "output": timeline.JsonBlock.of(run.output) if run.status == RunStatus.COMPLETED else None,

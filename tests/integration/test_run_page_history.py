@@ -1,0 +1,38 @@
+"""The run page draws the run's own lane and lists its status history from the gateway's
+history rows: a run that slept shows queued, running, sleeping, running again, completed."""
+
+import re
+
+from django.test import Client, override_settings
+
+from runs.statuses import RunStatus
+from tests.integration.drive import TimeTravel, run_until_quiet, send_event
+from tests.integration.fake_sdk import FakeSdk, completed, ops, sleep
+
+
+@override_settings(REQUIRE_LOGIN=False)
+def test_the_run_page_shows_every_status_the_run_went_through(
+    fake_sdk: FakeSdk, time_travel: TimeTravel
+):
+    fake_sdk.add_function("fake-napper", [ops(sleep("nap", "10s")), completed("rested")])
+    fake_sdk.sync()
+    [run] = send_event("test/go")
+    run_until_quiet()
+    time_travel.advance(11)
+    run_until_quiet()
+
+    page = Client().get(f"/runs/{run.id}/").content.decode()
+
+    history = page[page.index('id="status-history"') :]
+    history = history[: history.index("</ol>")]
+    statuses = re.findall(r'class="status status-\w+">(\w+)<', history)
+    assert statuses == [
+        RunStatus.QUEUED,
+        RunStatus.RUNNING,
+        RunStatus.SLEEPING,
+        RunStatus.RUNNING,
+        RunStatus.COMPLETED,
+    ]
+    lane = page[page.index('id="run-lane"') :]
+    lane = lane[: lane.index("</div>")]
+    assert re.findall(r"seg seg-(\w+)", lane) == ["queued", "running", "sleeping", "running"]
