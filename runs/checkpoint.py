@@ -7,10 +7,9 @@ from django.db import transaction
 
 from devserver import clock
 
-from . import states
+from . import queue, states
 from .models import QueueItem, Run, Step
 from .protocol import Opcode, ProtocolError, parse_ops
-from .queue import lease_duration
 from .statuses import TERMINAL_RUN_STATUSES, StepStatus
 
 
@@ -39,9 +38,8 @@ def record_checkpoint(run_id: str, body: Any) -> int:
         if run.status in TERMINAL_RUN_STATUSES:
             raise StaleDispatch(f"run {run_id} already ended as {run.status}")
         stored = _store_steps(run, ops)
-        QueueItem.objects.filter(pk=item.pk).update(
-            attempt=0, lease_until=clock.now() + lease_duration()
-        )
+        if not queue.renew_held_lease(item):
+            raise StaleDispatch(f"run {run_id}: queue item {item.id} was taken over meanwhile")
     return stored
 
 

@@ -160,6 +160,22 @@ def confirm_lease(item: QueueItem, **changes: object) -> None:
         setattr(item, name, value)
 
 
+def renew_held_lease(item: QueueItem) -> bool:
+    """A checkpoint (the SDK reporting steps during our call) proves the attempt is alive:
+    renew the lease of whoever holds `item` and reset its attempt count. False when nobody
+    holds it any more (cancelled or lapsed), so the checkpoint is refused."""
+    if not item.lease_owner:
+        return False
+    return bool(
+        fast_sql.update(
+            QueueItem,
+            {"id": item.id, "lease_owner": item.lease_owner},
+            attempt=0,
+            lease_until=clock.now() + lease_duration(),
+        )
+    )
+
+
 def release(item: QueueItem, due_at: datetime, **changes: object) -> None:
     """Give the item back, due at `due_at`, inside the caller's transaction."""
     now = clock.now()
