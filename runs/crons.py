@@ -4,7 +4,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from croniter import croniter
+from croniter import CroniterBadDateError, croniter
 
 if TYPE_CHECKING:
     from .models import CronTrigger, Function
@@ -27,6 +27,10 @@ def split_cron(spec: str) -> tuple[str, ZoneInfo]:
             raise CronError(f"unknown time zone {name!r} in cron {spec!r}") from None
     if not croniter.is_valid(text.strip()):
         raise CronError(f"invalid cron expression {spec!r}")
+    try:  # valid fields can still name a date that never comes (Feb 31)
+        croniter(text.strip(), datetime(2000, 1, 1, tzinfo=zone)).get_next(datetime)
+    except CroniterBadDateError:
+        raise CronError(f"cron {spec!r} never fires: no date matches it") from None
     return text.strip(), zone
 
 

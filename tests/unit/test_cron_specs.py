@@ -38,11 +38,6 @@ def test_unusable_schedules_are_refused_naming_them(spec, message):
         split_cron(spec)
 
 
-@pytest.mark.xfail(
-    reason="split_cron accepts a schedule that never fires ('0 0 31 2 *', Feb 31): registration "
-    "passes, then next_fire_time raises CroniterBadDateError while storing the function",
-    strict=True,
-)
 def test_a_schedule_that_never_fires_is_refused():
     with pytest.raises(CronError):
         split_cron("0 0 31 2 *")
