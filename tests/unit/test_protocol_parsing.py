@@ -67,7 +67,7 @@ def test_function_result_and_errors():
         (b'[{"op": "StepRun"}]', "has no step id"),
         (b'[{"id": "x", "op": "Dance"}]', "unknown opcode"),
         (b'["nope"]', "is not an object"),
-        (b"{broken", "not JSON"),
+        (b"{broken", "not valid JSON"),
     ],
 )
 def test_malformed_206_is_a_retriable_protocol_error(body, message):
