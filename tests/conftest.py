@@ -17,19 +17,27 @@ LAYERS = ("unit", "integration", "e2e", "faults", "browser")
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    tests_dir = config.rootpath / "tests"
+    """Mark each test with its layer, and run the layers in order: fast failures first, and no
+    Playwright event loop (the browser layer's session fixture) alive during in-process tests,
+    where Django would take the main thread for an async context."""
+    layer_of: dict[str, int] = {}
     for item in items:
-        parts = (
-            item.path.relative_to(tests_dir).parts if item.path.is_relative_to(tests_dir) else ()
-        )
-        layer = parts[0] if len(parts) > 1 and parts[0] in LAYERS else None
-        if layer is None:
-            raise pytest.UsageError(
-                f"{item.nodeid}: every test lives in a layer folder: tests/{{{','.join(LAYERS)}}}/"
-            )
+        layer = _layer(config, item)
         item.add_marker(layer)
+        layer_of[item.nodeid] = LAYERS.index(layer)
         if layer == "unit" and item.get_closest_marker("django_db"):
             raise pytest.UsageError(
                 f"{item.nodeid}: tests/unit is for tests without a database; "
                 "move it to tests/integration"
             )
+    items.sort(key=lambda item: layer_of[item.nodeid])  # stable: file order within a layer
+
+
+def _layer(config: pytest.Config, item: pytest.Item) -> str:
+    tests_dir = config.rootpath / "tests"
+    parts = item.path.relative_to(tests_dir).parts if item.path.is_relative_to(tests_dir) else ()
+    if len(parts) < 2 or parts[0] not in LAYERS:
+        raise pytest.UsageError(
+            f"{item.nodeid}: every test lives in a layer folder: tests/{{{','.join(LAYERS)}}}/"
+        )
+    return parts[0]
