@@ -3,6 +3,7 @@ wrong; the run fails once its retries are spent, after a bounded number of calls
 (it used to stay Running and call the app again and again without counting attempts)."""
 
 import json
+from collections.abc import Iterator
 
 import pytest
 from django.db import connection
@@ -63,33 +64,42 @@ def test_a_poisonous_answer_fails_each_attempt_and_then_the_run(fake_sdk: FakeSd
     assert not run.steps.exists() and not run.queue_items.exists()
 
 
-def _refuse_step_writes() -> None:
-    """A write the database itself refuses (not an outage): a trigger on the steps table."""
+@pytest.fixture
+def refused_step_writes(fake_sdk: FakeSdk) -> Iterator[None]:
+    """A write the database itself refuses (not an outage): a trigger on the steps table,
+    dropped afterwards (emptying the tables between tests would leave it in place)."""
     if connection.vendor == "sqlite":
-        sql = [
+        create = [
             "CREATE TRIGGER refuse_steps BEFORE INSERT ON runs_step "
             "BEGIN SELECT RAISE(ABORT, 'refused by the test'); END"
         ]
+        drop = ["DROP TRIGGER refuse_steps"]
     else:
-        sql = [
+        create = [
             "CREATE FUNCTION refuse_steps() RETURNS trigger AS $$ BEGIN "
             "RAISE EXCEPTION 'refused by the test' USING ERRCODE = 'check_violation'; END $$ "
             "LANGUAGE plpgsql",
             "CREATE TRIGGER refuse_steps BEFORE INSERT ON runs_step "
             "FOR EACH ROW EXECUTE FUNCTION refuse_steps()",
         ]
+        drop = ["DROP TRIGGER refuse_steps ON runs_step", "DROP FUNCTION refuse_steps()"]
     with connection.cursor() as cursor:
-        for statement in sql:
+        for statement in create:
+            cursor.execute(statement)
+    yield
+    with connection.cursor() as cursor:
+        for statement in drop:
             cursor.execute(statement)
 
 
-def test_an_answer_that_makes_the_executor_raise_counts_as_a_failed_attempt(fake_sdk: FakeSdk):
+def test_an_answer_that_makes_the_executor_raise_counts_as_a_failed_attempt(
+    fake_sdk: FakeSdk, refused_step_writes: None
+):
     def one_step(_: SdkRequest) -> Answer:
         return Answer(206, [{"op": "StepRun", "id": hashed("a"), "name": "a", "data": 1}])
 
     fake_sdk.add_function("fake-refused", one_step, retries=RETRIES)
     fake_sdk.sync()
-    _refuse_step_writes()
 
     [run] = send_event("test/go")
     run_until_quiet()
