@@ -4,6 +4,8 @@ and confirming an action a second time neither starts nor audits it again."""
 
 import threading
 
+from django.contrib.auth.models import User
+from django.core.management import call_command
 from django.db import connections
 from django.test import Client
 
@@ -65,10 +67,11 @@ def test_two_retries_of_the_same_runs_confirmed_together_retry_each_run_once(fak
     assert first.skipped + second.skipped == FAILED_RUNS
 
 
-def test_confirming_an_action_twice_starts_and_audits_it_once(fake_sdk: FakeSdk, settings):
+def test_confirming_an_action_twice_starts_and_audits_it_once(fake_sdk: FakeSdk):
     _failed_runs(fake_sdk)
-    settings.INNGEST_DEV = True  # the dev server's console is open, as Inngest's is
-    client = Client()
+    call_command("console_user", "oper", "--password", "pw-oper", "--operator")
+    client = Client(enforce_csrf_checks=False)
+    client.force_login(User.objects.get(username="oper"))
     answer = client.post(
         "/api/bulk", {"kind": "retry", "status": "Failed"}, content_type="application/json"
     )

@@ -25,6 +25,13 @@ pytestmark = pytest.mark.django_db(transaction=True)  # handler threads have con
 _handlers: dict[str, Any] = {}
 
 
+@pytest.fixture(autouse=True)
+def _open_console(settings: Any) -> None:
+    """The same answers in either half of the suite: the console as the dev server opens it."""
+    settings.REQUIRE_LOGIN = False
+    settings.EVENT_KEYS = []
+
+
 def _handler(kind: str) -> Any:
     if kind not in _handlers:
         _handlers[kind] = OneHopASGIHandler() if kind == "ours" else ASGIHandler()
