@@ -1,42 +1,195 @@
-"""CEL expressions (trigger `if`, keys, filters): compiled once, cached, evaluated safely."""
+"""CEL expressions (trigger `if`, keys, `cancelOn`, `waitForEvent`, list filters): compiled
+once, cached, and evaluated within bounds, since any user of the console can type one.
 
+Bounds that hold inside a single evaluation: the source's length and nesting and its number of
+comprehensions (checked when compiled), a time budget checked at every node the interpreter
+visits, and a cap on what `+` may build (strings and lists that double each step)."""
+
+import operator
+import time
 from functools import lru_cache
 from typing import Any
 
 import celpy
+import lark
 from celpy.celparser import CELParseError
+from celpy.evaluation import Evaluator
 
-_ENVIRONMENT = celpy.Environment()
+MAX_SOURCE_LENGTH = 2048
+MAX_NESTING = 32  # brackets, parentheses and braces, one inside another
+# Levels of the parsed tree: a parenthesis adds about ten, a chained `a + b + c` one per term.
+# Evaluating recurses about five Python frames per level, and the process allows 2,500.
+MAX_TREE_DEPTH = 200
+MAX_COMPREHENSIONS = 4  # map, filter, all, exists, exists_one in one expression
+MAX_COMPREHENSION_NESTING = 2  # one inside another: their costs multiply
+EVALUATION_SECONDS = 0.05  # one evaluation; a list filter also has a budget per page
+MAX_BUILT_LENGTH = 100_000  # characters of a string, items of a list, built by `+`
+_COMPREHENSIONS = frozenset({"map", "filter", "all", "exists", "exists_one"})
 
 
 class ExpressionError(ValueError):
-    """An expression that does not compile."""
+    """An expression that does not compile, or that goes past a limit (the message says which)."""
+
+
+class ExpressionTooCostly(ExpressionError):
+    """An evaluation that went past its time budget or tried to build too large a value."""
+
+
+class _OverBudget(Exception):  # noqa: N818
+    """Raised inside the interpreter; not a ValueError, which the interpreter would swallow."""
+
+
+class _BudgetedEvaluator(Evaluator):
+    """celpy's tree-walking evaluator, checking a deadline at every node, macros included."""
+
+    def __init__(self, ast: lark.Tree, activation: Any, deadline: float) -> None:
+        super().__init__(ast, activation)
+        self.deadline = deadline
+
+    def visit(self, tree: lark.Tree) -> Any:
+        self._check()
+        return super().visit(tree)
+
+    def visit_children(self, tree: lark.Tree) -> list[Any]:
+        self._check()
+        return super().visit_children(tree)
+
+    def sub_evaluator(self, ast: lark.Tree) -> "Evaluator":
+        return _BudgetedEvaluator(ast, self.activation, self.deadline)
+
+    def _check(self) -> None:
+        if time.monotonic() > self.deadline:
+            raise _OverBudget(f"it took longer than {EVALUATION_SECONDS * 1000:g} ms to evaluate")
+
+
+class _BudgetedRunner(celpy.InterpretedRunner):
+    def evaluate_within(self, context: Any, seconds: float) -> Any:
+        evaluator = _BudgetedEvaluator(
+            self.ast, self.new_activation(), deadline=time.monotonic() + seconds
+        )
+        return evaluator.evaluate(context)
+
+
+def _bounded_add(left: Any, right: Any) -> Any:
+    sized = isinstance(left, str | bytes | list) and isinstance(right, str | bytes | list)
+    if sized and len(left) + len(right) > MAX_BUILT_LENGTH:
+        raise _OverBudget(f"it builds a value longer than {MAX_BUILT_LENGTH:,}")
+    return operator.add(left, right)
+
+
+_ENVIRONMENT = celpy.Environment(runner_class=_BudgetedRunner)
 
 
 @lru_cache(maxsize=4096)
-def compile_expression(source: str) -> celpy.Runner:
-    """Compile `source` once; raise ExpressionError with the parser's message if it is bad."""
+def compile_expression(source: str) -> _BudgetedRunner:
+    """Compile `source` once; ExpressionError says what is wrong with it or which limit it
+    goes past."""
+    if len(source) > MAX_SOURCE_LENGTH:
+        raise ExpressionError(
+            f"the expression is {len(source):,} characters long, over the limit of "
+            f"{MAX_SOURCE_LENGTH:,}"
+        )
+    depth = _nesting(source)
+    if depth > MAX_NESTING:
+        raise ExpressionError(
+            f"the expression nests {depth} levels deep, over the limit of {MAX_NESTING}"
+        )
     try:
         ast = _ENVIRONMENT.compile(source)
     except CELParseError as exc:
         raise ExpressionError(f"invalid expression {source!r}: {exc}") from None
-    return _ENVIRONMENT.program(ast)
+    except RecursionError:
+        raise ExpressionError("the expression nests too deeply to read") from None
+    _check_shape(ast)
+    runner = _ENVIRONMENT.program(ast, functions={"_+_": _bounded_add})
+    assert isinstance(runner, _BudgetedRunner)
+    return runner
+
+
+def _nesting(source: str) -> int:
+    """Deepest bracket nesting outside string literals (a cheap look before the parser, whose
+    tree would otherwise be as deep)."""
+    depth = deepest = 0
+    quote = ""
+    escaped = False
+    for char in source:
+        if quote:
+            if escaped:
+                escaped = False
+            elif char == "\\":
+                escaped = True
+            elif char == quote:
+                quote = ""
+        elif char in "\"'":
+            quote = char
+        elif char in "([{":
+            depth += 1
+            deepest = max(deepest, depth)
+        elif char in ")]}":
+            depth -= 1
+    return deepest
+
+
+def _check_shape(ast: lark.Tree) -> None:
+    """The parsed tree's depth and its comprehensions, walked without recursion."""
+    count = 0
+    stack: list[tuple[Any, int, int]] = [(ast, 0, 1)]
+    while stack:
+        node, inside, level = stack.pop()
+        if not isinstance(node, lark.Tree):
+            continue
+        if level > MAX_TREE_DEPTH:
+            raise ExpressionError(
+                "the expression is too deeply composed (more than "
+                f"{MAX_TREE_DEPTH} levels once parsed): split long chains of operators"
+            )
+        if _is_comprehension(node):
+            count += 1
+            inside += 1
+            if inside > MAX_COMPREHENSION_NESTING:
+                raise ExpressionError(
+                    f"the expression nests {inside} comprehensions (map, filter, all, exists) "
+                    f"one inside another, over the limit of {MAX_COMPREHENSION_NESTING}"
+                )
+        stack.extend((child, inside, level + 1) for child in node.children)
+    if count > MAX_COMPREHENSIONS:
+        raise ExpressionError(
+            f"the expression has {count} comprehensions (map, filter, all, exists), over the "
+            f"limit of {MAX_COMPREHENSIONS}"
+        )
+
+
+def _is_comprehension(node: lark.Tree) -> bool:
+    if node.data != "member_dot_arg" or len(node.children) < 2:
+        return False
+    name = node.children[1]
+    return isinstance(name, lark.Token) and name.value in _COMPREHENSIONS
 
 
 def validate_expression(source: str) -> None:
     compile_expression(source)
 
 
-def evaluate(source: str, variables: dict[str, Any]) -> Any:
-    """Evaluate to a Python value. A runtime error (missing field, bad types) yields None."""
+def evaluate(source: str, variables: dict[str, Any], refuse_costly: bool = False) -> Any:
+    """Evaluate to a Python value. A runtime error (missing field, bad types) yields None, and
+    so does an evaluation over its budget, unless `refuse_costly` (a user's filter, answered
+    with the reason) makes that an ExpressionTooCostly."""
     program = compile_expression(source)
     activation = {name: _to_cel(value) for name, value in variables.items()}
     try:
-        result = program.evaluate(activation)
+        result = program.evaluate_within(activation, EVALUATION_SECONDS)
+    except _OverBudget as exc:
+        if refuse_costly:
+            raise ExpressionTooCostly(f"the expression was stopped: {exc}") from None
+        return None
     except celpy.CELEvalError:
         return None
-    except RecursionError:  # compiles, but nests too deep to evaluate: no value, not a crash
+    except RecursionError:  # within the limits this should not happen; never a crash
+        if refuse_costly:
+            raise ExpressionTooCostly("the expression nests too deeply to evaluate") from None
         return None
+    except (IndexError, KeyError, TypeError, AttributeError, ArithmeticError):
+        return None  # celpy's own slips on odd programs (`has()` indexes an empty list)
     if isinstance(result, celpy.CELEvalError):
         return None
     return _to_python(result)
@@ -61,11 +214,17 @@ def _big_ints_as_floats(value: Any) -> Any:
     return value
 
 
-def matches(source: str | None, variables: dict[str, Any]) -> bool:
-    """True when there is no expression or it evaluates to true."""
+def matches(source: str | None, variables: dict[str, Any], refuse_costly: bool = False) -> bool:
+    """True when there is no expression or it evaluates to true. An expression that does not
+    compile matches nothing (the engine's callers validated theirs when they took them)."""
     if not source:
         return True
-    return evaluate(source, variables) is True
+    try:
+        return evaluate(source, variables, refuse_costly) is True
+    except ExpressionTooCostly:
+        raise
+    except ExpressionError:
+        return False
 
 
 def _to_python(value: Any) -> Any:

@@ -11,7 +11,7 @@ from console import audit
 from devserver import strict_json
 from devserver.selection import SelectorError
 
-from .expressions import evaluate
+from .expressions import matches
 from .ingest import EventValidationError, parse_body, send_again, store_events
 from .models import Event
 from .selectors import EventSelector
@@ -154,4 +154,4 @@ def _function_outcomes(event: Event, started: set[int]) -> list[dict[str, str]]:
 
 
 def _expression_true(expression: str | None, event: Event) -> bool:
-    return not expression or evaluate(expression, {"event": event.payload()}) is True
+    return matches(expression, {"event": event.payload()})

@@ -8,7 +8,7 @@ from django.db.models import QuerySet
 
 from devserver.selection import SCAN_SECONDS, SelectorError, parse_time, scan_page, within_time
 
-from .expressions import ExpressionError, evaluate, validate_expression
+from .expressions import ExpressionError, ExpressionTooCostly, evaluate, validate_expression
 from .models import Event
 
 
@@ -50,7 +50,10 @@ class EventSelector:
     def matches(self, event: Event) -> bool:
         if not self.expression:
             return True
-        return evaluate(self.expression, {"event": event.payload()}) is True
+        try:
+            return evaluate(self.expression, {"event": event.payload()}, refuse_costly=True) is True
+        except ExpressionTooCostly as exc:
+            raise SelectorError(f"the `if` filter was refused: {exc}") from None
 
     def page(self, cursor: str = "", limit: int = 50) -> tuple[list[Event], str | None]:
         """One page, newest first; the cursor is the last event id looked at."""

@@ -129,9 +129,9 @@ def list_runs(
             until=until or "",
             expression=expression or "",
         )
+        runs, next_cursor = selector.page(cursor or "", min(max(limit, 1), 500))
     except SelectorError as exc:
         return Status(400, {"error": str(exc)})
-    runs, next_cursor = selector.page(cursor or "", min(max(limit, 1), 500))
     return Status(200, {"runs": [run_out(r) for r in runs], "next_cursor": next_cursor})
 
 

@@ -7,6 +7,7 @@ from typing import Any
 from django.db import transaction
 
 from devserver import clock
+from events.expressions import ExpressionError, validate_expression
 
 from . import queue, states
 from .ai_gateway import ModelCall, call_model, safe_opts
@@ -226,7 +227,9 @@ def _wait_for_event(memo: RunMemo, item: QueueItem, op: StepOp, started: datetim
     event_name = op.opts.get("event") or op.name
     try:
         wake_at = clock.now() + parse_duration(op.opts.get("timeout") or "0s")
-    except DurationError as exc:
+        if op.opts.get("if"):  # checked now: at ingest a bad one would match nothing, silently
+            validate_expression(str(op.opts["if"]))
+    except (DurationError, ExpressionError) as exc:
         error = {"name": ErrorName.INVALID_WAIT_FOR_EVENT, "message": str(exc)}
         return _fail_run(memo, item, error)
     stored = states.record_step(

@@ -1,6 +1,7 @@
 """Choosing runs by status, app, function, time range and a CEL expression over `event` and
 `output`: one definition shared by the runs list, bulk actions, the API and the commands."""
 
+import time
 from collections.abc import Iterator, Mapping
 from dataclasses import asdict, dataclass, fields
 from typing import Any
@@ -8,11 +9,18 @@ from typing import Any
 from django.db.models import QuerySet
 
 from devserver.selection import SCAN_SECONDS, SelectorError, parse_time, scan_page, within_time
-from events.expressions import ExpressionError, evaluate, validate_expression
+from events.expressions import (
+    ExpressionError,
+    ExpressionTooCostly,
+    evaluate,
+    validate_expression,
+)
 
 from .models import Function, Run, RunStatus
 
 # Field names as they appear in URLs and forms (and in a bulk action's stored selector).
+# A bulk action checks its CEL filter against up to MOST_RUNS runs, for this long at most.
+BULK_SCAN_SECONDS = 2.0
 _URL_NAMES = {"since": "from", "until": "to", "expression": "if"}
 
 
@@ -82,7 +90,10 @@ class RunSelector:
         if not self.expression:
             return True
         variables = {"event": run.event.payload() if run.event else {}, "output": run.output}
-        return evaluate(self.expression, variables) is True
+        try:
+            return evaluate(self.expression, variables, refuse_costly=True) is True
+        except ExpressionTooCostly as exc:
+            raise SelectorError(f"the `if` filter was refused: {exc}") from None
 
     def page(self, cursor: str = "", limit: int = 50) -> tuple[list[Run], str | None]:
         """One page, newest first; the cursor is the last run id looked at."""
@@ -109,9 +120,16 @@ class RunSelector:
         return sorted(runs, key=lambda run: run.id, reverse=True)[:count]
 
     def all_matching(self, most: int) -> Iterator[Run]:
-        """Every matching run (for bulk actions), up to `most`."""
+        """Every matching run (for bulk actions), up to `most`. A CEL filter gets a total time
+        budget too: past it, SelectorError asks for a narrower selection."""
         count = 0
+        deadline = time.monotonic() + BULK_SCAN_SECONDS
         for run in self.queryset().iterator(chunk_size=500):
+            if self.expression and time.monotonic() > deadline:
+                raise SelectorError(
+                    f"the `if` filter took over {BULK_SCAN_SECONDS:g} s to check the runs: "
+                    "narrow the selection with a status, a function or a time range"
+                )
             if self.matches(run):
                 yield run
                 count += 1

@@ -21,12 +21,13 @@ from .statuses import Subject
 
 def runs_list(request: HttpRequest) -> HttpResponse:
     error = ""
+    cursor = request.GET.get("cursor", "")
     try:
         selector = RunSelector.from_params(request.GET)
+        runs, next_cursor = selector.page(cursor)
     except SelectorError as exc:
         selector, error = RunSelector(), str(exc)
-    cursor = request.GET.get("cursor", "")
-    runs, next_cursor = selector.page(cursor)
+        runs, next_cursor = [], None
     context = {
         "runs": runs,
         "next_cursor": next_cursor,

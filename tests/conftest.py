@@ -2,18 +2,20 @@
 
 - unit: pure functions, no database, no subprocess (milliseconds each);
 - integration: pytest-django in process; a scripted fake SDK drives the executor;
+- security: hostile users, apps and strangers (costly expressions, oversized or slow answers,
+  credentials), in process with the integration fixtures;
 - e2e: the real dev server and the official SDKs as subprocesses;
 - faults: kills, restarts, clock jumps and misbehaving apps, on servers of their own;
 - browser: the dashboard in Chromium through Playwright.
 
-`make test-fast` runs unit + integration. The server fixtures live in tests/servers.py and
-start only when a test asks for them."""
+`make test-fast` runs unit + integration + security. The server fixtures live in
+tests/servers.py and start only when a test asks for them."""
 
 import pytest
 
 pytest_plugins = ["tests.servers"]
 
-LAYERS = ("unit", "integration", "e2e", "faults", "browser")
+LAYERS = ("unit", "integration", "security", "e2e", "faults", "browser")
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:

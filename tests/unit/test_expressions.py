@@ -96,10 +96,10 @@ def test_waits_and_cancels_see_the_incoming_event_as_async():
     assert not matches("event.data.id == async.data.id", variables)
 
 
-def test_an_expression_too_deep_to_evaluate_is_no_match_not_a_crash():
-    """It compiles, but evaluating it recursed past Python's limit: in the ingest transaction
-    that exception would refuse every event of this name."""
+def test_an_expression_nested_too_deep_is_refused_when_compiled_and_matches_nothing():
+    """Nested 150 deep it used to compile and then recurse past Python's limit when evaluated;
+    in the ingest transaction that refused every event of this name."""
     source = "(" * 150 + "event.data.x == 1" + ")" * 150
-    compile_expression(source)
-    assert evaluate(source, event(x=1)) is None
+    with pytest.raises(ExpressionError, match="nests 150 levels deep, over the limit of 32"):
+        compile_expression(source)
     assert matches(source, event(x=1)) is False

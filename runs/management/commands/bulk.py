@@ -25,9 +25,9 @@ class Command(BaseCommand):
     def handle(self, *args: object, **options: object) -> None:
         try:
             selector = RunSelector.from_params(options)
+            action = bulk.prepare(str(options["kind"]), selector, "manage.py")
         except SelectorError as exc:
             raise CommandError(str(exc)) from None
-        action = bulk.prepare(str(options["kind"]), selector, "manage.py")
         self.stdout.write(f"bulk {action.kind} #{action.pk}: {action.total} matching runs")
         for run_id in action.run_ids[:20]:
             self.stdout.write(f"  {run_id}")
