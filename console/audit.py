@@ -4,7 +4,7 @@ from typing import Any
 
 from django.http import HttpRequest
 
-from devserver import clock
+from foundation import clock
 
 from .models import AuditEntry
 

@@ -9,9 +9,9 @@ from django.conf import settings
 from django.db import connection, transaction
 from django.db.models import QuerySet
 
-from devserver import clock
 from events.models import Event
 from flowcontrol.models import Pending
+from foundation import clock
 from runs.models import BulkAction, Run
 from runs.statuses import TERMINAL_RUN_STATUSES, BulkStatus
 

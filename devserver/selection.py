@@ -9,7 +9,7 @@ from typing import Protocol, TypeVar
 from django.db.models import QuerySet
 from django.utils.dateparse import parse_datetime
 
-from devserver import clock
+from foundation import clock
 
 # A CEL filter is evaluated in Python: a page looks at candidates for this long at most, so a
 # filter that matches nothing still answers quickly (with a cursor to look further).

@@ -9,7 +9,8 @@ from django.http import HttpRequest, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
-from devserver import clock, signing, strict_json
+from devserver import signing, strict_json
+from foundation import clock
 from runs.models import App
 from runs.registration import (
     RegistrationError,

@@ -9,10 +9,10 @@ from datetime import datetime, timedelta
 from celery import current_app
 from django.db import transaction
 
-from devserver import clock
 from events.expressions import matches
 from events.models import Event
-from runs.durations import parse_duration
+from foundation import clock
+from foundation.durations import parse_duration
 from runs.models import Function, Run
 
 from . import gcra

@@ -41,7 +41,7 @@ def next_fire_time(spec: str, after: datetime) -> datetime:
 
 def sync_cron_triggers(function: "Function") -> None:
     """Keep one CronTrigger row per cron trigger of an active function (and none otherwise)."""
-    from devserver import clock
+    from foundation import clock
 
     from .models import CronTrigger
 
@@ -71,8 +71,8 @@ def fire_due_crons() -> int:
     beat processes each tick still starts exactly one run; missed ticks are not replayed."""
     from django.db import transaction
 
-    from devserver import clock
     from events.ingest import IncomingEvent, store_events
+    from foundation import clock
 
     from .models import CronTrigger
     from .triggers import start_run

@@ -5,8 +5,8 @@ from typing import Any
 
 from django.conf import settings
 
-from devserver import clock
 from events.models import Event
+from foundation import clock
 
 from .models import Run, Step, StepStatus
 from .protocol import ExecutionState

@@ -7,11 +7,11 @@ from typing import Any
 
 from django.db import transaction
 
-from devserver import clock
 from events.expressions import ExpressionError, validate_expression
+from foundation import clock
+from foundation.durations import DurationError, parse_duration
 
 from .crons import CronError, split_cron, sync_cron_triggers
-from .durations import DurationError, parse_duration
 from .models import App, Function
 
 MAX_TRIGGERS = 10

@@ -4,7 +4,7 @@ from datetime import datetime, timedelta
 
 from django.conf import settings
 
-from devserver import clock
+from foundation import clock
 
 
 def backoff_delay(attempt: int) -> timedelta:

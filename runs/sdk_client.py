@@ -9,8 +9,9 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 import httpx
 from django.conf import settings
 
-from devserver import clock, signing, strict_json
+from devserver import signing, strict_json
 from devserver.nul import contains_nul, may_contain_nul
+from foundation import clock
 
 from . import http_pool
 from .protocol import (

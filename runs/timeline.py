@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from devserver import clock
+from foundation import clock
 
 from .models import Attempt, Run, StatusChange, Step
 from .statuses import RunStatus, StepStatus
