@@ -90,7 +90,7 @@ def bench_fast_sql(samples: int, rounds: int) -> dict:
     from django.conf import settings
     from django.db import transaction
 
-    from devserver import fast_sql
+    from foundation import fast_sql
     from runs.models import Step
 
     run, numbers = floors._floor_run(), count()

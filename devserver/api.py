@@ -1,14 +1,25 @@
 """The two JSON APIs: ours under /api/ (OpenAPI docs at /api/docs) and Inngest's /v1/."""
 
+from typing import Any
+
 from ninja import NinjaAPI
+from ninja.parser import Parser
 
 from console.api import router as console_router
-from devserver.strict_json import StrictParser
 from events.api import router as events_router
 from flowcontrol.api import router as flowcontrol_router
+from foundation import strict_json
 from runs.actions_api import router as actions_router
 from runs.api import router as runs_router
 from runs.rest_v1 import router as v1_router
+
+
+class StrictParser(Parser):
+    """django-ninja request bodies, parsed as strictly as every other JSON we take in."""
+
+    def parse_body(self, request: Any) -> Any:
+        return strict_json.loads(request.body)
+
 
 api = NinjaAPI(
     title="Inngest dev server API", version="1", urls_namespace="api", parser=StrictParser()

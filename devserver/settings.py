@@ -3,7 +3,7 @@
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
-from .envconfig import ConfigError, env_bool, env_float, env_int, env_list, env_str
+from foundation.env import ConfigError, env_bool, env_float, env_int, env_list, env_str
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -13,7 +13,7 @@ BASE_DIR = Path(__file__).resolve().parent.parent
 # falls back to the library's stock behaviour: a switch to rule a piece out when in doubt.
 # Django's ASGIHandler (several thread hops per request) instead of devserver/http_handler.
 FAST_HTTP_HANDLER = env_bool("DEVSERVER_FAST_HTTP_HANDLER", True)
-# ORM statements instead of devserver/fast_sql's cached SQL text for the per-step writes.
+# ORM statements instead of foundation/fast_sql's cached SQL text for the per-step writes.
 FAST_SQL = env_bool("DEVSERVER_FAST_SQL", True)
 # Embedded mode: kombu's memory transport polled every 5 ms instead of devserver/memory_broker.
 FAST_MEMORY_BROKER = env_bool("DEVSERVER_FAST_MEMORY_BROKER", True)
@@ -128,7 +128,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
-    "devserver.nul.RejectNulMiddleware",
+    "devserver.middleware.RejectNulMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -209,8 +209,8 @@ LEASE_SECONDS = env_float("DEVSERVER_LEASE_SECONDS", 15.0, minimum=1.0)
 RECONCILE_INTERVAL = env_float("DEVSERVER_RECONCILE_INTERVAL", 1.0, minimum=0.1)
 RETRY_BASE_SECONDS = env_float("DEVSERVER_RETRY_BASE_SECONDS", 1.0, minimum=0.0)
 RETRY_MAX_SECONDS = env_float("DEVSERVER_RETRY_MAX_SECONDS", 3600.0, minimum=0.0)
-# Fault tests only: a file holding seconds (may be negative) that devserver.clock adds to the
-# wall clock, so a test can jump every process's clock forward or back (see devserver/clock.py).
+# Fault tests only: a file holding seconds (may be negative) that foundation.clock adds to the
+# wall clock, so a test can jump every process's clock forward or back (see foundation/clock.py).
 CLOCK_OFFSET_FILE = env_str("DEVSERVER_CLOCK_OFFSET_FILE", "")
 DEFAULT_RETRIES = 4  # the SDKs' default: 4 retries after the first attempt
 # Offer checkpointing to SDKs that support it (JS v4): several steps per request.

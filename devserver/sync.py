@@ -9,8 +9,8 @@ from django.http import HttpRequest, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
-from devserver import signing, strict_json
-from foundation import clock
+from devserver import signing
+from foundation import clock, strict_json
 from runs.models import App
 from runs.registration import (
     RegistrationError,

@@ -8,9 +8,8 @@ from typing import Any
 from django.conf import settings
 from django.db import transaction
 
-from devserver import strict_json
-from devserver.nul import contains_nul, may_contain_nul
-from foundation import clock
+from foundation import clock, strict_json
+from foundation.nul import contains_nul, may_contain_nul
 
 from .models import Event
 from .signals import events_stored

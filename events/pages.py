@@ -8,8 +8,8 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
 from console import audit
-from devserver import strict_json
-from devserver.selection import SelectorError
+from foundation import strict_json
+from foundation.selection import SelectorError
 
 from .expressions import matches
 from .ingest import EventValidationError, parse_body, send_again, store_events

@@ -6,7 +6,7 @@ from typing import Any
 
 from django.db.models import QuerySet
 
-from devserver.selection import SCAN_SECONDS, SelectorError, parse_time, scan_page, within_time
+from foundation.selection import SCAN_SECONDS, SelectorError, parse_time, scan_page, within_time
 
 from .expressions import ExpressionError, ExpressionTooCostly, evaluate, validate_expression
 from .models import Event

@@ -10,8 +10,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
 from console import audit
-from devserver import strict_json
-from foundation import clock
+from foundation import clock, strict_json
 
 from .crons import CronError, next_fire_time
 from .manual import CannotStart, fire_cron_now, invoke

@@ -5,8 +5,8 @@ from typing import Any
 
 from django.db import connection
 
-from devserver.fast_sql import column, table
 from events.models import Event
+from foundation.fast_sql import column, table
 
 from .cancellation import cancel_runs_for_events
 from .models import Function

@@ -14,9 +14,8 @@ from django.conf import settings
 from django.db import connection, transaction
 from django.db.models import Q
 
-from devserver import fast_sql
-from devserver.fast_sql import column, db_value, table
-from foundation import clock
+from foundation import clock, fast_sql
+from foundation.fast_sql import column, db_value, table
 
 from .models import QueueItem, Run
 from .statuses import QueueReason

@@ -7,10 +7,9 @@ from django.shortcuts import get_object_or_404
 from ninja import Router, Status
 
 from console import audit
-from devserver import strict_json
 from events.models import Event
 from events.queries import events_page
-from foundation import clock
+from foundation import clock, strict_json
 
 from .cancellation import RunAlreadyEnded, cancel_run
 from .checkpoint import BadCheckpoint, StaleDispatch, record_checkpoint

@@ -9,9 +9,9 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 import httpx
 from django.conf import settings
 
-from devserver import signing, strict_json
-from devserver.nul import contains_nul, may_contain_nul
-from foundation import clock
+from devserver import signing
+from foundation import clock, strict_json
+from foundation.nul import contains_nul, may_contain_nul
 
 from . import http_pool
 from .protocol import (

@@ -8,13 +8,13 @@ from typing import Any
 
 from django.db.models import QuerySet
 
-from devserver.selection import SCAN_SECONDS, SelectorError, parse_time, scan_page, within_time
 from events.expressions import (
     ExpressionError,
     ExpressionTooCostly,
     evaluate,
     validate_expression,
 )
+from foundation.selection import SCAN_SECONDS, SelectorError, parse_time, scan_page, within_time
 
 from .models import Function, Run, RunStatus
 

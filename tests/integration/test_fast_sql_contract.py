@@ -1,4 +1,4 @@
-"""devserver/fast_sql stores exactly what Django's ORM stores, for every model and field type.
+"""foundation/fast_sql stores exactly what Django's ORM stores, for every model and field type.
 
 fast_sql keeps Django's value conversion but writes its own SQL, so it leans on Django
 internals: `Field.pre_save` and `get_db_prep_save`/`get_db_prep_value`,
@@ -17,7 +17,7 @@ import pytest
 from django.apps import apps
 from django.db import IntegrityError, connection, models, transaction
 
-from devserver import fast_sql
+from foundation import fast_sql
 
 pytestmark = pytest.mark.django_db
 

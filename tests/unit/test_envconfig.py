@@ -3,7 +3,7 @@ message naming the variable."""
 
 import pytest
 
-from devserver.envconfig import ConfigError, env_bool, env_float, env_int, env_list, env_str
+from foundation.env import ConfigError, env_bool, env_float, env_int, env_list, env_str
 
 NAME = "DEVSERVER_TEST_ONLY_VARIABLE"
 

@@ -6,8 +6,8 @@ from dataclasses import dataclass
 
 import pytest
 
-from devserver.selection import SelectorError, scan_page
 from events.selectors import EventSelector
+from foundation.selection import SelectorError, scan_page
 
 
 @dataclass

@@ -5,9 +5,9 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from devserver.selection import SelectorError, parse_time
 from events.models import Event
 from events.selectors import EventSelector
+from foundation.selection import SelectorError, parse_time
 from runs.models import Run
 from runs.selectors import RunSelector
 

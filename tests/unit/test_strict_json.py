@@ -5,7 +5,7 @@ import json
 
 import pytest
 
-from devserver import strict_json
+from foundation import strict_json
 
 
 @pytest.mark.parametrize(

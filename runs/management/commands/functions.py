@@ -9,7 +9,7 @@ import json
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from console import audit
-from devserver import strict_json
+from foundation import strict_json
 from runs.manual import CannotStart, fire_cron_now, invoke
 from runs.models import Function
 
