@@ -56,8 +56,9 @@ def call_function(url: str, body: bytes) -> SdkOutcome:
         "User-Agent": USER_AGENT,
         **signing.request_headers(body),
     }
+    limit = settings.SDK_RESPONSE_MAX_BYTES
     try:
-        response = http_pool.post(url, body, headers, settings.SDK_REQUEST_TIMEOUT)
+        response = http_pool.post(url, body, headers, settings.SDK_REQUEST_TIMEOUT, limit)
     except http_pool.HttpTimeout:
         return FunctionErrored(
             {
@@ -73,13 +74,14 @@ def call_function(url: str, body: bytes) -> SdkOutcome:
                 "message": f"could not reach the app at {url}: {exc}",
             }
         )
-    if len(response.body) > settings.SDK_RESPONSE_MAX_BYTES:
+    except http_pool.HttpTooLarge as exc:
+        size = f"declared {exc.size} bytes" if exc.declared else f"sent over {limit} bytes"
         return FunctionErrored(
             {
                 "name": ErrorName.OUTPUT_TOO_LARGE,
-                "message": f"the app answered {len(response.body)} bytes, over the limit of "
-                f"{settings.SDK_RESPONSE_MAX_BYTES} (DEVSERVER_STEP_OUTPUT_MAX_BYTES): "
-                "return a smaller step output, e.g. store the data and return a reference",
+                "message": f"the app's answer {size}, over the limit of {limit} "
+                "(DEVSERVER_STEP_OUTPUT_MAX_BYTES); reading stopped there: return a smaller "
+                "step output, e.g. store the data and return a reference",
             }
         )
     if signing.enabled():
