@@ -19,7 +19,8 @@ app.autodiscover_tasks(["runs", "devserver", "console"])
 @worker_init.connect
 def _start_lease_heartbeat(**_: object) -> None:
     """A standalone worker keeps its leases alive while its SDK calls are in flight."""
-    from .embedded import start_lease_heartbeat
+    # Inside the handler: this module loads with the settings, before the models can.
+    from runs.heartbeat import start_lease_heartbeat
 
     start_lease_heartbeat()
 
