@@ -1,5 +1,6 @@
 """The two JSON APIs: ours under /api/ (OpenAPI docs at /api/docs) and Inngest's /v1/."""
 
+import json
 from typing import Any
 
 from ninja import NinjaAPI
@@ -9,6 +10,7 @@ from console.api import router as console_router
 from events.api import router as events_router
 from flowcontrol.api import router as flowcontrol_router
 from foundation import strict_json
+from foundation.nul import contains_nul, may_contain_nul
 from runs.actions_api import router as actions_router
 from runs.api import router as runs_router
 from runs.rest_v1 import router as v1_router
@@ -18,7 +20,10 @@ class StrictParser(Parser):
     """django-ninja request bodies, parsed as strictly as every other JSON we take in."""
 
     def parse_body(self, request: Any) -> Any:
-        return strict_json.loads(request.body)
+        value = strict_json.loads(request.body)
+        if may_contain_nul(request.body) and contains_nul(value):
+            raise json.JSONDecodeError("NUL characters (\\u0000) cannot be stored", "", 0)
+        return value
 
 
 api = NinjaAPI(

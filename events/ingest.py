@@ -16,6 +16,11 @@ from .signals import events_stored
 
 # Sender ids looked up per query: under SQLite's limit on bound parameters.
 DEDUPE_LOOKUP_CHUNK = 500
+# What an event row can hold (events.models.Event): longer values are refused, never cut.
+MAX_NAME_LENGTH = 255
+MAX_ID_LENGTH = 255
+MAX_VERSION_LENGTH = 64
+MAX_TS = 2**63 - 1  # a 64-bit column, in ms since the epoch
 
 
 class EventValidationError(ValueError):
@@ -85,6 +90,7 @@ def _parse_event(item: Any, where: str) -> IncomingEvent:
         raise EventValidationError(f"{path('name')} is required")
     if not isinstance(name, str) or not name.strip():
         raise EventValidationError(f"{path('name')} must be a non-empty string, got {_kind(name)}")
+    _within(path("name"), name, MAX_NAME_LENGTH)
     data = item.get("data")
     if data is None:
         data = {}
@@ -96,12 +102,16 @@ def _parse_event(item: Any, where: str) -> IncomingEvent:
     external_id = item.get("id") or ""
     if not isinstance(external_id, str):
         raise EventValidationError(f"{path('id')} must be a string, got {_kind(external_id)}")
+    _within(path("id"), external_id, MAX_ID_LENGTH)
     ts = item.get("ts")
-    if ts is not None and (not isinstance(ts, int | float) or isinstance(ts, bool) or ts < 0):
+    if ts is not None and (
+        not isinstance(ts, int | float) or isinstance(ts, bool) or not 0 <= ts <= MAX_TS
+    ):
         raise EventValidationError(f"{path('ts')} must be a time in ms since the epoch")
     version = item.get("v") or ""
     if not isinstance(version, str):
         raise EventValidationError(f"{path('v')} must be a string, got {_kind(version)}")
+    _within(path("v"), version, MAX_VERSION_LENGTH)
     size = len(json.dumps(item, separators=(",", ":")).encode())
     if size > settings.EVENT_MAX_BYTES:
         raise EventValidationError(
@@ -116,6 +126,13 @@ def _parse_event(item: Any, where: str) -> IncomingEvent:
         version=version,
         size_bytes=size,
     )
+
+
+def _within(where: str, value: str, most: int) -> None:
+    if len(value) > most:
+        raise EventValidationError(
+            f"{where} is {len(value)} characters long, over the limit of {most}"
+        )
 
 
 def store_events(incoming: list[IncomingEvent]) -> IngestResult:

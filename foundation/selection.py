@@ -3,7 +3,7 @@ time-budgeted scan that pages through rows matching a CEL expression."""
 
 import time
 from collections.abc import Callable, Iterable
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Protocol, TypeVar
 
 from django.db.models import QuerySet
@@ -14,6 +14,10 @@ from foundation import clock
 # A CEL filter is evaluated in Python: a page looks at candidates for this long at most, so a
 # filter that matches nothing still answers quickly (with a cursor to look further).
 SCAN_SECONDS = 0.1
+
+
+EARLIEST = datetime(1970, 1, 1, tzinfo=UTC)
+LATEST = datetime(9999, 12, 31, tzinfo=UTC)
 
 
 class SelectorError(ValueError):
@@ -49,13 +53,18 @@ def parse_time(name: str, value: str) -> datetime | None:
     """A `from`/`to` filter value; naive times are taken in the server's time zone."""
     if not value:
         return None
-    parsed = parse_datetime(value)
+    try:  # None: not shaped like a date; ValueError: shaped like one, but no such day
+        parsed = parse_datetime(value)
+    except ValueError:
+        parsed = None
     if parsed is None:
         raise SelectorError(
             f"`{name}` must be a date and time like 2026-01-31T14:00, not {value!r}"
         )
     if parsed.tzinfo is None:
         parsed = parsed.replace(tzinfo=clock.now().tzinfo)
+    if not EARLIEST <= parsed <= LATEST:  # ULIDs (our ids, hence our time filters) span these
+        raise SelectorError(f"`{name}` must be between 1970 and 9999, not {value!r}")
     return parsed
 
 
