@@ -4,6 +4,7 @@ any view runs (Postgres cannot store NUL in text; see foundation/nul.py for JSON
 from collections.abc import Callable
 from urllib.parse import unquote_to_bytes
 
+from django.conf import settings
 from django.http import HttpRequest, HttpResponse, JsonResponse
 
 FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
@@ -33,6 +34,19 @@ class RejectNulMiddleware:
                 status=400,
             )
         return self.get_response(request)
+
+
+class ContentSecurityPolicyMiddleware:
+    """Every answer carries settings.CONTENT_SECURITY_POLICY: a payload that slipped past
+    escaping still could not load or run a script from elsewhere."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        response.headers.setdefault("Content-Security-Policy", settings.CONTENT_SECURITY_POLICY)
+        return response
 
 
 def _nul_in_form(request: HttpRequest) -> bool:

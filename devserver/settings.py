@@ -61,6 +61,15 @@ LOGIN_REDIRECT_URL = "/"
 LOGOUT_REDIRECT_URL = "/accounts/login/"
 SESSION_COOKIE_HTTPONLY = True
 CSRF_COOKIE_SAMESITE = SESSION_COOKIE_SAMESITE = "Lax"
+# Behind HTTPS (a TLS proxy in front of the console): cookies are sent over HTTPS only.
+SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = env_bool("DEVSERVER_SECURE_COOKIES", False)
+# Every page: scripts and styles from this origin only (inline style attributes draw the
+# waterfall), no frames, no plugins, forms and websockets to this origin.
+CONTENT_SECURITY_POLICY = (
+    "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
+    "img-src 'self' data:; connect-src 'self'; object-src 'none'; base-uri 'self'; "
+    "form-action 'self'; frame-ancestors 'none'"
+)
 
 # --- Retention --------------------------------------------------------------------------
 # Ended runs and their events older than this are purged (every PURGE_INTERVAL seconds, on
@@ -119,6 +128,7 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "channels",
+    "ninja",  # its Swagger UI files, served from here (pinned with the package), not a CDN
     "events",
     "runs",
     "flowcontrol",
@@ -129,6 +139,7 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "devserver.middleware.RejectNulMiddleware",
+    "devserver.middleware.ContentSecurityPolicyMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",

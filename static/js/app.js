@@ -40,6 +40,15 @@
     open();
   }
 
+  // A form marked data-confirm asks first (inline onsubmit handlers would need the
+  // Content-Security-Policy to allow inline scripts).
+  function confirmForms() {
+    document.addEventListener("submit", function (event) {
+      const message = event.target.dataset && event.target.dataset.confirm;
+      if (message && !window.confirm(message)) event.preventDefault();
+    }, true);
+  }
+
   function copyButtons() {
     document.addEventListener("click", function (event) {
       const button = event.target.closest("[data-copy]");
@@ -98,6 +107,7 @@
   document.addEventListener("DOMContentLoaded", function () {
     keepOpenDetails();
     connectLive();
+    confirmForms();
     copyButtons();
     themeToggle();
     submitShortcut();
