@@ -1,7 +1,9 @@
-"""step.ai.infer: the server makes the model call an AIGateway op describes (the auth key never
-reaches storage or logs) and memoizes the provider's JSON response."""
+"""step.ai.infer: the server makes the model call an AIGateway op describes and memoizes the
+provider's JSON response. The auth key never reaches storage, logs or pages: not in the stored
+op, and not in a provider's error that echoes it back (masked before it is kept)."""
 
 import json
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -9,6 +11,11 @@ import httpx
 from django.conf import settings
 
 from .sdk_client import http_client
+from .statuses import ErrorName
+
+REDACTED = "[redacted]"
+# Credentials a provider may echo in an error, whoever's they are.
+_CREDENTIALS = re.compile(r"(?i)\b(bearer\s+)[^\s\"',]+|\bsk-[A-Za-z0-9_\-]{8,}")
 
 
 @dataclass(frozen=True)
@@ -21,28 +28,42 @@ def call_model(opts: dict[str, Any]) -> ModelCall:
     url = opts.get("url")
     if not isinstance(url, str) or not url.startswith(("http://", "https://")):
         return _failed(f"AIGateway op has no usable url: {url!r}", None)
-    headers, params = _auth(str(opts.get("format") or ""), str(opts.get("auth_key") or ""))
+    key = str(opts.get("auth_key") or "")
+    headers, params = _auth(str(opts.get("format") or ""), key)
     for name, value in (opts.get("headers") or {}).items():
         headers[str(name)] = str(value)
+    if params:  # added to the URL's own query (`?api-version=...`), never in place of it
+        url = str(httpx.URL(url).copy_merge_params(params))
     try:
         response = http_client().post(
             url,
             json=opts.get("body") or {},
             headers=headers,
-            params=params,
             timeout=settings.SDK_REQUEST_TIMEOUT,
         )
     except httpx.HTTPError as exc:
-        return _failed(f"Error making AI request: {exc or type(exc).__name__}", None)
+        message = f"Error making AI request: {exc or type(exc).__name__}"
+        return _failed(_mask(message, key), None)
     try:
         body = response.json()
     except ValueError:
         body = response.text
     if response.status_code > 299:
-        return _failed(
-            f"Error making AI request: unsuccessful status code: {response.status_code}", body
-        )
+        message = f"Error making AI request: unsuccessful status code: {response.status_code}"
+        return _failed(message, _mask(body, key))
     return ModelCall(ok=True, memo={"data": body})
+
+
+def _mask(value: Any, key: str) -> Any:
+    """`value` with the key, and anything shaped like a bearer token or an API key, masked."""
+    if isinstance(value, str):
+        masked = value.replace(key, REDACTED) if key else value
+        return _CREDENTIALS.sub(lambda m: (m.group(1) or "") + REDACTED, masked)
+    if isinstance(value, list):
+        return [_mask(item, key) for item in value]
+    if isinstance(value, dict):
+        return {k: _mask(v, key) for k, v in value.items()}
+    return value
 
 
 def _auth(model_format: str, key: str) -> tuple[dict[str, str], dict[str, str]]:
@@ -56,7 +77,7 @@ def _auth(model_format: str, key: str) -> tuple[dict[str, str], dict[str, str]]:
 
 
 def _failed(message: str, body: Any) -> ModelCall:
-    error = {"name": "AIGatewayError", "message": message}
+    error = {"name": ErrorName.AI_GATEWAY_ERROR, "message": message}
     if body is not None:
         error["data"] = body
         error["stack"] = body if isinstance(body, str) else json.dumps(body)
