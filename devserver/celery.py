@@ -4,6 +4,9 @@ import os
 
 from celery import Celery
 from celery.signals import worker_init
+from django.conf import settings
+
+from runs.wakeups import Task
 
 from . import memory_broker  # noqa: F401  (registers the embedded broker's transport)
 
@@ -27,15 +30,11 @@ def _start_lease_heartbeat(**_: object) -> None:
 
 @app.on_after_finalize.connect
 def _schedule_periodic_tasks(sender: Celery, **_: object) -> None:
-    from django.conf import settings
-
-    sender.add_periodic_task(
-        settings.RECONCILE_INTERVAL, sender.signature("runs.reconcile"), name="reconcile"
-    )
-    sender.add_periodic_task(1.0, sender.signature("runs.fire_crons"), name="crons")
-    sender.add_periodic_task(
-        settings.POLL_INTERVAL, sender.signature("devserver.poll_apps"), name="poll apps"
-    )
-    sender.add_periodic_task(
-        settings.PURGE_INTERVAL, sender.signature("console.purge"), name="retention"
-    )
+    schedule = [
+        (settings.RECONCILE_INTERVAL, Task.RECONCILE, "reconcile"),
+        (1.0, Task.FIRE_CRONS, "crons"),
+        (settings.POLL_INTERVAL, Task.POLL_APPS, "poll apps"),
+        (settings.PURGE_INTERVAL, Task.PURGE, "retention"),
+    ]
+    for seconds, task, name in schedule:
+        sender.add_periodic_task(seconds, sender.signature(task.value), name=name)

@@ -6,9 +6,6 @@ decision that skips, holds or delays records a Decision saying why."""
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from celery import current_app
-from django.db import transaction
-
 from events.expressions import matches
 from events.models import Event
 from foundation import clock
@@ -32,6 +29,8 @@ class Admission:
     batch_event_ids: list[str] = field(default_factory=list)  # a batch filled up by this event
     decisions: list[Decision] = field(default_factory=list)  # to link to the run once started
     idempotency_key: IdempotencyKey | None = None
+    # A debounce or batch now holds the event: the engine wakes its flush then (after commit).
+    flush_at: datetime | None = None
 
 
 def admit(function: Function, event: Event) -> Admission:
@@ -136,7 +135,7 @@ def _debounce(function, config, event, payload, now, admission) -> None:
         f"debounced: a run starts with the last event at {due.isoformat()} unless another "
         "event arrives first",
     )
-    _flush_at(due)
+    admission.flush_at = due
 
 
 def _batch(function, config, event, payload, now, admission) -> None:
@@ -160,7 +159,7 @@ def _batch(function, config, event, payload, now, admission) -> None:
         pending.delete()
         return
     pending.save(update_fields=["event_ids"])
-    _flush_at(pending.due_at)
+    admission.flush_at = pending.due_at
 
 
 def _singleton(function, config, event, payload, now, admission) -> None:
@@ -238,12 +237,6 @@ def _pending(
         defaults={"first_at": now, "due_at": now + (timeout or timedelta(0))},
     )
     return pending
-
-
-def _flush_at(due: datetime) -> None:
-    transaction.on_commit(
-        lambda: current_app.send_task("runs.flush_pending", eta=due if due > clock.now() else None)
-    )
 
 
 def cancel_held(function: Function, expression: str | None, cancelling: Event) -> int:

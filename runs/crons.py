@@ -1,13 +1,16 @@
 """Cron schedules with the optional `TZ=Zone` prefix Inngest accepts."""
 
 from datetime import datetime
-from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from croniter import CroniterBadDateError, croniter
+from django.db import transaction
 
-if TYPE_CHECKING:
-    from .models import CronTrigger, Function
+from events.ingest import IncomingEvent, store_events
+from foundation import clock
+
+from .models import CronTrigger, Function
+from .triggers import start_run
 
 
 class CronError(ValueError):
@@ -39,12 +42,8 @@ def next_fire_time(spec: str, after: datetime) -> datetime:
     return croniter(expression, after.astimezone(zone)).get_next(datetime)
 
 
-def sync_cron_triggers(function: "Function") -> None:
+def sync_cron_triggers(function: Function) -> None:
     """Keep one CronTrigger row per cron trigger of an active function (and none otherwise)."""
-    from foundation import clock
-
-    from .models import CronTrigger
-
     specs = [] if function.archived else [t["cron"] for t in function.triggers if t.get("cron")]
     CronTrigger.objects.filter(function=function).exclude(spec__in=specs).delete()
     existing = set(CronTrigger.objects.filter(function=function).values_list("spec", flat=True))
@@ -56,10 +55,8 @@ def sync_cron_triggers(function: "Function") -> None:
             )
 
 
-def claim_tick(cron: "CronTrigger", now: datetime) -> bool:
+def claim_tick(cron: CronTrigger, now: datetime) -> bool:
     """Move the trigger to its next tick only if nobody else did since we read it."""
-    from .models import CronTrigger
-
     moved = CronTrigger.objects.filter(pk=cron.pk, next_fire_at=cron.next_fire_at).update(
         next_fire_at=next_fire_time(cron.spec, now)
     )
@@ -69,14 +66,6 @@ def claim_tick(cron: "CronTrigger", now: datetime) -> bool:
 def fire_due_crons() -> int:
     """Start a run for every due tick. Claiming a tick is a conditional update, so with several
     beat processes each tick still starts exactly one run; missed ticks are not replayed."""
-    from django.db import transaction
-
-    from events.ingest import IncomingEvent, store_events
-    from foundation import clock
-
-    from .models import CronTrigger
-    from .triggers import start_run
-
     now = clock.now()
     fired = 0
     for cron in CronTrigger.objects.filter(next_fire_at__lte=now).select_related("function"):

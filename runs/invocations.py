@@ -6,6 +6,7 @@ from typing import Any
 from events.ingest import IncomingEvent, store_events
 
 from .models import Function, Run, RunStatus, Step, StepStatus
+from .triggers import start_run
 from .waits import complete_waiting_step
 
 INVOKED = "inngest/function.invoked"
@@ -15,8 +16,6 @@ def start_child_run(
     caller: Run, step: Step, function_slug: str, payload: dict[str, Any]
 ) -> Run | None:
     """Create the invoked run; None when no active function has that id."""
-    from .triggers import start_run
-
     target = Function.objects.filter(slug=function_slug, archived=False).first()
     if target is None:
         return None

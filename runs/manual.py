@@ -9,6 +9,7 @@ from events.ingest import IncomingEvent, store_events
 
 from .invocations import INVOKED
 from .models import Function, Run
+from .triggers import start_run
 
 
 class CannotStart(ValueError):
@@ -17,8 +18,6 @@ class CannotStart(ValueError):
 
 def invoke(function: Function, data: dict[str, Any]) -> Run:
     """Start a run whose trigger is `inngest/function.invoked` carrying `data`."""
-    from .triggers import start_run
-
     if function.archived:
         raise CannotStart(f"function {function.slug} is archived")
     with transaction.atomic():
@@ -29,8 +28,6 @@ def invoke(function: Function, data: dict[str, Any]) -> Run:
 
 def fire_cron_now(function: Function) -> Run:
     """One extra tick of the function's cron, now; the schedule itself does not move."""
-    from .triggers import start_run
-
     specs = [t["cron"] for t in function.triggers if t.get("cron")]
     if function.archived or not specs:
         raise CannotStart(f"function {function.slug} has no active cron trigger")

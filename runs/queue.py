@@ -1,4 +1,4 @@
-"""Queue items: enqueue, claim under a lease, release, and hand wake-ups to Celery."""
+"""Queue items: enqueue, claim under a lease, release, and send their wake-ups (by name)."""
 
 import itertools
 import os
@@ -17,8 +17,10 @@ from django.db.models import Q
 from foundation import clock, fast_sql
 from foundation.fast_sql import column, db_value, table
 
+from . import wakeups
 from .models import QueueItem, Run
 from .statuses import QueueReason
+from .wakeups import Task
 
 # Wake-ups further out than this are not sent to Celery; the reconciler picks them up.
 DISPATCH_HORIZON = timedelta(minutes=5)
@@ -68,11 +70,7 @@ def dispatch_on_commit(item_id: str, due_at: datetime) -> None:
 
 
 def dispatch(item_id: str, due_at: datetime) -> None:
-    from .tasks import execute_item
-
-    # A delay rather than a date: the worker's timer runs on the operating system's clock.
-    delay = (due_at - clock.now()).total_seconds()
-    execute_item.apply_async(args=[item_id], countdown=delay if delay > 0 else None)
+    wakeups.send(Task.EXECUTE_ITEM, item_id, at=due_at)
 
 
 def claim(item_id: str) -> QueueItem | None:

@@ -1,17 +1,19 @@
-"""Celery tasks for runs (thin: they call plain functions)."""
+"""Celery tasks for runs (thin: they call plain functions). Registered under the names in
+wakeups.Task; nothing imports this module but the worker's autodiscovery."""
 
 from celery import shared_task
 
 from . import bulk, cancellation, crons, executor, queue, states, triggers
+from .wakeups import Task
 
 
-@shared_task(name="runs.execute_item", ignore_result=True)
+@shared_task(name=Task.EXECUTE_ITEM.value, ignore_result=True)
 def execute_item(item_id: str) -> None:
     with queue.driving(item_id):  # the lease heartbeat renews only what is being driven
         executor.execute_item(item_id)
 
 
-@shared_task(name="runs.reconcile", ignore_result=True)
+@shared_task(name=Task.RECONCILE.value, ignore_result=True)
 def reconcile() -> None:
     queue.reconcile()
     cancellation.cancel_timed_out_runs()
@@ -20,16 +22,16 @@ def reconcile() -> None:
     states.run_late_end_hooks()
 
 
-@shared_task(name="runs.run_bulk_action", ignore_result=True)
+@shared_task(name=Task.RUN_BULK_ACTION.value, ignore_result=True)
 def run_bulk_action(action_id: int) -> None:
     bulk.execute(action_id)
 
 
-@shared_task(name="runs.flush_pending", ignore_result=True)
+@shared_task(name=Task.FLUSH_PENDING.value, ignore_result=True)
 def flush_pending() -> None:
     triggers.start_held_runs()
 
 
-@shared_task(name="runs.fire_crons", ignore_result=True)
+@shared_task(name=Task.FIRE_CRONS.value, ignore_result=True)
 def fire_crons() -> None:
     crons.fire_due_crons()

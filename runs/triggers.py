@@ -11,9 +11,11 @@ from events.models import Event
 from foundation import clock
 from foundation.durations import parse_duration
 
-from . import queue, states
+from . import queue, states, wakeups
+from .cancellation import RunAlreadyEnded, cancel_run
 from .models import Function, Run, Step
 from .statuses import QueueReason
+from .wakeups import Task
 
 
 def start_runs_for_events(events: list[Event], functions: list[Function]) -> None:
@@ -28,9 +30,9 @@ def _admit_and_start(function: Function, event: Event) -> None:
     """Flow control decides first (skip, hold, delay, cancel others); then the run starts."""
     from flowcontrol.admission import admit, link_decisions, link_held_events
 
-    from .cancellation import RunAlreadyEnded, cancel_run
-
     admission = admit(function, event)
+    if admission.flush_at is not None:  # a debounce or batch holds the event until then
+        wakeups.send_on_commit(Task.FLUSH_PENDING, at=admission.flush_at)
     for run_id in admission.cancel_run_ids:
         with suppress(RunAlreadyEnded):
             cancel_run(run_id, f"singleton: replaced by a run for event {event.id}")
