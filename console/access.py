@@ -14,8 +14,8 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.middleware.csrf import CsrfViewMiddleware
 from django.shortcuts import render
 
-from devserver import signing
-from devserver.signing import bearer_is_signing_key
+from runs import signing
+from runs.signing import bearer_is_signing_key
 
 OPEN_PATHS = ("/static/", "/accounts/", "/admin/", "/e/")
 # Called by the SDKs themselves, with `Authorization: Bearer <hashed signing key>`.

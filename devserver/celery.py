@@ -16,7 +16,7 @@ app = Celery("devserver")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 # Every app with a tasks.py: a task missing here is "unregistered" in the worker, and beat's
 # messages for it are dropped (the retention purge once never ran for that reason).
-app.autodiscover_tasks(["runs", "devserver", "console"])
+app.autodiscover_tasks(["runs", "console"])
 
 
 @worker_init.connect

@@ -4,9 +4,9 @@ from django.contrib import admin
 from django.urls import include, path
 
 from events.views import ingest
+from runs.sdk_views import register_view
 
 from .api import api, v1
-from .sync import register_view
 
 urlpatterns = [
     path("e/<str:event_key>", ingest, name="ingest"),

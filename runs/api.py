@@ -20,6 +20,7 @@ from .schemas import (
     StepOut,
 )
 from .selectors import RunSelector, SelectorError
+from .sync import request_sync
 
 router = Router(tags=["runs"])
 
@@ -58,13 +59,11 @@ def list_apps(request):
 @router.post("/apps", response={202: AppOut, 400: ErrorOut})
 def add_app(request, payload: AppIn):
     """Add an app by its serve URL and sync it in the background."""
-    from devserver.tasks import sync_app
-
     if not payload.url.startswith(("http://", "https://")):
         return Status(400, {"error": "url must be an http(s) URL of the app's serve endpoint"})
     app, _ = App.objects.get_or_create(url=payload.url)
     audit.record(request, "app.add", payload.url)
-    sync_app.delay(app.url)
+    request_sync(app.url)
     return Status(
         202,
         {
@@ -79,11 +78,9 @@ def add_app(request, payload: AppIn):
 
 @router.post("/apps/{app_id}/sync", response={202: dict})
 def resync_app(request, app_id: int):
-    from devserver.tasks import sync_app
-
     app = get_object_or_404(App, pk=app_id)
     audit.record(request, "app.sync", app.url)
-    sync_app.delay(app.url)
+    request_sync(app.url)
     return Status(202, {"status": "sync requested", "url": app.url})
 
 

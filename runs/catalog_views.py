@@ -15,6 +15,7 @@ from foundation import clock, strict_json
 from .crons import CronError, next_fire_time
 from .manual import CannotStart, fire_cron_now, invoke
 from .models import App, Function
+from .sync import request_sync
 
 FLOW_CONTROL_KEYS = (
     "concurrency", "throttle", "rateLimit", "debounce", "batchEvents", "idempotency",
@@ -84,14 +85,12 @@ def apps_list(request: HttpRequest) -> HttpResponse:
 
 @require_POST
 def app_add(request: HttpRequest) -> HttpResponse:
-    from devserver.tasks import sync_app
-
     url = request.POST.get("url", "").strip()
     if not url.startswith(("http://", "https://")):
         messages.error(request, "Give the http(s) URL of the app's serve endpoint.")
         return redirect("apps")
     App.objects.get_or_create(url=url)
-    sync_app.delay(url)
+    request_sync(url)
     audit.record(request, "app.add", url)
     messages.success(request, f"Syncing {url}.")
     return redirect("apps")
@@ -99,10 +98,8 @@ def app_add(request: HttpRequest) -> HttpResponse:
 
 @require_POST
 def app_sync(request: HttpRequest, app_id: int) -> HttpResponse:
-    from devserver.tasks import sync_app
-
     app = get_object_or_404(App, pk=app_id)
-    sync_app.delay(app.url)
+    request_sync(app.url)
     audit.record(request, "app.sync", app.url)
     messages.success(request, f"Re-sync of {app} requested.")
     return redirect("apps")

@@ -6,7 +6,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from devserver import signing
+from . import signing
 
 
 class Opcode(StrEnum):

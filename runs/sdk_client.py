@@ -9,11 +9,10 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 import httpx
 from django.conf import settings
 
-from devserver import signing
 from foundation import clock, strict_json
 from foundation.nul import contains_nul, may_contain_nul
 
-from . import http_pool
+from . import http_pool, signing
 from .protocol import (
     FunctionCompleted,
     FunctionErrored,

@@ -3,7 +3,7 @@ wakeups.Task; nothing imports this module but the worker's autodiscovery."""
 
 from celery import shared_task
 
-from . import bulk, cancellation, crons, executor, queue, states, triggers
+from . import bulk, cancellation, crons, executor, queue, states, sync, triggers
 from .wakeups import Task
 
 
@@ -35,3 +35,13 @@ def flush_pending() -> None:
 @shared_task(name=Task.FIRE_CRONS.value, ignore_result=True)
 def fire_crons() -> None:
     crons.fire_due_crons()
+
+
+@shared_task(name=Task.POLL_APPS.value, ignore_result=True)
+def poll_apps() -> None:
+    sync.poll_apps()
+
+
+@shared_task(name=Task.SYNC_APP.value, ignore_result=True)
+def sync_app(url: str) -> None:
+    sync.sync_app(url)

@@ -20,8 +20,8 @@ class Task(StrEnum):
     RUN_BULK_ACTION = "runs.run_bulk_action"
     FLUSH_PENDING = "runs.flush_pending"
     FIRE_CRONS = "runs.fire_crons"
-    SYNC_APP = "devserver.sync_app"
-    POLL_APPS = "devserver.poll_apps"
+    SYNC_APP = "runs.sync_app"
+    POLL_APPS = "runs.poll_apps"
     PURGE = "console.purge"
 
 

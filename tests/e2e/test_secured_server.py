@@ -7,7 +7,7 @@ import time
 import httpx
 import pytest
 
-from devserver.signing import sign
+from runs.signing import sign
 from tests.harness import (
     EVENT_KEY,
     SIGNING_KEY,

@@ -6,7 +6,7 @@ import hmac
 
 import pytest
 
-from devserver import signing
+from runs import signing
 
 KEY = "signkey-test-" + "ab" * 32
 FALLBACK = "signkey-prod-" + "cd" * 32

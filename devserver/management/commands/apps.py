@@ -6,8 +6,8 @@ manage.py apps sync http://127.0.0.1:3000/api/inngest
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from console import audit
-from devserver.sync import sync_app
 from runs.models import App
+from runs.sync import sync_app
 
 
 class Command(BaseCommand):

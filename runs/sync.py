@@ -1,51 +1,19 @@
-"""SDK sync: ask apps to register (PUT to their serve URL), poll them, discover local ones."""
-
-import json
-import logging
+"""SDK sync: ask apps to register (PUT to their serve URL), poll them, discover local ones.
+The app answers with `POST /fn/register` (sdk_views.py)."""
 
 import httpx
 from django.conf import settings
-from django.http import HttpRequest, JsonResponse
-from django.views.decorators.csrf import csrf_exempt
-from django.views.decorators.http import require_POST
 
-from devserver import signing
-from foundation import clock, strict_json
-from runs.models import App
-from runs.registration import (
-    RegistrationError,
-    parse_registration,
-    record_sync_error,
-    register,
-)
-from runs.sdk_client import http_client
+from foundation import clock
 
-logger = logging.getLogger(__name__)
+from . import signing, wakeups
+from .models import App
+from .registration import record_sync_error
+from .sdk_client import http_client
+from .wakeups import Task
 
 DISCOVERY_PORTS = [3000, 3030, 3300, 4000, 5000, 5173, 8000, 8080, 8888]
 DISCOVERY_PATHS = ["/api/inngest", "/x/inngest", "/.netlify/functions/inngest"]
-
-
-@csrf_exempt
-@require_POST
-def register_view(request: HttpRequest) -> JsonResponse:
-    """`POST /fn/register`: the SDK's answer to our PUT, carrying its whole configuration."""
-    expected = request.headers.get("X-Inngest-Expected-Server-Kind")
-    if expected and expected != server_kind():
-        return _registration_failed(f"Expected server kind {expected}, got {server_kind()}")
-    try:
-        body = strict_json.loads(request.body)
-    except (UnicodeDecodeError, json.JSONDecodeError):
-        return _registration_failed("registration body is not valid JSON")
-    try:
-        registration = parse_registration(body)
-    except RegistrationError as exc:
-        if isinstance(body, dict) and isinstance(body.get("url"), str):
-            record_sync_error(body["url"], str(exc))
-        return _registration_failed(str(exc))
-    result = register(registration, settings.DEFAULT_RETRIES)
-    logger.info("synced app %s (%d functions)", result.app.name, len(registration.functions))
-    return JsonResponse({"ok": True, "modified": result.modified, "status": 200})
 
 
 def server_kind() -> str:
@@ -53,9 +21,9 @@ def server_kind() -> str:
     return "cloud" if signing.enabled() else "dev"
 
 
-def _registration_failed(message: str) -> JsonResponse:
-    # The JS SDK reads the outcome from the body's `status`, not from the HTTP status.
-    return JsonResponse({"error": message, "status": 400}, status=400)
+def request_sync(url: str) -> None:
+    """Ask a worker to sync the app at `url` (after the current transaction commits)."""
+    wakeups.send_on_commit(Task.SYNC_APP, url)
 
 
 def sync_app(url: str) -> str:
