@@ -61,6 +61,17 @@ LOGIN_REDIRECT_URL = "/"
 LOGOUT_REDIRECT_URL = "/accounts/login/"
 SESSION_COOKIE_HTTPONLY = True
 CSRF_COOKIE_SAMESITE = SESSION_COOKIE_SAMESITE = "Lax"
+# Login throttling (django-axes): after this many failed logins for one user name from one
+# address, that pair is locked out for DEVSERVER_LOGIN_LOCKOUT_MINUTES (429 meanwhile).
+AXES_FAILURE_LIMIT = env_int("DEVSERVER_LOGIN_FAILURE_LIMIT", 5, minimum=1)
+AXES_COOLOFF_TIME = env_float("DEVSERVER_LOGIN_LOCKOUT_MINUTES", 15.0, minimum=0.1) / 60
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_VERBOSE = False
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",  # refuses a locked-out pair before checking
+    "django.contrib.auth.backends.ModelBackend",
+]
 # Behind HTTPS (a TLS proxy in front of the console): cookies are sent over HTTPS only.
 SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = env_bool("DEVSERVER_SECURE_COOKIES", False)
 # Every page: scripts and styles from this origin only (inline style attributes draw the
@@ -128,6 +139,7 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "channels",
+    "axes",
     "ninja",  # its Swagger UI files, served from here (pinned with the package), not a CDN
     "events",
     "runs",
@@ -147,6 +159,7 @@ MIDDLEWARE = [
     "console.access.ConsoleAccessMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "axes.middleware.AxesMiddleware",  # last: answers a locked-out login with a 429
 ]
 
 ROOT_URLCONF = "devserver.urls"
