@@ -13,11 +13,12 @@ from django.conf import settings  # noqa: E402
 from django.core.handlers.asgi import ASGIHandler  # noqa: E402
 
 from .http_handler import OneHopASGIHandler  # noqa: E402
+from .request_limits import BoundedRequests  # noqa: E402
 
 # The dashboard's few static files are served by the same process: one command, nothing else.
 # DEVSERVER_FAST_HTTP_HANDLER=0 serves HTTP with Django's stock handler instead.
-django_asgi_app = ASGIStaticFilesHandler(
-    OneHopASGIHandler() if settings.FAST_HTTP_HANDLER else ASGIHandler()
+django_asgi_app = BoundedRequests(
+    ASGIStaticFilesHandler(OneHopASGIHandler() if settings.FAST_HTTP_HANDLER else ASGIHandler())
 )
 
 from channels.auth import AuthMiddlewareStack  # noqa: E402

@@ -1,7 +1,5 @@
 """HTTP endpoint for event ingest: `POST /e/{eventKey}`, as the SDKs send events."""
 
-import hmac
-
 from django.conf import settings
 from django.core.exceptions import RequestDataTooBig
 from django.http import HttpRequest, JsonResponse
@@ -9,12 +7,13 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
 from .ingest import EventValidationError, parse_body, store_events
+from .keys import is_known_event_key
 
 
 @csrf_exempt
 @require_POST
 def ingest(request: HttpRequest, event_key: str) -> JsonResponse:
-    if settings.EVENT_KEYS and not _known_key(event_key):
+    if not is_known_event_key(event_key):
         return _error(401, "Event key not found")
     try:
         body = request.body
@@ -26,11 +25,6 @@ def ingest(request: HttpRequest, event_key: str) -> JsonResponse:
         return _error(400, str(exc))
     result = store_events(incoming)
     return JsonResponse({"ids": result.ids, "status": 200})
-
-
-def _known_key(event_key: str) -> bool:
-    """Any key in dev mode; one of INNGEST_EVENT_KEY's keys when they are set (staging)."""
-    return any(hmac.compare_digest(event_key, known) for known in settings.EVENT_KEYS)
 
 
 def _error(status: int, message: str) -> JsonResponse:
