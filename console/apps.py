@@ -3,4 +3,4 @@ from django.apps import AppConfig
 
 class ConsoleConfig(AppConfig):
     name = "console"
-    verbose_name = "Staging console: access, audit log, retention"
+    verbose_name = "Staging console: access and the audit log"

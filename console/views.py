@@ -5,9 +5,10 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
+from runs.retention import clear_history
+
 from . import audit
 from .models import AuditEntry
-from .retention import clear_history
 
 
 def audit_log(request: HttpRequest) -> HttpResponse:

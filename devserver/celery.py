@@ -14,9 +14,10 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "devserver.settings")
 
 app = Celery("devserver")
 app.config_from_object("django.conf:settings", namespace="CELERY")
-# Every app with a tasks.py: a task missing here is "unregistered" in the worker, and beat's
-# messages for it are dropped (the retention purge once never ran for that reason).
-app.autodiscover_tasks(["runs", "console"])
+# Every app with a tasks.py (the engine's only): a task missing here is "unregistered" in the
+# worker, and beat's messages for it are dropped (the retention purge once never ran for that
+# reason; tests/integration/test_task_names.py holds every name to a registered task).
+app.autodiscover_tasks(["runs"])
 
 
 @worker_init.connect

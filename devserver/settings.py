@@ -86,7 +86,7 @@ CONTENT_SECURITY_POLICY = (
 # Ended runs and their events older than this are purged (every PURGE_INTERVAL seconds, on
 # beat); 0 keeps everything.
 RETENTION_DAYS = env_float("DEVSERVER_RETENTION_DAYS", 0.0, minimum=0.0)
-# Seconds between purges (the `console.purge` task on beat); short only in tests.
+# Seconds between purges (the `runs.purge` task on beat); short only in tests.
 PURGE_INTERVAL = env_float("DEVSERVER_PURGE_INTERVAL", 3600.0, minimum=1.0)
 
 

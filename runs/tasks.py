@@ -1,10 +1,14 @@
 """Celery tasks for runs (thin: they call plain functions). Registered under the names in
 wakeups.Task; nothing imports this module but the worker's autodiscovery."""
 
+import logging
+
 from celery import shared_task
 
-from . import bulk, cancellation, crons, executor, queue, states, sync, triggers
+from . import bulk, cancellation, crons, executor, queue, retention, states, sync, triggers
 from .wakeups import Task
+
+logger = logging.getLogger(__name__)
 
 
 @shared_task(name=Task.EXECUTE_ITEM.value, ignore_result=True)
@@ -45,3 +49,12 @@ def poll_apps() -> None:
 @shared_task(name=Task.SYNC_APP.value, ignore_result=True)
 def sync_app(url: str) -> None:
     sync.sync_app(url)
+
+
+@shared_task(name=Task.PURGE.value, ignore_result=True)
+def purge() -> None:
+    """On beat every PURGE_INTERVAL seconds; safe to run twice or at once (each batch is one
+    transaction that skips rows another holds)."""
+    counts = retention.purge_expired()
+    if counts["runs"] or counts["events"]:
+        logger.info("retention: purged %(runs)d runs and %(events)d events", counts)

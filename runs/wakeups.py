@@ -22,7 +22,7 @@ class Task(StrEnum):
     FIRE_CRONS = "runs.fire_crons"
     SYNC_APP = "runs.sync_app"
     POLL_APPS = "runs.poll_apps"
-    PURGE = "console.purge"
+    PURGE = "runs.purge"
 
 
 def send(task: Task, *args: object, at: datetime | None = None) -> None:

@@ -8,10 +8,10 @@ from django.core.management import call_command
 from django.test import override_settings
 
 from console.models import AuditEntry
-from console.retention import clear_history, purge_expired
 from devserver import clock
 from events.models import Event
 from runs.models import App, Function, Run, RunStatus, Step
+from runs.retention import clear_history, purge_expired
 
 pytestmark = pytest.mark.django_db
 

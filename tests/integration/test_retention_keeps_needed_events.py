@@ -7,11 +7,11 @@ from datetime import timedelta
 import pytest
 from django.test import override_settings
 
-from console.retention import clear_history, purge_expired
 from devserver import clock
 from events.models import Event
 from flowcontrol.models import Decision, DecisionKind, Pending
 from runs.models import BulkAction, Run, RunStatus
+from runs.retention import clear_history, purge_expired
 from runs.statuses import BulkStatus
 from runs.triggers import start_held_runs
 from tests.integration.flow_setup import FrozenClock, runs_of, send, sync_function
@@ -121,7 +121,7 @@ def test_an_event_a_pending_row_holds_is_kept_when_it_appears_mid_purge(
 ):
     """The check and the delete of a batch happen in one transaction, after the batch's
     events are chosen: a hold taken on an old event between the two is seen."""
-    from console import retention
+    from runs import retention
 
     function = sync_function("late-hold", "test/late-hold", debounce={"period": "40d"})
     old = send("test/unheld").id
@@ -149,7 +149,7 @@ def test_an_event_a_pending_row_holds_is_kept_when_it_appears_mid_purge(
 def test_events_are_deleted_in_batches_and_kept_ones_are_passed_over(
     month_ago: FrozenClock, monkeypatch: pytest.MonkeyPatch
 ):
-    from console import retention
+    from runs import retention
 
     run, kept = _batched_run("batch-many")
     unused = [send("test/nobody-listens", {"n": n}).id for n in range(7)]

@@ -2,7 +2,8 @@
 
 from django.core.management.base import BaseCommand, CommandParser
 
-from console import audit, retention
+from console import audit
+from runs import retention
 
 
 class Command(BaseCommand):

@@ -12,8 +12,9 @@ from django.db.models import QuerySet
 from events.models import Event
 from flowcontrol.models import Pending
 from foundation import clock
-from runs.models import BulkAction, Run
-from runs.statuses import TERMINAL_RUN_STATUSES, BulkStatus
+
+from .models import BulkAction, Run
+from .statuses import TERMINAL_RUN_STATUSES, BulkStatus
 
 BATCH = 1000
 # Bulk actions that are not history yet: a preview awaiting its confirmation, and work to do.
