@@ -185,6 +185,19 @@ USE_TZ = True
 TIME_ZONE = "UTC"
 
 # --- Channels (live views) -------------------------------------------------------------
+# Shared counters (the ingest rate limit): in Redis when there is one, so every web process
+# counts together; in the process's memory otherwise (embedded mode has one process).
+CACHES = {
+    "default": (
+        {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}
+        if REDIS_URL
+        else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
+    )
+}
+# Event requests per second per event key past which `POST /e/` answers 429 (0: no limit; the
+# dev server has none, as Inngest's has none).
+INGEST_RATE_LIMIT = env_int("DEVSERVER_INGEST_RATE_LIMIT", 1000 if STAGING else 0, minimum=0)
+
 CHANNEL_LAYERS = {
     "default": (
         {

@@ -8,6 +8,7 @@ from django.views.decorators.http import require_POST
 
 from .ingest import EventValidationError, parse_body, store_events
 from .keys import is_known_event_key
+from .rate_limit import seconds_to_wait
 
 
 @csrf_exempt
@@ -15,6 +16,13 @@ from .keys import is_known_event_key
 def ingest(request: HttpRequest, event_key: str) -> JsonResponse:
     if not is_known_event_key(event_key):
         return _error(401, "Event key not found")
+    wait = seconds_to_wait(event_key)
+    if wait:
+        answer = _error(
+            429, f"over {settings.INGEST_RATE_LIMIT} requests per second for this event key"
+        )
+        answer["Retry-After"] = str(wait)
+        return answer
     try:
         body = request.body
     except RequestDataTooBig:
