@@ -2,19 +2,19 @@
 
 from django.apps import AppConfig
 
+from events.signals import events_stored
+
 
 class RunsConfig(AppConfig):
     name = "runs"
 
     def ready(self) -> None:
-        from events.signals import events_stored
-
         from . import live, states
-        from .event_hooks import on_events_stored
         from .invocations import resume_invoker
         from .lifecycle import emit_lifecycle_events
+        from .triggers import on_events_stored
 
-        events_stored.connect(on_events_stored, dispatch_uid="runs.event_hooks")
+        events_stored.connect(on_events_stored, dispatch_uid="runs.triggers")
         states.on_run_changed(live.publish_run)
         states.on_step_changed(live.publish_step)
         states.on_bulk_changed(live.publish_bulk)

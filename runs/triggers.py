@@ -1,21 +1,60 @@
-"""Match stored events to function triggers and start runs, in the events' own transaction."""
+"""Everything newly stored events do to runs, in the storing transaction (the `events_stored`
+signal): resume waiting steps, cancel runs whose `cancelOn` matches, then match the events to
+function triggers and start runs, flow control deciding first."""
 
 from contextlib import suppress
 from datetime import datetime, timedelta
 from typing import Any
 
-from django.db import transaction
+from django.db import connection, transaction
 
 from events.expressions import evaluate, matches
 from events.models import Event
 from foundation import clock
 from foundation.durations import parse_duration
+from foundation.fast_sql import column, table
 
 from . import queue, states, wakeups
-from .cancellation import RunAlreadyEnded, cancel_run
+from .cancellation import RunAlreadyEnded, cancel_run, cancel_runs_for_events
 from .models import Function, Run, Step
 from .statuses import QueueReason
+from .waits import resume_waiting_runs
 from .wakeups import Task
+
+_cache: tuple[tuple[Any, ...], list[Function]] | None = None
+
+
+def on_events_stored(sender: Any, events: list[Event], **_: Any) -> None:
+    """The receiver of `events_stored` (connected in apps.py)."""
+    resume_waiting_runs(events)
+    functions = active_functions()
+    if not functions:
+        return
+    cancel_runs_for_events(events, functions)
+    start_runs_for_events(events, functions)
+
+
+def active_functions() -> list[Function]:
+    """The active functions, decoded once per change: every stored event (lifecycle events
+    included) is matched against them, and a stamp query is far cheaper than the configs."""
+    global _cache
+    key = _functions_stamp()
+    if _cache is None or _cache[0] != key:
+        active = Function.objects.filter(archived=False).select_related("app")
+        _cache = (key, list(active))
+    return _cache[1]
+
+
+def _functions_stamp() -> tuple[Any, ...]:
+    """Changes whenever a function is added, changed, archived or removed."""
+    pk, updated = column(Function, "id"), column(Function, "updated_at")
+    sql = (
+        f"SELECT COUNT({pk}), MAX({updated}), MAX({pk}) FROM {table(Function)}"
+        f" WHERE {column(Function, 'archived')} = %s"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [False])
+        return tuple(cursor.fetchone())
 
 
 def start_runs_for_events(events: list[Event], functions: list[Function]) -> None:
