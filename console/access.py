@@ -1,7 +1,8 @@
 """Who may see and change what on the staging console.
 
 Dev mode (the default) is open, as the Inngest dev server is. With REQUIRE_LOGIN (staging):
-pages and the APIs need a login or the signing key as a Bearer token (for scripts), and
+pages and the APIs need a login or the raw signing key as a Bearer token (for scripts; the
+hashed key every SDK sends is an SDK credential only), and
 any request that changes something (not GET/HEAD/OPTIONS) needs an operator. SDK-facing
 endpoints check their own credentials: the event key on `/e/`, the hashed signing key on
 `/fn/register` and `/v1/checkpoint`."""
@@ -15,7 +16,7 @@ from django.middleware.csrf import CsrfViewMiddleware
 from django.shortcuts import render
 
 from runs import signing
-from runs.signing import bearer_is_signing_key
+from runs.signing import bearer_is_operator_key, bearer_is_signing_key
 
 OPEN_PATHS = ("/static/", "/accounts/", "/admin/", "/e/")
 # Called by the SDKs themselves, with `Authorization: Bearer <hashed signing key>`.
@@ -47,7 +48,7 @@ class ConsoleAccessMiddleware:
         if not settings.REQUIRE_LOGIN or request.path.startswith(OPEN_PATHS):
             return self.get_response(request)
         is_api = request.path.startswith(API_PATHS)
-        if bearer_is_signing_key(request.headers.get("Authorization")):  # scripts, any path
+        if bearer_is_operator_key(request.headers.get("Authorization")):  # scripts, any path
             request.api_key_used = True  # type: ignore[attr-defined]
             return self.get_response(request)
         if not request.user.is_authenticated:

@@ -14,6 +14,7 @@ import hmac
 import json
 import re
 import time
+from collections.abc import Callable
 from typing import Any
 from urllib.parse import parse_qs
 
@@ -83,16 +84,26 @@ def hashed_key(key: str) -> str:
 
 
 def bearer_is_signing_key(authorization: str | None) -> bool:
-    """The raw signing key (REST API clients) or its hash (SDKs), primary or fallback."""
+    """SDK credentials: the signing key's hash (what SDKs send on /fn/register and
+    /v1/checkpoint), or the raw key, primary or fallback."""
+    return _bearer_matches(authorization, lambda key: {_PREFIX.sub("", key), hashed_key(key)})
+
+
+def bearer_is_operator_key(authorization: str | None) -> bool:
+    """Operator credentials for scripts (/api/, /v1/): the raw signing key only. Its hash is
+    not one: every SDK sends the hash, so whoever sees that traffic would operate the console."""
+    return _bearer_matches(authorization, lambda key: {_PREFIX.sub("", key)})
+
+
+def _bearer_matches(authorization: str | None, accepted: Callable[[str], set[str]]) -> bool:
     if not authorization or not authorization.startswith("Bearer "):
         return False
-    token = authorization[len("Bearer ") :].strip()
-    bare = _PREFIX.sub("", token)
-    for key in keys():
-        accepted = {key, _PREFIX.sub("", key), hashed_key(key)}
-        if token in accepted or bare in accepted:
-            return True
-    return False
+    token = _PREFIX.sub("", authorization[len("Bearer ") :].strip())
+    if not token:
+        return False
+    return any(
+        hmac.compare_digest(token, candidate) for key in keys() for candidate in accepted(key)
+    )
 
 
 def _mac(body: bytes, key: str, timestamp: int) -> str:

@@ -58,12 +58,17 @@ def test_anonymous_users_are_sent_to_login_and_get_401_from_the_api(client: Clie
 
 
 @override_settings(**SECURED)
-def test_the_signing_key_opens_the_api_raw_or_hashed_and_a_wrong_key_does_not(client: Client):
+def test_the_raw_signing_key_opens_the_api_and_the_hash_the_sdks_send_does_not(client: Client):
+    """The hashed key travels with every SDK request (over plain HTTP in many set-ups): it is
+    an SDK credential only, never an operator's."""
     hashed = hashlib.sha256(bytes.fromhex(KEY.split("-", 2)[2])).hexdigest()
-    for token in (KEY, hashed, f"signkey-prod-{hashed}"):
-        assert client.get("/api/runs", HTTP_AUTHORIZATION=f"Bearer {token}").status_code == 200
-    wrong = client.get("/api/runs", HTTP_AUTHORIZATION=f"Bearer {OTHER_KEY}")
-    assert wrong.status_code == 401
+    assert client.get("/api/runs", HTTP_AUTHORIZATION=f"Bearer {KEY}").status_code == 200
+    for token in (hashed, f"signkey-prod-{hashed}", OTHER_KEY):
+        refused = client.post(
+            "/api/runs/01NOSUCHRUN0000000000000000/cancel", HTTP_AUTHORIZATION=f"Bearer {token}"
+        )
+        assert refused.status_code == 401
+        assert client.get("/api/runs", HTTP_AUTHORIZATION=f"Bearer {token}").status_code == 401
 
 
 @override_settings(**SECURED)

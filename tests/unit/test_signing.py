@@ -105,6 +105,20 @@ def test_other_authorizations_are_refused(keys, authorization):
     assert not signing.bearer_is_signing_key(authorization)
 
 
+@pytest.mark.parametrize("token", [KEY, "ab" * 32], ids=["raw", "bare"])
+def test_the_raw_key_is_an_operator_credential(keys, token):
+    assert signing.bearer_is_operator_key(f"Bearer {token}")
+
+
+@pytest.mark.parametrize(
+    "token",
+    [signing.hashed_key(KEY), "signkey-test-" + signing.hashed_key(KEY), "00" * 32, ""],
+    ids=["hashed", "prefixed-hash", "wrong", "empty"],
+)
+def test_the_hash_every_sdk_sends_is_not_an_operator_credential(keys, token):
+    assert not signing.bearer_is_operator_key(f"Bearer {token}")
+
+
 def test_no_bearer_is_accepted_when_no_key_is_set(settings):
     settings.SIGNING_KEY, settings.SIGNING_KEY_FALLBACK = "", ""
     assert not signing.bearer_is_signing_key("Bearer ")
