@@ -53,13 +53,14 @@ staging-user: $(VENV)/.installed .staging.env
 	$(BIN)/python manage.py createsuperuser --username $(NAME) --email ""
 
 .staging.env:
-	@$(PYTHON) -c "import secrets; print('\n'.join([ \
+	@$(PYTHON) -c "import secrets, socket; print('\n'.join([ \
 		'DATABASE_URL=postgres://devserver:devserver@127.0.0.1:5432/devserver', \
 		'REDIS_URL=redis://127.0.0.1:6379/0', \
 		'SECRET_KEY=' + secrets.token_urlsafe(48), \
 		'INNGEST_SIGNING_KEY=signkey-staging-' + secrets.token_hex(32), \
 		'INNGEST_EVENT_KEY=' + secrets.token_hex(16), \
-		'ALLOWED_HOSTS=*']))" > $@
+		'ALLOWED_HOSTS=' + ','.join(sorted({'$(HOST)', 'localhost', '127.0.0.1', \
+			socket.gethostname()}))]))" > $@
 	@chmod 600 $@
 	@echo "wrote $@ (keep it secret; give your apps INNGEST_SIGNING_KEY and INNGEST_EVENT_KEY)"
 

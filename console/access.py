@@ -15,6 +15,7 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.middleware.csrf import CsrfViewMiddleware
 from django.shortcuts import render
 
+from foundation.origins import is_cross_origin
 from runs import signing
 from runs.signing import bearer_is_operator_key, bearer_is_signing_key
 
@@ -45,9 +46,12 @@ class ConsoleAccessMiddleware:
             ):
                 return _api_error(401, "Authentication failed: send the hashed signing key")
             return self.get_response(request)
+        is_api = request.path.startswith(API_PATHS)
+        if is_api and request.method not in SAFE_METHODS and _cross_site(request):
+            # In every mode: the open dev console too must not act for another site's page.
+            return _api_error(403, "cross-site requests may not change anything here")
         if not settings.REQUIRE_LOGIN or request.path.startswith(OPEN_PATHS):
             return self.get_response(request)
-        is_api = request.path.startswith(API_PATHS)
         if bearer_is_operator_key(request.headers.get("Authorization")):  # scripts, any path
             request.api_key_used = True  # type: ignore[attr-defined]
             return self.get_response(request)
@@ -69,6 +73,12 @@ class ConsoleAccessMiddleware:
                 if rejected is not None:
                     return rejected
         return self.get_response(request)
+
+
+def _cross_site(request: HttpRequest) -> bool:
+    if request.headers.get("Sec-Fetch-Site") in ("cross-site", "same-site"):
+        return True
+    return is_cross_origin(request.headers.get("Origin"), request.get_host())
 
 
 def _api_error(status: int, message: str) -> JsonResponse:

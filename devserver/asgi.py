@@ -23,8 +23,9 @@ django_asgi_app = BoundedRequests(
 
 from channels.auth import AuthMiddlewareStack  # noqa: E402
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
-from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402
+from channels.security.websocket import WebsocketDenier  # noqa: E402
 
+from foundation.origins import is_cross_origin  # noqa: E402
 from runs import live  # noqa: E402
 
 from .routing import websocket_urlpatterns  # noqa: E402
@@ -41,14 +42,28 @@ class _PublishOnThisLoop:
         await self.app(scope, receive, send)
 
 
+class _SameOriginOnly:
+    """A live stream opens only for a page of this console, in every mode (with
+    ALLOWED_HOSTS=*, channels' host check lets any origin through)."""
+
+    def __init__(self, app: object) -> None:
+        self.app = app
+
+    async def __call__(self, scope: dict, receive: object, send: object) -> None:
+        headers = dict(scope.get("headers", []))
+        origin = headers.get(b"origin", b"").decode("latin-1")
+        host = headers.get(b"host", b"").decode("latin-1")
+        if is_cross_origin(origin, host):
+            return await WebsocketDenier()(scope, receive, send)
+        return await self.app(scope, receive, send)  # type: ignore[operator]
+
+
 application = _PublishOnThisLoop(
     ProtocolTypeRouter(
         {
             "http": django_asgi_app,
             # The session tells the consumer who is watching (staging needs a login).
-            "websocket": AllowedHostsOriginValidator(
-                AuthMiddlewareStack(URLRouter(websocket_urlpatterns))
-            ),
+            "websocket": _SameOriginOnly(AuthMiddlewareStack(URLRouter(websocket_urlpatterns))),
         }
     )
 )
