@@ -23,7 +23,10 @@ django_asgi_app = BoundedRequests(
 
 from channels.auth import AuthMiddlewareStack  # noqa: E402
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
-from channels.security.websocket import WebsocketDenier  # noqa: E402
+from channels.security.websocket import (  # noqa: E402
+    AllowedHostsOriginValidator,
+    WebsocketDenier,
+)
 
 from foundation.origins import is_cross_origin  # noqa: E402
 from runs import live  # noqa: E402
@@ -63,7 +66,10 @@ application = _PublishOnThisLoop(
         {
             "http": django_asgi_app,
             # The session tells the consumer who is watching (staging needs a login).
-            "websocket": _SameOriginOnly(AuthMiddlewareStack(URLRouter(websocket_urlpatterns))),
+            # The origin must be an allowed host (DNS rebinding) and the page's own host.
+            "websocket": AllowedHostsOriginValidator(
+                _SameOriginOnly(AuthMiddlewareStack(URLRouter(websocket_urlpatterns)))
+            ),
         }
     )
 )
