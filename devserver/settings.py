@@ -72,6 +72,9 @@ AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",  # refuses a locked-out pair before checking
     "django.contrib.auth.backends.ModelBackend",
 ]
+# Registrations an app sends on its own (not in answer to our sync's PUT). With a signing key
+# they are refused unless allowed here: the SDK's credential travels with every request.
+OUT_OF_BAND_SYNC = env_bool("DEVSERVER_OUT_OF_BAND_SYNC", not SIGNING_KEY)
 # Behind HTTPS (a TLS proxy in front of the console): cookies are sent over HTTPS only.
 SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = env_bool("DEVSERVER_SECURE_COOKIES", False)
 # Every page: scripts and styles from this origin only (inline style attributes draw the

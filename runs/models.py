@@ -174,6 +174,16 @@ class QueueItem(models.Model):
         indexes = [models.Index(fields=["lease_owner"])]
 
 
+class SyncRequest(models.Model):
+    """A sync this server asked for (its PUT carried `deployId`): the app's registration must
+    bring that id back, once and soon, so a captured registration cannot be replayed later."""
+
+    deploy_id = models.CharField(primary_key=True, max_length=26)
+    url = models.URLField(max_length=1024)
+    requested_at = models.DateTimeField(db_index=True)
+    used_at = models.DateTimeField(null=True, blank=True)
+
+
 class CronTrigger(models.Model):
     """A function's cron trigger and its next tick; the conditional update of `next_fire_at`
     is what makes each tick fire exactly once, however many beat processes run."""

@@ -11,8 +11,9 @@ from django.views.decorators.http import require_POST
 
 from foundation import strict_json
 
+from . import signing
 from .registration import RegistrationError, parse_registration, record_sync_error, register
-from .sync import server_kind
+from .sync import claim_sync_request, server_kind
 
 logger = logging.getLogger(__name__)
 
@@ -21,6 +22,13 @@ logger = logging.getLogger(__name__)
 @require_POST
 def register_view(request: HttpRequest) -> JsonResponse:
     """`POST /fn/register`: the SDK's answer to our PUT, carrying its whole configuration."""
+    if _needs_our_sync_request(request) and not claim_sync_request(request.GET.get("deployId", "")):
+        return _registration_failed(
+            "this server accepts only registrations it asked for, once: sync the app from the "
+            "console's Apps page or `manage.py apps sync URL` (or allow out-of-band syncs with "
+            "DEVSERVER_OUT_OF_BAND_SYNC=true)",
+            status=401,
+        )
     expected = request.headers.get("X-Inngest-Expected-Server-Kind")
     if expected and expected != server_kind():
         return _registration_failed(f"Expected server kind {expected}, got {server_kind()}")
@@ -39,6 +47,15 @@ def register_view(request: HttpRequest) -> JsonResponse:
     return JsonResponse({"ok": True, "modified": result.modified, "status": 200})
 
 
-def _registration_failed(message: str) -> JsonResponse:
+def _needs_our_sync_request(request: HttpRequest) -> bool:
+    """With a signing key, an SDK's credential (the key's hash, which travels with every SDK
+    request) registers only in answer to a sync we asked for; the raw key (an operator's
+    script) may register any time, and so may anyone where out-of-band syncs are allowed."""
+    if not signing.enabled() or settings.OUT_OF_BAND_SYNC:
+        return False
+    return not signing.bearer_is_operator_key(request.headers.get("Authorization"))
+
+
+def _registration_failed(message: str, status: int = 400) -> JsonResponse:
     # The JS SDK reads the outcome from the body's `status`, not from the HTTP status.
-    return JsonResponse({"error": message, "status": 400}, status=400)
+    return JsonResponse({"error": message, "status": status}, status=status)

@@ -1,13 +1,15 @@
 """SDK sync: ask apps to register (PUT to their serve URL), poll them, discover local ones.
 The app answers with `POST /fn/register` (sdk_views.py)."""
 
+from datetime import timedelta
+
 import httpx
 from django.conf import settings
 
 from foundation import clock
 
 from . import signing, wakeups
-from .models import App
+from .models import App, SyncRequest
 from .registration import record_sync_error
 from .sdk_client import http_client
 from .wakeups import Task
@@ -26,12 +28,18 @@ def request_sync(url: str) -> None:
     wakeups.send_on_commit(Task.SYNC_APP, url)
 
 
+# How long the app has to register after our PUT, and how long used requests are kept.
+SYNC_REQUEST_VALID_FOR = timedelta(minutes=5)
+SYNC_REQUESTS_KEPT_FOR = timedelta(hours=1)
+
+
 def sync_app(url: str) -> str:
     """PUT to the app so it registers; store and return the error text ("" on success)."""
+    deploy_id = _new_sync_request(url)
     try:
         response = http_client().put(
             url,
-            params={"deployId": clock.new_id()},
+            params={"deployId": deploy_id},
             headers={"X-Inngest-Server-Kind": server_kind(), "Content-Type": "application/json"},
             timeout=30.0,
         )
@@ -44,6 +52,22 @@ def sync_app(url: str) -> str:
         record_sync_error(url, error)
         return error
     return ""
+
+
+def _new_sync_request(url: str) -> str:
+    now = clock.now()
+    SyncRequest.objects.filter(requested_at__lt=now - SYNC_REQUESTS_KEPT_FOR).delete()
+    return SyncRequest.objects.create(deploy_id=clock.new_id(), url=url, requested_at=now).pk
+
+
+def claim_sync_request(deploy_id: str) -> bool:
+    """The registration answers a sync we asked for within SYNC_REQUEST_VALID_FOR, and is the
+    first to do so. False: unknown, too old, or used already (a replay)."""
+    now = clock.now()
+    claimed = SyncRequest.objects.filter(
+        pk=deploy_id, used_at__isnull=True, requested_at__gte=now - SYNC_REQUEST_VALID_FOR
+    ).update(used_at=now)
+    return claimed == 1
 
 
 def poll_apps() -> None:

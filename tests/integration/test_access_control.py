@@ -111,7 +111,7 @@ def test_unknown_event_keys_get_401_and_known_keys_work(client: Client):
         assert known.status_code == 200 and known.json()["status"] == 200
 
 
-@override_settings(**SECURED)
+@override_settings(**SECURED, OUT_OF_BAND_SYNC=True)  # tests/security: syncs we asked for
 def test_sdk_endpoints_need_the_hashed_signing_key(client: Client):
     register = client.post("/fn/register", data="{}", content_type="application/json")
     assert register.status_code == 401 and register.json()["status"] == 401
