@@ -11,8 +11,8 @@ from django.views.decorators.http import require_POST
 
 from console import audit
 from foundation import clock, strict_json
+from foundation.schedules import CronError, next_fire_time
 
-from .crons import CronError, next_fire_time
 from .manual import CannotStart, fire_cron_now, invoke
 from .models import App, Function
 from .sync import request_sync

@@ -7,21 +7,11 @@ from typing import Any
 
 from django.db import transaction
 
-from events.expressions import ExpressionError, validate_expression
 from foundation import clock
-from foundation.durations import DurationError, parse_duration
 
-from .crons import CronError, split_cron, sync_cron_triggers
+from .crons import sync_cron_triggers
 from .models import App, Function
-
-MAX_TRIGGERS = 10
-_DURATION_FIELDS = {
-    "debounce": ("period", "timeout"),
-    "throttle": ("period",),
-    "rateLimit": ("period",),
-    "batchEvents": ("timeout",),
-    "timeouts": ("start", "finish"),
-}
+from .spec import FunctionSpec, SpecError, parse_function
 
 
 class RegistrationError(ValueError):
@@ -35,7 +25,8 @@ class Registration:
     sdk: str
     framework: str
     app_version: str
-    functions: list[dict[str, Any]]
+    functions: list[dict[str, Any]]  # as registered, stored whole
+    specs: list[FunctionSpec]  # the same functions, parsed
 
 
 @dataclass(frozen=True)
@@ -56,8 +47,7 @@ def parse_registration(body: Any) -> Registration:
     functions = body.get("functions")
     if not isinstance(functions, list):
         raise RegistrationError("functions must be a list")
-    for function in functions:
-        _validate_function(function)
+    specs = [_parse_function(function) for function in functions]
     return Registration(
         url=url,
         app_name=app_name,
@@ -65,76 +55,21 @@ def parse_registration(body: Any) -> Registration:
         framework=str(body.get("framework") or ""),
         app_version=str(body.get("appVersion") or ""),
         functions=functions,
+        specs=specs,
     )
 
 
-def _validate_function(config: Any) -> None:
+def _parse_function(config: Any) -> FunctionSpec:
     if not isinstance(config, dict) or not isinstance(config.get("id"), str):
         raise RegistrationError("every function needs a string id")
     where = f"function {config['id']!r}"
-    triggers = config.get("triggers")
-    if not isinstance(triggers, list) or not triggers:
-        raise RegistrationError(f"{where}: triggers must be a non-empty list")
-    if len(triggers) > MAX_TRIGGERS:
-        raise RegistrationError(f"{where}: at most {MAX_TRIGGERS} triggers, got {len(triggers)}")
-    for index, trigger in enumerate(triggers):
-        _validate_trigger(trigger, f"{where} trigger {index}")
+    try:
+        spec = parse_function(config)
+    except SpecError as exc:
+        raise RegistrationError(f"{where}: {exc}") from None
     if not _step_url(config):
         raise RegistrationError(f"{where}: steps.step.runtime.url is required")
-    for key, fields in _DURATION_FIELDS.items():
-        section = config.get(key)
-        for name in fields:
-            if isinstance(section, dict) and section.get(name) is not None:
-                try:
-                    parse_duration(section[name])
-                except DurationError as exc:
-                    raise RegistrationError(f"{where}: {key}.{name}: {exc}") from None
-    for expression in _expressions(config):
-        try:
-            validate_expression(expression)
-        except ExpressionError as exc:
-            raise RegistrationError(f"{where}: {exc}") from None
-
-
-def _validate_trigger(trigger: Any, where: str) -> None:
-    if not isinstance(trigger, dict):
-        raise RegistrationError(f"{where} must be an object")
-    if isinstance(trigger.get("event"), str) and trigger["event"]:
-        if trigger.get("expression"):
-            try:
-                validate_expression(trigger["expression"])
-            except ExpressionError as exc:
-                raise RegistrationError(f"{where}: {exc}") from None
-        return
-    if isinstance(trigger.get("cron"), str):
-        try:
-            split_cron(trigger["cron"])
-        except CronError as exc:
-            raise RegistrationError(f"{where}: {exc}") from None
-        return
-    raise RegistrationError(f"{where} needs an event name or a cron schedule")
-
-
-def _expressions(config: dict[str, Any]) -> list[str]:
-    found = []
-    concurrency = config.get("concurrency")
-    if isinstance(concurrency, dict):
-        concurrency = [concurrency]
-    for section in concurrency if isinstance(concurrency, list) else []:
-        if isinstance(section, dict) and section.get("key"):
-            found.append(section["key"])
-    for key in ("throttle", "rateLimit", "debounce", "batchEvents", "singleton"):
-        section = config.get(key)
-        if isinstance(section, dict):
-            found += [section[f] for f in ("key", "if") if isinstance(section.get(f), str)]
-    for cancel in config.get("cancel") or []:
-        if isinstance(cancel, dict) and isinstance(cancel.get("if"), str):
-            found.append(cancel["if"])
-    if isinstance(config.get("idempotency"), str):
-        found.append(config["idempotency"])
-    if isinstance(config.get("priority"), dict) and isinstance(config["priority"].get("run"), str):
-        found.append(config["priority"]["run"])
-    return found
+    return spec
 
 
 def _step_url(config: dict[str, Any]) -> str | None:
@@ -145,13 +80,6 @@ def _step_url(config: dict[str, Any]) -> str | None:
     runtime = step.get("runtime") if isinstance(step, dict) else None
     url = runtime.get("url") if isinstance(runtime, dict) else None
     return url if isinstance(url, str) and url else None
-
-
-def _retries(config: dict[str, Any], default: int) -> int:
-    steps = config.get("steps") or {}
-    step = steps.get("step") or next(iter(steps.values()), {})
-    attempts = ((step or {}).get("retries") or {}).get("attempts")
-    return attempts if isinstance(attempts, int) and attempts >= 0 else default
 
 
 def register(registration: Registration, default_retries: int) -> RegistrationResult:
@@ -175,9 +103,9 @@ def register(registration: Registration, default_retries: int) -> RegistrationRe
         app.save()
         modified = False
         seen = []
-        for config in registration.functions:
+        for config, spec in zip(registration.functions, registration.specs, strict=True):
             seen.append(config["id"])
-            modified |= _upsert_function(app, config, default_retries)
+            modified |= _upsert_function(app, config, spec, default_retries)
         gone = list(Function.objects.filter(app=app, archived=False).exclude(slug__in=seen))
         for function in gone:
             function.archived = True
@@ -219,14 +147,16 @@ def _find_app(registration: Registration) -> App:
     return by_name or by_url or App(url=registration.url)
 
 
-def _upsert_function(app: App, config: dict[str, Any], default_retries: int) -> bool:
+def _upsert_function(
+    app: App, config: dict[str, Any], spec: FunctionSpec, default_retries: int
+) -> bool:
     fields = {
         "app": app,
         "name": config.get("name") or config["id"],
         "config": config,
         "triggers": config["triggers"],
         "step_url": _step_url(config),
-        "retries": _retries(config, default_retries),
+        "retries": default_retries if spec.retries is None else spec.retries,
         "archived": False,
     }
     function = Function.objects.filter(slug=config["id"]).first()

@@ -5,7 +5,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from runs.crons import CronError, next_fire_time, split_cron
+from foundation.schedules import CronError, next_fire_time, split_cron
 
 
 @pytest.mark.parametrize(

@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from devserver import clock
-from runs.crons import CronError, next_fire_time, split_cron
+from foundation.schedules import CronError, next_fire_time, split_cron
 from runs.durations import DurationError, parse_duration, parse_wake_time
 from runs.protocol import FunctionCompleted, FunctionErrored, Opcode, StepsReported
 from runs.retries import backoff_delay

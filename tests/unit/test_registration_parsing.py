@@ -56,6 +56,8 @@ def test_an_unusable_app_field_is_refused(change, message):
         ({"batchEvents": {"maxSize": 5, "timeout": 10**30}}, "batchEvents.timeout: invalid"),
         ({"concurrency": [{"limit": 1, "key": "event.data.x =="}]}, "invalid expression"),
         ({"idempotency": "event.data.id +"}, "function 'shop-charge': invalid expression"),
+        ({"rateLimit": {"limit": 1}}, "function 'shop-charge': rateLimit.period is required"),
+        ({"throttle": {"limit": "x", "period": "1s"}}, "throttle.limit must be a whole number"),
     ],
 )
 def test_an_unusable_function_field_is_refused_naming_function_and_field(function, message):

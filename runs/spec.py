@@ -1,0 +1,166 @@
+"""A function's configuration, typed: parsed once when its app syncs (registration.py), then
+read by triggers, cancellation, the executor and (its `flow` part) flow control. A bad field is
+a SpecError whose message names it (`timeouts.finish: invalid duration ...`)."""
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import Any, Protocol
+
+from flowcontrol.spec import FlowControl, SpecError, duration, expression, parse_flow
+from foundation.schedules import CronError, split_cron
+
+MAX_TRIGGERS = 10
+
+__all__ = ["CancelOn", "FunctionSpec", "SpecError", "Trigger", "parse_function", "spec_of"]
+
+
+@dataclass(frozen=True)
+class Trigger:
+    """An event name (a trailing `*` matches a prefix) with an optional CEL `if`, or a cron."""
+
+    event: str = ""
+    expression: str | None = None
+    cron: str = ""
+
+
+@dataclass(frozen=True)
+class CancelOn:
+    """`cancelOn`: an event named `event` (matching `if`) cancels the function's active runs
+    queued less than `timeout` ago (any age without one)."""
+
+    event: str
+    condition: str | None = None
+    timeout: timedelta | None = None
+
+
+@dataclass(frozen=True)
+class FunctionSpec:
+    """What the engine reads of one function's configuration."""
+
+    triggers: tuple[Trigger, ...] = ()
+    retries: int | None = None  # steps.step.retries.attempts; None: the server's default
+    cancel: tuple[CancelOn, ...] = ()
+    start_timeout: timedelta | None = None  # timeouts.start: longest wait while queued
+    finish_timeout: timedelta | None = None  # timeouts.finish: longest run once started
+    priority: str | None = None  # priority.run: a CEL number of seconds to jump the queue
+    flow: FlowControl = field(default_factory=FlowControl)
+
+    @property
+    def crons(self) -> list[str]:
+        return [trigger.cron for trigger in self.triggers if trigger.cron]
+
+
+def parse_function(config: Mapping[str, Any]) -> FunctionSpec:
+    """Every option of a function as its app registered it; SpecError names the bad field."""
+    timeouts = _section(config, "timeouts")
+    priority = _section(config, "priority")
+    start, finish = timeouts.get("start"), timeouts.get("finish")
+    return FunctionSpec(
+        triggers=_triggers(config.get("triggers")),
+        retries=_retries(config),
+        cancel=_cancel(config.get("cancel")),
+        start_timeout=duration(start, "timeouts.start") if start else None,
+        finish_timeout=duration(finish, "timeouts.finish") if finish else None,
+        priority=expression(priority.get("run"), "priority.run"),
+        flow=parse_flow(config),
+    )
+
+
+class _Stored(Protocol):
+    id: int
+    updated_at: Any
+    config: dict[str, Any]
+
+
+# Parsed specs by (function id, updated_at): a change of the row is a new key.
+_parsed: dict[tuple[int, Any], FunctionSpec] = {}
+_PARSED_MOST = 1024
+
+
+def spec_of(function: _Stored) -> FunctionSpec:
+    """The parsed spec of a stored function, once per change of its row. A row made by hand
+    (no registered config: tests, benchmarks) has no options."""
+    if not function.config.get("id"):
+        return FunctionSpec()
+    key = (function.id, function.updated_at)
+    spec = _parsed.get(key)
+    if spec is None:
+        if len(_parsed) >= _PARSED_MOST:
+            _parsed.clear()  # rows changed this often are not worth more bookkeeping
+        spec = _parsed[key] = parse_function(function.config)
+    return spec
+
+
+def _section(config: Mapping[str, Any], name: str) -> Mapping[str, Any]:
+    section = config.get(name)
+    if section is None:
+        return {}
+    if not isinstance(section, dict):
+        raise SpecError(f"{name} must be an object, got {type(section).__name__}")
+    return section
+
+
+def _triggers(value: Any) -> tuple[Trigger, ...]:
+    if not isinstance(value, list) or not value:
+        raise SpecError("triggers must be a non-empty list")
+    if len(value) > MAX_TRIGGERS:
+        raise SpecError(f"at most {MAX_TRIGGERS} triggers, got {len(value)}")
+    return tuple(_trigger(trigger, f"trigger {index}") for index, trigger in enumerate(value))
+
+
+def _trigger(trigger: Any, where: str) -> Trigger:
+    if not isinstance(trigger, dict):
+        raise SpecError(f"{where} must be an object")
+    if isinstance(trigger.get("event"), str) and trigger["event"]:
+        condition = trigger.get("expression")
+        return Trigger(
+            event=trigger["event"],
+            expression=_trigger_expression(condition, where) if condition else None,
+        )
+    if isinstance(trigger.get("cron"), str):
+        try:
+            split_cron(trigger["cron"])
+        except CronError as exc:
+            raise SpecError(f"{where}: {exc}") from None
+        return Trigger(cron=trigger["cron"])
+    raise SpecError(f"{where} needs an event name or a cron schedule")
+
+
+def _trigger_expression(value: Any, where: str) -> str | None:
+    try:
+        return expression(value, f"{where}.expression")
+    except SpecError as exc:  # "trigger 0: invalid expression ...", as the SDKs show it
+        raise SpecError(f"{where}: {str(exc).removesuffix(f' ({where}.expression)')}") from None
+
+
+def _cancel(value: Any) -> tuple[CancelOn, ...]:
+    if value is None:
+        return ()
+    if not isinstance(value, list):
+        raise SpecError(f"cancel must be a list, got {type(value).__name__}")
+    cancels = []
+    for index, entry in enumerate(value):
+        where = f"cancel[{index}]"
+        if not isinstance(entry, dict) or not isinstance(entry.get("event"), str):
+            raise SpecError(f"{where} must be an object with an event name")
+        timeout = entry.get("timeout")
+        cancels.append(
+            CancelOn(
+                event=entry["event"],
+                condition=expression(entry.get("if"), f"{where}.if"),
+                timeout=duration(timeout, f"{where}.timeout") if timeout else None,
+            )
+        )
+    return tuple(cancels)
+
+
+def _retries(config: Mapping[str, Any]) -> int | None:
+    """`steps.step.retries.attempts` (retries after the first attempt), when usable."""
+    steps = config.get("steps")
+    step = (steps.get("step") or next(iter(steps.values()), {})) if isinstance(steps, dict) else {}
+    retries = step.get("retries") if isinstance(step, dict) else None
+    attempts = retries.get("attempts") if isinstance(retries, dict) else None
+    if isinstance(attempts, int) and not isinstance(attempts, bool) and attempts >= 0:
+        return attempts
+    return None
