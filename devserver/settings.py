@@ -236,6 +236,11 @@ CELERY_BEAT_SCHEDULE_FILE = str(DATA_DIR / "celerybeat-schedule")
 
 # --- Events -----------------------------------------------------------------------------
 EVENT_MAX_BYTES = env_int("DEVSERVER_EVENT_MAX_BYTES", 512 * 1024, minimum=1024)
+# Slow or half-sent requests cannot pile up in the web process: seconds a request's headers may
+# take, an idle connection may stay open, and a request may take to be answered.
+HTTP_HEADER_TIMEOUT = env_float("DEVSERVER_HTTP_HEADER_TIMEOUT", 10.0, minimum=0.1)
+HTTP_IDLE_TIMEOUT = env_float("DEVSERVER_HTTP_IDLE_TIMEOUT", 15.0, minimum=0.1)
+HTTP_REQUEST_TIMEOUT = env_float("DEVSERVER_HTTP_REQUEST_TIMEOUT", 300.0, minimum=1.0)
 REQUEST_MAX_BYTES = env_int("DEVSERVER_REQUEST_MAX_BYTES", 10 * 1024 * 1024, minimum=1024)
 DATA_UPLOAD_MAX_MEMORY_SIZE = REQUEST_MAX_BYTES
 EVENT_DEDUPE_SECONDS = 24 * 3600

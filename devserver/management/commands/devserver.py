@@ -61,13 +61,7 @@ class Command(BaseCommand):
 
 
 def _serve(host: str, port: int) -> None:
-    from daphne.endpoints import build_endpoint_description_strings
-    from daphne.server import Server
+    from devserver.asgi import application  # django.setup() at import: only once serving
+    from devserver.http_server import serve
 
-    from devserver.asgi import application
-
-    Server(
-        application=application,
-        endpoints=build_endpoint_description_strings(host=host, port=port),
-        verbosity=0,
-    ).run()
+    serve(application, host, port)
