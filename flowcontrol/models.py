@@ -4,7 +4,9 @@ record of every decision that delayed or skipped a run."""
 from django.db import models
 
 from events.models import Event
-from runs.models import Function, Run
+
+# The engine's models, named as strings: flow control imports nothing of the engine.
+FUNCTION, RUN = "runs.Function", "runs.Run"
 
 
 class DecisionKind(models.TextChoices):
@@ -21,10 +23,10 @@ class DecisionKind(models.TextChoices):
 class Decision(models.Model):
     """Why an event did not (yet) start a run of a function: shown by the API and pages."""
 
-    function = models.ForeignKey(Function, on_delete=models.CASCADE, related_name="decisions")
+    function = models.ForeignKey(FUNCTION, on_delete=models.CASCADE, related_name="decisions")
     event = models.ForeignKey(Event, on_delete=models.CASCADE, related_name="decisions")
     run = models.ForeignKey(
-        Run, null=True, blank=True, on_delete=models.SET_NULL, related_name="decisions"
+        RUN, null=True, blank=True, on_delete=models.SET_NULL, related_name="decisions"
     )
     kind = models.CharField(max_length=32, choices=DecisionKind.choices)
     key = models.CharField(max_length=512, blank=True, default="")
@@ -52,9 +54,9 @@ class Limiter(models.Model):
 
 
 class IdempotencyKey(models.Model):
-    function = models.ForeignKey(Function, on_delete=models.CASCADE)
+    function = models.ForeignKey(FUNCTION, on_delete=models.CASCADE)
     key = models.CharField(max_length=512)
-    run = models.ForeignKey(Run, null=True, on_delete=models.SET_NULL)
+    run = models.ForeignKey(RUN, null=True, on_delete=models.SET_NULL)
     created_at = models.DateTimeField()
 
     class Meta:
@@ -66,7 +68,7 @@ class IdempotencyKey(models.Model):
 class Pending(models.Model):
     """Events held back for a debounce (the last one wins) or a batch (all of them)."""
 
-    function = models.ForeignKey(Function, on_delete=models.CASCADE)
+    function = models.ForeignKey(FUNCTION, on_delete=models.CASCADE)
     kind = models.CharField(max_length=16)  # "debounce" or "batch"
     key = models.CharField(max_length=512, blank=True, default="")
     event_ids = models.JSONField(default=list)

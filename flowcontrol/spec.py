@@ -5,7 +5,7 @@ compiled; a bad option is a SpecError whose message names the field (`throttle.p
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import timedelta
-from typing import Any
+from typing import Any, Protocol
 
 from events.expressions import ExpressionError, validate_expression
 from foundation.durations import DurationError, parse_duration
@@ -85,6 +85,20 @@ class FlowControl:
     singleton: Singleton | None = None
     throttle: Throttle | None = None
     concurrency: tuple[Concurrency, ...] = field(default_factory=tuple)
+
+
+class Gated(Protocol):
+    """What flow control needs of a function (runs.models.Function has it): its id, its slug
+    (limiter scopes and concurrency keys) and its options."""
+
+    @property
+    def id(self) -> int: ...
+
+    @property
+    def slug(self) -> str: ...
+
+    @property
+    def flow(self) -> FlowControl: ...
 
 
 def parse_flow(config: Mapping[str, Any]) -> FlowControl:

@@ -3,7 +3,9 @@
 from django.db import models
 
 from events.models import Event
+from flowcontrol.spec import FlowControl
 
+from .spec import FunctionSpec, spec_of
 from .statuses import BulkStatus, QueueReason, RunStatus, StepStatus, Subject
 
 
@@ -29,7 +31,8 @@ class App(models.Model):
 
 
 class Function(models.Model):
-    """A function as its app registered it; `config` keeps the whole registered object."""
+    """A function as its app registered it; `config` keeps the whole registered object and
+    `spec` is its parsed form (runs/spec.py), which the engine and flow control read."""
 
     app = models.ForeignKey(App, on_delete=models.CASCADE, related_name="functions")
     slug = models.CharField(max_length=255, unique=True)  # the app-prefixed function id
@@ -47,6 +50,15 @@ class Function(models.Model):
 
     def __str__(self) -> str:
         return self.slug
+
+    @property
+    def spec(self) -> FunctionSpec:
+        return spec_of(self)
+
+    @property
+    def flow(self) -> FlowControl:
+        """The flow-control options (flowcontrol.spec.Gated: what flow control reads)."""
+        return spec_of(self).flow
 
 
 class RunOrigin(models.TextChoices):

@@ -14,6 +14,7 @@ from django.conf import settings
 from django.db import connection, transaction
 from django.db.models import Q
 
+from flowcontrol.concurrency import lock_key
 from foundation import clock, fast_sql
 from foundation.fast_sql import column, db_value, table
 
@@ -110,11 +111,9 @@ def redispatch_if_early(item_id: str) -> None:
 
 def _has_slot(item: QueueItem, now: datetime) -> bool:
     """Concurrency: keep the lease only if a slot is free; otherwise wait for one."""
-    from flowcontrol.concurrency import blocking_key
-
     with transaction.atomic():
         run = Run.objects.only("concurrency").get(pk=item.run_id)
-        key = blocking_key(item, run, now)
+        key = _blocking_key(item, run, now)
         if key is None:
             if item.waiting_on:
                 QueueItem.objects.filter(pk=item.pk).update(waiting_on="")
@@ -126,10 +125,35 @@ def _has_slot(item: QueueItem, now: datetime) -> bool:
     return False
 
 
+def _blocking_key(item: QueueItem, run: Run, now: datetime) -> str | None:
+    """The first key whose slots are all taken by other in-flight items, else None. Call
+    inside the claiming transaction: it locks each key's row until commit."""
+    for constraint in run.concurrency:
+        key = constraint["key"]
+        lock_key(key)
+        in_flight = (
+            QueueItem.objects.filter(Q(ckey1=key) | Q(ckey2=key), lease_until__gt=now)
+            .exclude(pk=item.pk)
+            .count()
+        )
+        if in_flight >= constraint["limit"]:
+            return key
+    return None
+
+
+def next_waiter(key: str) -> QueueItem | None:
+    """The waiting item that goes first when a slot of `key` frees: earliest due (priority
+    shifts due times), then oldest."""
+    return (
+        QueueItem.objects.filter(Q(ckey1=key) | Q(ckey2=key), lease_owner="")
+        .exclude(waiting_on="")
+        .order_by("due_at", "id")
+        .first()
+    )
+
+
 def wake_waiters(keys: list[str]) -> None:
     """A slot of each key is free (after commit): dispatch the next waiter."""
-    from flowcontrol.concurrency import next_waiter
-
     for key in keys:
         waiter = next_waiter(key) if key else None
         if waiter is not None:

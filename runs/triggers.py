@@ -10,14 +10,15 @@ from django.db import connection, transaction
 
 from events.expressions import evaluate, matches
 from events.models import Event
+from flowcontrol.admission import admit, link_decisions, link_held_events, take_due
+from flowcontrol.concurrency import constraints_for
 from foundation import clock
-from foundation.durations import parse_duration
 from foundation.fast_sql import column, table
 
 from . import queue, states, wakeups
 from .cancellation import RunAlreadyEnded, cancel_run, cancel_runs_for_events
 from .models import Function, Run, Step
-from .statuses import QueueReason
+from .statuses import ACTIVE_RUN_STATUSES, QueueReason
 from .waits import resume_waiting_runs
 from .wakeups import Task
 
@@ -67,9 +68,7 @@ def start_runs_for_events(events: list[Event], functions: list[Function]) -> Non
 
 def _admit_and_start(function: Function, event: Event) -> None:
     """Flow control decides first (skip, hold, delay, cancel others); then the run starts."""
-    from flowcontrol.admission import admit, link_decisions, link_held_events
-
-    admission = admit(function, event)
+    admission = admit(function, event, _active_runs)
     if admission.flush_at is not None:  # a debounce or batch holds the event until then
         wakeups.send_on_commit(Task.FLUSH_PENDING, at=admission.flush_at)
     for run_id in admission.cancel_run_ids:
@@ -86,27 +85,36 @@ def _admit_and_start(function: Function, event: Event) -> None:
         batch_event_ids=batch,
         singleton_key=admission.singleton_key,
     )
-    link_decisions(admission, run)
+    link_decisions(admission, run.id)
     if batch:
-        link_held_events(function, batch, run)
+        link_held_events(function.id, batch, run.id)
+
+
+def _active_runs(function_id: int, singleton_key: str) -> list[str]:
+    """The singleton gate's question: this function's active runs with this key, newest first."""
+    active = Run.objects.filter(
+        function_id=function_id, singleton_key=singleton_key, status__in=ACTIVE_RUN_STATUSES
+    )
+    return list(active.values_list("id", flat=True))
 
 
 def start_held_runs() -> int:
     """Debounces and batches whose time came: each starts one run (last event / all events)."""
-    from flowcontrol.admission import link_held_events, take_due
-
     started = 0
     with transaction.atomic():
-        for function, event_ids in take_due(clock.now()):
+        due = take_due(clock.now())
+        functions = Function.objects.select_related("app").in_bulk({f for f, _ in due})
+        for function_id, event_ids in due:
+            function = functions.get(function_id)
             events = {e.id: e for e in Event.objects.filter(pk__in=event_ids)}
             kept = [i for i in event_ids if i in events]
-            if not kept or function.archived:
+            if not kept or function is None or function.archived:
                 continue
-            if function.config.get("batchEvents"):
+            if function.flow.batch is not None:
                 run = start_run(function, events[kept[0]], batch_event_ids=kept)
             else:  # debounce: the last event wins
                 run = start_run(function, events[kept[-1]])
-            link_held_events(function, kept, run)
+            link_held_events(function.id, kept, run.id)
             started += 1
     return started
 
@@ -119,11 +127,9 @@ def start_run(
     batch_event_ids: list[str] | None = None,
     singleton_key: str = "",
 ) -> Run:
-    from flowcontrol.concurrency import constraints_for
-
     now = clock.now()
     payload = event.payload() if event else {}
-    start_timeout = (function.config.get("timeouts") or {}).get("start")
+    spec = function.spec
     due_at = _shift_by_priority(function, payload, due_at or now)
     run = Run(
         id=clock.new_id(),
@@ -133,8 +139,8 @@ def start_run(
         invoked_by=invoked_by,
         batch_event_ids=batch_event_ids or [],
         singleton_key=singleton_key,
-        concurrency=constraints_for(function, payload),
-        timeout_at=now + parse_duration(start_timeout) if start_timeout else None,
+        concurrency=constraints_for(spec.flow, function.slug, payload),
+        timeout_at=now + spec.start_timeout if spec.start_timeout else None,
     )
     states.create_run(run)
     reason = QueueReason.THROTTLED if due_at > now else QueueReason.START
@@ -145,7 +151,7 @@ def start_run(
 def _shift_by_priority(function: Function, payload: dict[str, Any], due_at: datetime) -> datetime:
     """`priority.run`: seconds (-600..600) by which this run jumps ahead of (or behind) others
     waiting in the same queue."""
-    expression = (function.config.get("priority") or {}).get("run")
+    expression = function.spec.priority
     if not expression:
         return due_at
     factor = evaluate(expression, {"event": payload})
@@ -155,11 +161,10 @@ def _shift_by_priority(function: Function, payload: dict[str, Any], due_at: date
 
 
 def _triggered_by(function: Function, payload: dict[str, Any]) -> bool:
-    for trigger in function.triggers:
-        name = trigger.get("event")
-        if not name or not event_name_matches(name, payload["name"]):
+    for trigger in function.spec.triggers:
+        if not trigger.event or not event_name_matches(trigger.event, payload["name"]):
             continue
-        if matches(trigger.get("expression"), {"event": payload}):
+        if matches(trigger.expression, {"event": payload}):
             return True
     return False
 

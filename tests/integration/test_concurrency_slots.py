@@ -5,9 +5,9 @@ from datetime import timedelta
 
 import pytest
 
-from flowcontrol.concurrency import constraints_for, next_waiter
+from flowcontrol.concurrency import constraints_for
 from runs.cancellation import cancel_run
-from runs.queue import claim
+from runs.queue import claim, next_waiter
 
 from .flow_setup import (
     frozen_clock_fixture,  # noqa: F401  (the frozen_clock fixture)
@@ -59,7 +59,8 @@ def item_for(event):
 def test_the_concurrency_option_resolves_to_keyed_limits_in_every_sdk_form(option, constraints):
     options = {} if option is None else {"concurrency": option}
     function = sync_function("limited", EVENT, **options)
-    assert constraints_for(function, {"name": EVENT, "data": {"user": "u1"}}) == constraints
+    payload = {"name": EVENT, "data": {"user": "u1"}}
+    assert constraints_for(function.flow, function.slug, payload) == constraints
 
 
 def test_a_run_carries_its_keys_and_its_queue_item_holds_them(limited):
