@@ -1,11 +1,33 @@
-"""Console routes: login/logout, the audit log, clear history."""
+"""The console's page routes (the APIs are mounted by devserver/api.py): runs and their
+actions, bulk actions, functions, apps, events, the audit log, and logins."""
 
 from django.urls import include, path
 
-from . import views
+from .pages import audit, bulk, catalog, events, runs
 
 urlpatterns = [
     path("accounts/", include("django.contrib.auth.urls")),
-    path("audit/", views.audit_log, name="audit"),
-    path("history/clear", views.clear, name="clear-history"),
+    path("", runs.runs_list, name="home"),
+    path("runs/", runs.runs_list, name="runs"),
+    path("runs/<str:run_id>/", runs.run_detail, name="run-detail"),
+    path("runs/<str:run_id>/cancel", runs.cancel, name="run-cancel"),
+    path("runs/<str:run_id>/fork", runs.fork_run, name="run-fork"),
+    path("runs/<str:run_id>/steps/<str:hashed_id>.json", runs.step_output, name="step-output"),
+    path("bulk/", bulk.bulk_home, name="bulk"),
+    path("bulk/prepare", bulk.bulk_prepare, name="bulk-prepare"),
+    path("bulk/<int:action_id>/", bulk.bulk_detail, name="bulk-detail"),
+    path("bulk/<int:action_id>/confirm", bulk.bulk_confirm, name="bulk-confirm"),
+    path("functions/", catalog.functions_list, name="functions"),
+    path("functions/<str:slug>/", catalog.function_detail, name="function-detail"),
+    path("functions/<str:slug>/invoke", catalog.function_invoke, name="function-invoke"),
+    path("functions/<str:slug>/run-cron", catalog.function_run_cron, name="function-cron"),
+    path("apps/", catalog.apps_list, name="apps"),
+    path("apps/add", catalog.app_add, name="app-add"),
+    path("apps/<int:app_id>/sync", catalog.app_sync, name="app-sync"),
+    path("events/", events.events_list, name="events"),
+    path("events/send/", events.send_form, name="event-send"),
+    path("events/<str:event_id>/", events.event_detail, name="event-detail"),
+    path("events/<str:event_id>/resend", events.event_resend, name="event-resend"),
+    path("audit/", audit.audit_log, name="audit"),
+    path("history/clear", audit.clear, name="clear-history"),
 ]

@@ -15,5 +15,4 @@ urlpatterns = [
     path("v1/", v1.urls),
     path("admin/", admin.site.urls),
     path("", include("console.urls")),
-    path("", include("runs.urls")),
 ]

@@ -6,9 +6,9 @@ from datetime import timedelta
 import pytest
 from django.test import Client, override_settings
 
+from console.pages.runs import STEPS_SHOWN
 from devserver import clock
 from runs.models import App, Function, Run, RunStatus, Step
-from runs.views import STEPS_SHOWN
 
 pytestmark = pytest.mark.django_db
 

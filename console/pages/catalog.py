@@ -12,10 +12,9 @@ from django.views.decorators.http import require_POST
 from console import audit
 from foundation import clock, strict_json
 from foundation.schedules import CronError, next_fire_time
-
-from .manual import CannotStart, fire_cron_now, invoke
-from .models import App, Function
-from .sync import request_sync
+from runs.manual import CannotStart, fire_cron_now, invoke
+from runs.models import App, Function
+from runs.sync import request_sync
 
 FLOW_CONTROL_KEYS = (
     "concurrency", "throttle", "rateLimit", "debounce", "batchEvents", "idempotency",

@@ -8,9 +8,8 @@ from datetime import datetime
 from typing import Any
 
 from foundation import clock
-
-from .models import Attempt, Run, StatusChange, Step
-from .statuses import RunStatus, StepStatus
+from runs.models import Attempt, Run, StatusChange, Step
+from runs.statuses import RunStatus, StepStatus
 
 # Outputs bigger than this are cut in the page and offered as a download instead.
 INLINE_JSON_LIMIT = 16 * 1024

@@ -3,18 +3,21 @@ and why), "send again", and the send-test-event form with inline validation."""
 
 import json
 
+from django.db.models import Count
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
 from console import audit
+from events.expressions import matches
+from events.ingest import EventValidationError, parse_body, send_again, store_events
+from events.models import Event
+from events.selectors import EventSelector
+from flowcontrol.models import Decision
 from foundation import strict_json
 from foundation.selection import SelectorError
-
-from .expressions import matches
-from .ingest import EventValidationError, parse_body, send_again, store_events
-from .models import Event
-from .selectors import EventSelector
+from runs.models import Function, Run
+from runs.triggers import event_name_matches
 
 PAGE_SIZE = 50
 
@@ -42,8 +45,6 @@ def events_list(request: HttpRequest) -> HttpResponse:
 
 
 def event_detail(request: HttpRequest, event_id: str) -> HttpResponse:
-    from runs.models import Run
-
     event = get_object_or_404(Event, pk=event_id)
     runs = Run.objects.filter(event=event).select_related("function").order_by("id")
     return render(
@@ -70,8 +71,6 @@ def send_form(request: HttpRequest) -> HttpResponse:
     POST (htmx): validate and send; errors come back inline and nothing is stored."""
     if request.method == "POST":
         return _send(request)
-    from runs.models import Function
-
     names = sorted(
         {
             t["event"]
@@ -114,20 +113,12 @@ def _send(request: HttpRequest) -> HttpResponse:
 
 
 def _run_counts(event_ids: list[str]) -> dict[str, int]:
-    from django.db.models import Count
-
-    from runs.models import Run
-
     rows = Run.objects.filter(event_id__in=event_ids).values("event_id").annotate(n=Count("id"))
     return {row["event_id"]: row["n"] for row in rows}
 
 
 def _function_outcomes(event: Event, started: set[int]) -> list[dict[str, str]]:
     """For every function whose trigger names this event but has no run from it: why not."""
-    from flowcontrol.models import Decision
-    from runs.models import Function
-    from runs.triggers import event_name_matches
-
     decisions = {d.function_id: d for d in Decision.objects.filter(event=event)}
     outcomes = []
     for function in Function.objects.filter(archived=False).select_related("app"):

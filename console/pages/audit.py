@@ -5,10 +5,9 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
+from console import audit
+from console.models import AuditEntry
 from runs.retention import clear_history
-
-from . import audit
-from .models import AuditEntry
 
 
 def audit_log(request: HttpRequest) -> HttpResponse:

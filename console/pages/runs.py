@@ -2,6 +2,7 @@
 Every value reaches the page through an escaping template."""
 
 import json
+from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse, JsonResponse
@@ -10,13 +11,13 @@ from django.views.decorators.http import require_POST
 
 from console import audit
 from events.models import Event
+from runs.cancellation import RunAlreadyEnded, cancel_run
+from runs.forks import BadStepInput, ForkNotAllowed, fork, parse_step_input, plan
+from runs.models import App, Function, Run, RunOrigin, RunStatus
+from runs.selectors import RunSelector, SelectorError
+from runs.statuses import Subject
 
 from . import timeline
-from .cancellation import RunAlreadyEnded, cancel_run
-from .forks import BadStepInput, ForkNotAllowed, fork, parse_step_input, plan
-from .models import App, Function, Run, RunOrigin, RunStatus
-from .selectors import RunSelector, SelectorError
-from .statuses import Subject
 
 
 def runs_list(request: HttpRequest) -> HttpResponse:
@@ -161,6 +162,4 @@ def _raw_filters(request: HttpRequest) -> dict[str, str]:
 
 
 def _query(params: dict[str, str]) -> str:
-    from urllib.parse import urlencode
-
     return urlencode(params)

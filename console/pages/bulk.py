@@ -7,11 +7,10 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
 from console import audit
-
-from . import bulk
-from .models import App, BulkAction, BulkKind, Function, Run, RunStatus
-from .selectors import RunSelector, SelectorError
-from .statuses import BulkStatus
+from runs import bulk
+from runs.models import App, BulkAction, BulkKind, Function, Run, RunStatus
+from runs.selectors import RunSelector, SelectorError
+from runs.statuses import BulkStatus
 
 SHOWN_IN_PREVIEW = 500
 
