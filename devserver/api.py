@@ -6,14 +6,10 @@ from typing import Any
 from ninja import NinjaAPI
 from ninja.parser import Parser
 
-from console.api import router as console_router
-from events.api import router as events_router
-from flowcontrol.api import router as flowcontrol_router
+from console.api import actions, audit, decisions, events, runs, v1
 from foundation import strict_json
 from foundation.nul import contains_nul, may_contain_nul
-from runs.actions_api import router as actions_router
-from runs.api import router as runs_router
-from runs.rest_v1 import router as v1_router
+from runs.sdk_views import checkpoint_router
 
 
 class StrictParser(Parser):
@@ -29,17 +25,15 @@ class StrictParser(Parser):
 api = NinjaAPI(
     title="Inngest dev server API", version="1", urls_namespace="api", parser=StrictParser()
 )
-api.add_router("/", runs_router)
-api.add_router("/", actions_router)
-api.add_router("/", events_router)
-api.add_router("/", flowcontrol_router)
-api.add_router("/", console_router)
+for module in (runs, actions, events, decisions, audit):
+    api.add_router("/", module.router)
 
-v1 = NinjaAPI(
+v1_api = NinjaAPI(
     title="Inngest REST API (v1)",
     version="v1",
     urls_namespace="v1",
     docs_url=None,
     parser=StrictParser(),
 )
-v1.add_router("/", v1_router)
+v1_api.add_router("/", v1.router)
+v1_api.add_router("/", checkpoint_router)

@@ -6,13 +6,13 @@ from django.urls import include, path
 from events.views import ingest
 from runs.sdk_views import register_view
 
-from .api import api, v1
+from .api import api, v1_api
 
 urlpatterns = [
     path("e/<str:event_key>", ingest, name="ingest"),
     path("fn/register", register_view, name="register"),
     path("api/", api.urls),
-    path("v1/", v1.urls),
+    path("v1/", v1_api.urls),
     path("admin/", admin.site.urls),
     path("", include("console.urls")),
 ]

@@ -1,5 +1,6 @@
-"""The engine's SDK-facing endpoints: `POST /fn/register`, an app's answer to our sync. Each
-parses its input and calls one function of the engine (credentials: console.access)."""
+"""The engine's SDK-facing endpoints: `POST /fn/register` (an app's answer to our sync) and
+`POST /v1/checkpoint/{run_id}/async` (steps the JS SDK v4 ran inside one request). Each parses
+its input and calls one function of the engine (credentials: console.access)."""
 
 import json
 import logging
@@ -8,10 +9,12 @@ from django.conf import settings
 from django.http import HttpRequest, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
+from ninja import Router, Status
 
 from foundation import strict_json
 
 from . import signing
+from .checkpoint import BadCheckpoint, StaleDispatch, record_checkpoint
 from .registration import RegistrationError, parse_registration, record_sync_error, register
 from .sync import claim_sync_request, server_kind
 
@@ -45,6 +48,25 @@ def register_view(request: HttpRequest) -> JsonResponse:
     result = register(registration, settings.DEFAULT_RETRIES)
     logger.info("synced app %s (%d functions)", result.app.name, len(registration.functions))
     return JsonResponse({"ok": True, "modified": result.modified, "status": 200})
+
+
+# Mounted on the /v1/ API beside Inngest's REST API (devserver/api.py).
+checkpoint_router = Router(tags=["inngest v1"])
+
+
+@checkpoint_router.post("/checkpoint/{run_id}/async", response={200: None, 400: dict, 409: dict})
+def checkpoint(request: HttpRequest, run_id: str) -> Status:
+    """JS SDK v4 reports the steps it ran inside one request (see runs/checkpoint.py)."""
+    try:
+        body = strict_json.loads(request.body)
+        record_checkpoint(run_id, body)
+    except (json.JSONDecodeError, UnicodeDecodeError):
+        return Status(400, {"error": "checkpoint body is not valid JSON"})
+    except BadCheckpoint as exc:
+        return Status(400, {"error": str(exc)})
+    except StaleDispatch as exc:
+        return Status(409, {"error": str(exc)})
+    return Status(200, None)
 
 
 def _needs_our_sync_request(request: HttpRequest) -> bool:

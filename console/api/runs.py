@@ -5,9 +5,11 @@ from django.shortcuts import get_object_or_404
 from ninja import Query, Router, Status
 
 from console import audit
+from runs.cancellation import RunAlreadyEnded, cancel_run
+from runs.models import App, Function, Run
+from runs.selectors import RunSelector, SelectorError
+from runs.sync import request_sync
 
-from .cancellation import RunAlreadyEnded, cancel_run
-from .models import App, Function, Run
 from .schemas import (
     AppIn,
     AppOut,
@@ -19,8 +21,6 @@ from .schemas import (
     RunPage,
     StepOut,
 )
-from .selectors import RunSelector, SelectorError
-from .sync import request_sync
 
 router = Router(tags=["runs"])
 

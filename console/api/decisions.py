@@ -4,7 +4,7 @@ from datetime import datetime
 
 from ninja import Router, Schema
 
-from .models import Decision
+from flowcontrol.models import Decision
 
 router = Router(tags=["flow control"])
 

@@ -6,10 +6,9 @@ from django.shortcuts import get_object_or_404
 from ninja import Router, Schema, Status
 
 from console import audit
-
-from .ingest import EventValidationError, parse_body, send_again, store_events
-from .models import Event
-from .queries import events_page
+from events.ingest import EventValidationError, parse_body, send_again, store_events
+from events.models import Event
+from events.queries import events_page
 
 router = Router(tags=["events"])
 

@@ -1,6 +1,5 @@
-"""The Inngest dev server's REST API (`/v1/...`), with its field names, for users' scripts."""
-
-import json
+"""The Inngest dev server's REST API (`/v1/...`), with its field names, for users' scripts.
+The SDKs' own `/v1/checkpoint` is the engine's (runs/sdk_views.py), on the same API."""
 
 from django.db.models import Q
 from django.shortcuts import get_object_or_404
@@ -9,11 +8,9 @@ from ninja import Router, Status
 from console import audit
 from events.models import Event
 from events.queries import events_page
-from foundation import clock, strict_json
-
-from .cancellation import RunAlreadyEnded, cancel_run
-from .checkpoint import BadCheckpoint, StaleDispatch, record_checkpoint
-from .models import Run, RunStatus
+from foundation import clock
+from runs.cancellation import RunAlreadyEnded, cancel_run
+from runs.models import Run, RunStatus
 
 router = Router(tags=["inngest v1"])
 
@@ -52,21 +49,6 @@ def _run_v1(run: Run) -> dict:
         "ended_at": run.ended_at.isoformat() if run.ended_at else None,
         "output": run.output if run.status != RunStatus.FAILED else run.error,
     }
-
-
-@router.post("/checkpoint/{run_id}/async", response={200: None, 400: dict, 409: dict})
-def checkpoint(request, run_id: str):
-    """JS SDK v4 reports the steps it ran inside one request (see runs/checkpoint.py)."""
-    try:
-        body = strict_json.loads(request.body)
-        record_checkpoint(run_id, body)
-    except (json.JSONDecodeError, UnicodeDecodeError):
-        return Status(400, {"error": "checkpoint body is not valid JSON"})
-    except BadCheckpoint as exc:
-        return Status(400, {"error": str(exc)})
-    except StaleDispatch as exc:
-        return Status(409, {"error": str(exc)})
-    return Status(200, None)
 
 
 @router.get("/events")

@@ -9,14 +9,14 @@ from django.shortcuts import get_object_or_404
 from ninja import Router, Schema, Status
 
 from console import audit
+from runs import bulk
+from runs.forks import ForkNotAllowed, fork, plan
+from runs.manual import CannotStart, fire_cron_now, invoke
+from runs.models import BulkAction, Function, Run, RunOrigin
+from runs.selectors import RunSelector, SelectorError
 
-from . import bulk
-from .api import run_out
-from .forks import ForkNotAllowed, fork, plan
-from .manual import CannotStart, fire_cron_now, invoke
-from .models import BulkAction, Function, Run, RunOrigin
+from .runs import run_out
 from .schemas import ErrorOut, RunOut
-from .selectors import RunSelector, SelectorError
 
 router = Router(tags=["actions"])
 

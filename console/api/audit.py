@@ -5,7 +5,7 @@ from typing import Any
 
 from ninja import Router, Schema
 
-from .models import AuditEntry
+from console.models import AuditEntry
 
 router = Router(tags=["console"])
 
