@@ -2,7 +2,7 @@
 
 from django.urls import path, re_path
 
-from runs.consumers import LiveConsumer
+from console.live import LiveConsumer
 
 websocket_urlpatterns = [
     path("ws/runs/", LiveConsumer.as_asgi()),

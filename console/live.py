@@ -1,10 +1,11 @@
 """Websockets for live views: a page joins one group and is told when something in it changed;
-it then re-fetches its own fragments, so the server renders every byte the user sees."""
+it then re-fetches its own fragments, so the server renders every byte the user sees. The
+engine publishes to the groups (runs/live.py) after its changes commit."""
 
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from django.conf import settings
 
-from . import live
+from runs import live
 
 
 class LiveConsumer(AsyncJsonWebsocketConsumer):
