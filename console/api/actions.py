@@ -8,9 +8,9 @@ from django.http import HttpRequest
 from django.shortcuts import get_object_or_404
 from ninja import Router, Schema, Status
 
-from console import audit
+from console import actions, audit
 from runs import bulk
-from runs.forks import ForkNotAllowed, fork, plan
+from runs.forks import ForkNotAllowed, plan
 from runs.manual import CannotStart, fire_cron_now, invoke
 from runs.models import BulkAction, Function, Run, RunOrigin
 from runs.selectors import RunSelector, SelectorError
@@ -88,15 +88,7 @@ def fork_run(request, run_id: str, payload: ForkIn):
     input for that step). Returns the new run, linked to this one."""
     run = get_object_or_404(Run.objects.select_related("function", "event"), pk=run_id)
     try:
-        new_run = fork(run, payload.action, payload.step, payload.input)
-        audit.record(
-            request,
-            f"run.{payload.action}",
-            run_id,
-            new_run=new_run.id,
-            step=payload.step,
-            input=payload.input,
-        )
+        new_run = actions.fork_run(request, run, payload.action, payload.step, payload.input)
     except ForkNotAllowed as exc:
         return Status(409, {"error": str(exc)})
     return Status(201, run_out(new_run))

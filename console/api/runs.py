@@ -4,8 +4,8 @@ from django.db.models import Count, Q
 from django.shortcuts import get_object_or_404
 from ninja import Query, Router, Status
 
-from console import audit
-from runs.cancellation import RunAlreadyEnded, cancel_run
+from console import actions, audit
+from runs.cancellation import RunAlreadyEnded
 from runs.models import App, Function, Run
 from runs.selectors import RunSelector, SelectorError
 from runs.sync import request_sync
@@ -155,8 +155,7 @@ def get_run(request, run_id: str):
 def cancel(request, run_id: str):
     get_object_or_404(Run, pk=run_id)
     try:
-        run = cancel_run(run_id)
-        audit.record(request, "run.cancel", run_id)
+        run = actions.cancel_run(request, run_id, "cancelled through the API")
     except RunAlreadyEnded as exc:
         return Status(409, {"error": str(exc)})
     return Status(200, run_out(run))

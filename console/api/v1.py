@@ -5,11 +5,11 @@ from django.db.models import Q
 from django.shortcuts import get_object_or_404
 from ninja import Router, Status
 
-from console import audit
+from console import actions
 from events.models import Event
 from events.queries import events_page
 from foundation import clock
-from runs.cancellation import RunAlreadyEnded, cancel_run
+from runs.cancellation import RunAlreadyEnded
 from runs.models import Run, RunStatus
 
 router = Router(tags=["inngest v1"])
@@ -84,8 +84,7 @@ def delete_run(request, run_id: str):
     """Cancel a run (Inngest's `DELETE /v1/runs/{id}`)."""
     get_object_or_404(Run, pk=run_id)
     try:
-        run = cancel_run(run_id)
-        audit.record(request, "run.cancel", run_id)
+        run = actions.cancel_run(request, run_id, "cancelled through the API")
     except RunAlreadyEnded as exc:
         return Status(409, {"error": str(exc)})
     return Status(200, _envelope(_run_v1(run)))

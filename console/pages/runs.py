@@ -9,10 +9,10 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
-from console import audit
+from console import actions
 from events.models import Event
-from runs.cancellation import RunAlreadyEnded, cancel_run
-from runs.forks import BadStepInput, ForkNotAllowed, fork, parse_step_input, plan
+from runs.cancellation import RunAlreadyEnded
+from runs.forks import BadStepInput, ForkNotAllowed, parse_step_input, plan
 from runs.models import App, Function, Run, RunOrigin, RunStatus
 from runs.selectors import RunSelector, SelectorError
 from runs.statuses import Subject
@@ -92,8 +92,7 @@ def step_output(request: HttpRequest, run_id: str, hashed_id: str) -> HttpRespon
 def cancel(request: HttpRequest, run_id: str) -> HttpResponse:
     get_object_or_404(Run, pk=run_id)
     try:
-        cancel_run(run_id, "cancelled from the dashboard")
-        audit.record(request, "run.cancel", run_id)
+        actions.cancel_run(request, run_id, "cancelled from the dashboard")
         messages.success(request, "Run cancelled.")
     except RunAlreadyEnded as exc:
         messages.error(request, str(exc))
@@ -120,10 +119,7 @@ def fork_run(request: HttpRequest, run_id: str) -> HttpResponse:
         except BadStepInput as exc:
             input_error = str(exc)
         else:
-            new_run = fork(run, origin, from_step, edited)
-            audit.record(
-                request, f"run.{origin}", run_id, new_run=new_run.id, step=from_step, input=edited
-            )
+            new_run = actions.fork_run(request, run, origin, from_step, edited)
             return redirect("run-detail", run_id=new_run.id)
     return render(
         request,

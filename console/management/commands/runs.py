@@ -8,9 +8,9 @@ manage.py runs rerun RUN_ID --step NAME_OR_HASHED_ID [--input '[21]']
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from console import audit
-from runs.cancellation import RunAlreadyEnded, cancel_run
-from runs.forks import BadStepInput, ForkNotAllowed, fork, parse_step_input, plan
+from console import actions
+from runs.cancellation import RunAlreadyEnded
+from runs.forks import BadStepInput, ForkNotAllowed, parse_step_input, plan
 from runs.models import Run
 
 
@@ -31,8 +31,7 @@ class Command(BaseCommand):
         action = options["action"]
         if action == "cancel":
             try:
-                cancel_run(run.id, "cancelled from the command line")
-                audit.record(None, "run.cancel", run.id)
+                actions.cancel_run(None, run.id, "cancelled from the command line")
             except RunAlreadyEnded as exc:
                 raise CommandError(str(exc)) from None
             self.stdout.write(f"cancelled {run.id}")
@@ -44,8 +43,7 @@ class Command(BaseCommand):
                 self.stdout.write(f"reused: {', '.join(s.name for s in result.reused) or '-'}")
                 self.stdout.write(f"run again: {', '.join(result.rerun) or '-'}")
                 return
-            new_run = fork(run, action, step, _input(options["input"]))
-            audit.record(None, f"run.{action}", run.id, new_run=new_run.id, step=step)
+            new_run = actions.fork_run(None, run, action, step, _input(options["input"]))
         except ForkNotAllowed as exc:
             raise CommandError(str(exc)) from None
         self.stdout.write(f"{action}: new run {new_run.id} (from {run.id})")
