@@ -8,8 +8,10 @@ from typing import Any
 from django.db import transaction
 from django.http import HttpRequest
 
-from runs import cancellation, forks
-from runs.models import Run
+from events.ingest import IncomingEvent, IngestResult, send_again, store_events
+from events.models import Event
+from runs import bulk, cancellation, forks, manual, retention, sync
+from runs.models import App, BulkAction, Function, Run
 
 from . import audit
 
@@ -38,3 +40,86 @@ def fork_run(
             by, f"run.{origin}", run.id, new_run=new_run.id, step=from_step, input=step_input
         )
     return new_run
+
+
+# -- bulk actions, functions -----------------------------------------------------------------
+
+
+def confirm_bulk(by: Actor, action: BulkAction) -> bool:
+    """Hand a previewed bulk action to a worker. True for the one call that confirmed it (and
+    audited it); False when it was confirmed already: nothing started, nothing audited."""
+    with transaction.atomic():
+        confirmed = bulk.confirm(action)
+        if confirmed:
+            audit.record(by, "bulk.confirm", str(action.pk), kind=action.kind, runs=action.total)
+    return confirmed
+
+
+def invoke_function(by: Actor, function: Function, data: dict[str, Any]) -> Run:
+    """Start a run with `inngest/function.invoked` carrying `data`; CannotStart if archived."""
+    with transaction.atomic():
+        run = manual.invoke(function, data)
+        audit.record(by, "function.invoke", function.slug, run=run.id)
+    return run
+
+
+def run_cron_now(by: Actor, function: Function) -> Run:
+    """One extra tick of the function's cron, now; CannotStart when it has none."""
+    with transaction.atomic():
+        run = manual.fire_cron_now(function)
+        audit.record(by, "function.run_cron", function.slug, run=run.id)
+    return run
+
+
+# -- events, apps, history -------------------------------------------------------------------
+
+
+def send_events(by: Actor, incoming: list[IncomingEvent]) -> IngestResult:
+    """Store events as `POST /e/{key}` does (they trigger functions in the same transaction)."""
+    with transaction.atomic():
+        result = store_events(incoming)
+        names = sorted({event.name for event in incoming})
+        audit.record(by, "event.send", ",".join(result.ids)[:255], names=names)
+    return result
+
+
+def resend_event(by: Actor, event: Event) -> Event:
+    """Send a stored event again, as a new event (a new id, so no dedupe)."""
+    with transaction.atomic():
+        again = send_again(event)
+        audit.record(by, "event.resend", event.id, new_event=again.id)
+    return again
+
+
+def add_app(by: Actor, url: str) -> App:
+    """Add an app by its serve URL; a worker syncs it once this commits."""
+    with transaction.atomic():
+        app, _ = App.objects.get_or_create(url=url)
+        sync.request_sync(url)
+        audit.record(by, "app.add", url)
+    return app
+
+
+def request_app_sync(by: Actor, app: App) -> None:
+    """Ask a worker to sync a known app again, once this commits."""
+    with transaction.atomic():
+        sync.request_sync(app.url)
+        audit.record(by, "app.sync", app.url)
+
+
+def sync_app_now(by: Actor, url: str) -> str:
+    """Sync an app here and now (`manage.py apps sync`): the error text, "" on success. The
+    call to the app happens outside any transaction; the audit row records its outcome."""
+    App.objects.get_or_create(url=url)
+    error = sync.sync_app(url)
+    audit.record(by, "app.sync", url, error=error)
+    return error
+
+
+def clear_history(by: Actor, expired: bool = False) -> dict[str, int]:
+    """Delete ended runs and the events nothing unfinished needs (all, or only those past the
+    retention period). The purge works in short transactions of its own, so that workers are
+    never blocked for long: its audit row, with the counts, follows it."""
+    counts = retention.purge_expired() if expired else retention.clear_history()
+    audit.record(by, "history.clear", "", expired=expired, **counts)
+    return counts

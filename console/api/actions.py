@@ -3,15 +3,13 @@ invoke and run-cron-now. The pages and the `manage.py` commands call the same fu
 
 from typing import Any
 
-from django.db import transaction
-from django.http import HttpRequest
 from django.shortcuts import get_object_or_404
 from ninja import Router, Schema, Status
 
-from console import actions, audit
+from console import actions
 from runs import bulk
 from runs.forks import ForkNotAllowed, plan
-from runs.manual import CannotStart, fire_cron_now, invoke
+from runs.manual import CannotStart
 from runs.models import BulkAction, Function, Run, RunOrigin
 from runs.selectors import RunSelector, SelectorError
 
@@ -102,23 +100,15 @@ def bulk_prepare(request, payload: SelectorIn, confirm: bool = False):
     except (SelectorError, ValueError) as exc:
         return Status(400, {"error": str(exc)})
     if confirm:
-        _confirm_and_audit(request, action)
+        actions.confirm_bulk(request, action)
     return Status(201, action)
 
 
 @router.post("/bulk/{action_id}/confirm", response=BulkOut)
 def bulk_confirm(request, action_id: int):
     action = get_object_or_404(BulkAction, pk=action_id)
-    _confirm_and_audit(request, action)
+    actions.confirm_bulk(request, action)
     return action
-
-
-def _confirm_and_audit(request: HttpRequest, action: BulkAction) -> None:
-    """Audited once: only by the call that confirmed the action, in the same transaction."""
-    with transaction.atomic():
-        if bulk.confirm(action):
-            detail = {"kind": action.kind, "runs": action.total}
-            audit.record(request, "bulk.confirm", str(action.pk), **detail)
 
 
 @router.get("/bulk/{action_id}", response=BulkOut)
@@ -130,8 +120,7 @@ def bulk_get(request, action_id: int):
 def function_invoke(request, slug: str, payload: InvokeIn):
     function = get_object_or_404(Function, slug=slug)
     try:
-        run = invoke(function, payload.data)
-        audit.record(request, "function.invoke", slug, run=run.id)
+        run = actions.invoke_function(request, function, payload.data)
         return Status(201, run_out(run))
     except CannotStart as exc:
         return Status(409, {"error": str(exc)})
@@ -141,8 +130,7 @@ def function_invoke(request, slug: str, payload: InvokeIn):
 def function_run_cron(request, slug: str):
     function = get_object_or_404(Function, slug=slug)
     try:
-        run = fire_cron_now(function)
-        audit.record(request, "function.run_cron", slug, run=run.id)
+        run = actions.run_cron_now(request, function)
         return Status(201, run_out(run))
     except CannotStart as exc:
         return Status(409, {"error": str(exc)})

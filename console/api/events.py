@@ -5,8 +5,8 @@ from typing import Any
 from django.shortcuts import get_object_or_404
 from ninja import Router, Schema, Status
 
-from console import audit
-from events.ingest import EventValidationError, parse_body, send_again, store_events
+from console import actions
+from events.ingest import EventValidationError, parse_body
 from events.models import Event
 from events.queries import events_page
 
@@ -47,16 +47,12 @@ def send_events(request):
         incoming = parse_body(request.body)
     except EventValidationError as exc:
         return Status(400, {"error": str(exc)})
-    ids = store_events(incoming).ids
-    audit.record(
-        request, "event.send", ",".join(ids)[:255], names=sorted({e.name for e in incoming})
-    )
+    ids = actions.send_events(request, incoming).ids
     return Status(200, {"ids": ids})
 
 
 @router.post("/events/{event_id}/resend", response={200: SentEvents})
 def resend_event(request, event_id: str):
     """Send an event again (a new id): the dashboard's "send again"."""
-    again = send_again(get_object_or_404(Event, pk=event_id))
-    audit.record(request, "event.resend", event_id, new_event=again.id)
+    again = actions.resend_event(request, get_object_or_404(Event, pk=event_id))
     return Status(200, {"ids": [again.id]})

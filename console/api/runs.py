@@ -4,11 +4,10 @@ from django.db.models import Count, Q
 from django.shortcuts import get_object_or_404
 from ninja import Query, Router, Status
 
-from console import actions, audit
+from console import actions
 from runs.cancellation import RunAlreadyEnded
 from runs.models import App, Function, Run
 from runs.selectors import RunSelector, SelectorError
-from runs.sync import request_sync
 
 from .schemas import (
     AppIn,
@@ -61,9 +60,7 @@ def add_app(request, payload: AppIn):
     """Add an app by its serve URL and sync it in the background."""
     if not payload.url.startswith(("http://", "https://")):
         return Status(400, {"error": "url must be an http(s) URL of the app's serve endpoint"})
-    app, _ = App.objects.get_or_create(url=payload.url)
-    audit.record(request, "app.add", payload.url)
-    request_sync(app.url)
+    app = actions.add_app(request, payload.url)
     return Status(
         202,
         {
@@ -79,8 +76,7 @@ def add_app(request, payload: AppIn):
 @router.post("/apps/{app_id}/sync", response={202: dict})
 def resync_app(request, app_id: int):
     app = get_object_or_404(App, pk=app_id)
-    audit.record(request, "app.sync", app.url)
-    request_sync(app.url)
+    actions.request_app_sync(request, app)
     return Status(202, {"status": "sync requested", "url": app.url})
 
 

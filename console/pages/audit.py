@@ -5,9 +5,8 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
-from console import audit
+from console import actions
 from console.models import AuditEntry
-from runs.retention import clear_history
 
 
 def audit_log(request: HttpRequest) -> HttpResponse:
@@ -27,7 +26,6 @@ def audit_log(request: HttpRequest) -> HttpResponse:
 
 @require_POST
 def clear(request: HttpRequest) -> HttpResponse:
-    counts = clear_history()
-    audit.record(request, "history.clear", "", **counts)
+    counts = actions.clear_history(request)
     messages.success(request, f"Cleared {counts['runs']} ended runs and {counts['events']} events.")
     return redirect("runs")

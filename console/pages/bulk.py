@@ -1,12 +1,11 @@
 """Bulk cancel, replay and retry pages: a selector, the exact matching runs, live progress."""
 
 from django.contrib import messages
-from django.db import transaction
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
-from console import audit
+from console import actions
 from runs import bulk
 from runs.models import App, BulkAction, BulkKind, Function, Run, RunStatus
 from runs.selectors import RunSelector, SelectorError
@@ -62,10 +61,7 @@ def bulk_detail(request: HttpRequest, action_id: int) -> HttpResponse:
 @require_POST
 def bulk_confirm(request: HttpRequest, action_id: int) -> HttpResponse:
     action = get_object_or_404(BulkAction, pk=action_id)
-    with transaction.atomic():
-        if bulk.confirm(action):
-            detail = {"kind": action.kind, "runs": action.total}
-            audit.record(request, "bulk.confirm", str(action.pk), **detail)
+    actions.confirm_bulk(request, action)
     return redirect("bulk-detail", action_id=action.pk)
 
 

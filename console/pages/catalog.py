@@ -9,12 +9,11 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
-from console import audit
+from console import actions
 from foundation import clock, strict_json
 from foundation.schedules import CronError, next_fire_time
-from runs.manual import CannotStart, fire_cron_now, invoke
+from runs.manual import CannotStart
 from runs.models import App, Function
-from runs.sync import request_sync
 
 FLOW_CONTROL_KEYS = (
     "concurrency", "throttle", "rateLimit", "debounce", "batchEvents", "idempotency",
@@ -52,8 +51,7 @@ def function_invoke(request: HttpRequest, slug: str) -> HttpResponse:
         data = strict_json.loads(request.POST.get("data") or "{}")
         if not isinstance(data, dict):
             raise ValueError("the data must be a JSON object")
-        run = invoke(function, data)
-        audit.record(request, "function.invoke", slug, run=run.id)
+        run = actions.invoke_function(request, function, data)
     except json.JSONDecodeError as exc:
         messages.error(request, f"The data is not valid JSON: {exc.msg} (line {exc.lineno})")
     except (ValueError, CannotStart) as exc:
@@ -67,8 +65,7 @@ def function_invoke(request: HttpRequest, slug: str) -> HttpResponse:
 def function_run_cron(request: HttpRequest, slug: str) -> HttpResponse:
     function = get_object_or_404(Function, slug=slug)
     try:
-        run = fire_cron_now(function)
-        audit.record(request, "function.run_cron", slug, run=run.id)
+        run = actions.run_cron_now(request, function)
     except CannotStart as exc:
         messages.error(request, str(exc))
         return redirect("function-detail", slug=slug)
@@ -88,9 +85,7 @@ def app_add(request: HttpRequest) -> HttpResponse:
     if not url.startswith(("http://", "https://")):
         messages.error(request, "Give the http(s) URL of the app's serve endpoint.")
         return redirect("apps")
-    App.objects.get_or_create(url=url)
-    request_sync(url)
-    audit.record(request, "app.add", url)
+    actions.add_app(request, url)
     messages.success(request, f"Syncing {url}.")
     return redirect("apps")
 
@@ -98,8 +93,7 @@ def app_add(request: HttpRequest) -> HttpResponse:
 @require_POST
 def app_sync(request: HttpRequest, app_id: int) -> HttpResponse:
     app = get_object_or_404(App, pk=app_id)
-    request_sync(app.url)
-    audit.record(request, "app.sync", app.url)
+    actions.request_app_sync(request, app)
     messages.success(request, f"Re-sync of {app} requested.")
     return redirect("apps")
 

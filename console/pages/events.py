@@ -8,9 +8,9 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
-from console import audit
+from console import actions
 from events.expressions import matches
-from events.ingest import EventValidationError, parse_body, send_again, store_events
+from events.ingest import EventValidationError, parse_body
 from events.models import Event
 from events.selectors import EventSelector
 from flowcontrol.models import Decision
@@ -61,8 +61,7 @@ def event_detail(request: HttpRequest, event_id: str) -> HttpResponse:
 
 @require_POST
 def event_resend(request: HttpRequest, event_id: str) -> HttpResponse:
-    stored = send_again(get_object_or_404(Event, pk=event_id))
-    audit.record(request, "event.resend", event_id, new_event=stored.id)
+    stored = actions.resend_event(request, get_object_or_404(Event, pk=event_id))
     return redirect("event-detail", event_id=stored.id)
 
 
@@ -105,10 +104,7 @@ def _send(request: HttpRequest) -> HttpResponse:
         incoming = parse_body(body.encode())
     except EventValidationError as exc:
         return render(request, "events/_send_result.html", {"error": str(exc)}, status=422)
-    result = store_events(incoming)
-    audit.record(
-        request, "event.send", ",".join(result.ids)[:255], names=sorted({e.name for e in incoming})
-    )
+    result = actions.send_events(request, incoming)
     return render(request, "events/_send_result.html", {"ids": result.ids})
 
 

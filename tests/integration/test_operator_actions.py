@@ -5,8 +5,11 @@ import pytest
 
 from console import actions, audit
 from console.models import AuditEntry
+from events.ingest import parse_body
+from events.models import Event
 from runs.cancellation import RunAlreadyEnded
 from runs.forks import ForkNotAllowed
+from runs.manual import CannotStart
 from runs.models import Run, RunOrigin
 from runs.statuses import RunStatus
 from tests.integration.flow_setup import send, sync_function
@@ -65,3 +68,23 @@ def test_a_replay_whose_audit_row_cannot_be_written_starts_no_run(monkeypatch):
     with pytest.raises(RuntimeError):
         actions.fork_run(None, run, RunOrigin.REPLAY)
     assert list(Run.objects.values_list("id", flat=True)) == [run.id]
+
+
+def test_sent_events_are_audited_by_name_and_stored_only_with_their_audit_row(monkeypatch):
+    incoming = parse_body(b'[{"name": "test/a"}, {"name": "test/b"}]')
+    result = actions.send_events(None, incoming)
+    entry = AuditEntry.objects.get(action="event.send")
+    assert entry.target == ",".join(result.ids) and entry.detail["names"] == ["test/a", "test/b"]
+    monkeypatch.setattr(audit, "record", _broken_audit)
+    with pytest.raises(RuntimeError):
+        actions.send_events(None, parse_body(b'{"name": "test/c"}'))
+    assert not Event.objects.filter(name="test/c").exists()
+
+
+def test_an_invoke_of_an_archived_function_is_refused_and_not_audited():
+    function = sync_function("archived", "test/archived")
+    function.archived = True
+    function.save(update_fields=["archived"])
+    with pytest.raises(CannotStart):
+        actions.invoke_function(None, function, {})
+    assert not AuditEntry.objects.exists()

@@ -5,9 +5,7 @@ manage.py apps sync http://127.0.0.1:3000/api/inngest
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from console import audit
-from runs.models import App
-from runs.sync import sync_app
+from console import actions
 
 
 class Command(BaseCommand):
@@ -21,9 +19,7 @@ class Command(BaseCommand):
         url = options["url"]
         if not url.startswith(("http://", "https://")):
             raise CommandError("give the http(s) URL of the app's serve endpoint")
-        App.objects.get_or_create(url=url)
-        error = sync_app(url)
-        audit.record(None, "app.sync", url, error=error)
+        error = actions.sync_app_now(None, url)
         if error:
             raise CommandError(error)
         self.stdout.write(f"{url} answered the sync; it registers with the running server")

@@ -5,9 +5,8 @@ manage.py bulk retry --app shop --yes
 """
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
-from django.db import transaction
 
-from console import audit
+from console import actions
 from runs import bulk
 from runs.models import BulkKind
 from runs.selectors import RunSelector, SelectorError
@@ -36,10 +35,7 @@ class Command(BaseCommand):
         if not options["yes"]:
             self.stdout.write("preview only: run again with --yes to carry it out")
             return
-        with transaction.atomic():
-            if bulk.confirm(action):
-                detail = {"kind": action.kind, "runs": action.total}
-                audit.record(None, "bulk.confirm", str(action.pk), **detail)
+        actions.confirm_bulk(None, action)
         bulk.execute(action.pk)  # here and now; a worker given the same id would find it done
         action.refresh_from_db()
         self.stdout.write(f"{action.status}: {action.done} done, {action.skipped} skipped")

@@ -2,8 +2,7 @@
 
 from django.core.management.base import BaseCommand, CommandParser
 
-from console import audit
-from runs import retention
+from console import actions
 
 
 class Command(BaseCommand):
@@ -15,6 +14,5 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args: object, **options: object) -> None:
-        counts = retention.purge_expired() if options["expired"] else retention.clear_history()
-        audit.record(None, "history.clear", "", expired=bool(options["expired"]), **counts)
+        counts = actions.clear_history(None, expired=bool(options["expired"]))
         self.stdout.write(f"deleted {counts['runs']} runs and {counts['events']} events")

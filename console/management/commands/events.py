@@ -9,8 +9,8 @@ import sys
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from console import audit
-from events.ingest import EventValidationError, parse_body, send_again, store_events
+from console import actions
+from events.ingest import EventValidationError, parse_body
 from events.models import Event
 
 
@@ -26,8 +26,7 @@ class Command(BaseCommand):
             event = Event.objects.filter(pk=options["value"]).first()
             if event is None:
                 raise CommandError(f"no event {options['value']}")
-            again = send_again(event)
-            audit.record(None, "event.resend", event.id, new_event=again.id)
+            again = actions.resend_event(None, event)
             self.stdout.write(again.id)
             return
         raw = sys.stdin.read() if options["value"] == "-" else options["value"]
@@ -35,9 +34,6 @@ class Command(BaseCommand):
             incoming = parse_body(raw.encode())
         except EventValidationError as exc:
             raise CommandError(str(exc)) from None
-        ids = store_events(incoming).ids
-        audit.record(
-            None, "event.send", ",".join(ids)[:255], names=sorted({e.name for e in incoming})
-        )
+        ids = actions.send_events(None, incoming).ids
         for event_id in ids:
             self.stdout.write(event_id)

@@ -8,9 +8,9 @@ import json
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from console import audit
+from console import actions
 from foundation import strict_json
-from runs.manual import CannotStart, fire_cron_now, invoke
+from runs.manual import CannotStart
 from runs.models import Function
 
 
@@ -31,11 +31,9 @@ class Command(BaseCommand):
                 data = strict_json.loads(options["data"])
                 if not isinstance(data, dict):
                     raise CommandError("--data must be a JSON object")
-                run = invoke(function, data)
-                audit.record(None, "function.invoke", function.slug, run=run.id)
+                run = actions.invoke_function(None, function, data)
             else:
-                run = fire_cron_now(function)
-                audit.record(None, "function.run_cron", function.slug, run=run.id)
+                run = actions.run_cron_now(None, function)
         except json.JSONDecodeError as exc:
             raise CommandError(f"--data is not valid JSON: {exc}") from None
         except CannotStart as exc:
