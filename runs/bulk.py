@@ -8,7 +8,7 @@ from datetime import timedelta
 
 from django.db import transaction
 
-from devserver import clock
+from foundation import clock
 
 from . import live, states
 from .cancellation import ACTIVE, RunAlreadyEnded, cancel_run

@@ -6,12 +6,12 @@ from typing import Any
 
 from django.db import transaction
 
-from devserver import clock
 from events.expressions import matches
 from events.models import Event
+from foundation import clock
+from foundation.durations import parse_duration
 
 from . import queue, states
-from .durations import parse_duration
 from .models import Function, QueueItem, Run
 from .statuses import ACTIVE_RUN_STATUSES, TERMINAL_RUN_STATUSES, ErrorName, RunStatus
 

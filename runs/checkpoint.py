@@ -5,7 +5,7 @@ from typing import Any
 
 from django.db import transaction
 
-from devserver import clock
+from foundation import clock
 
 from . import queue, states
 from .models import QueueItem, Run, Step

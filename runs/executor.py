@@ -7,7 +7,7 @@ from datetime import datetime
 from django.conf import settings
 from django.db import InterfaceError, OperationalError, transaction
 
-from devserver import clock
+from foundation import clock
 
 from . import queue, states
 from .cancellation import cancel_timed_out_runs, finish_deadline

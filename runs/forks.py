@@ -10,7 +10,7 @@ from typing import Any
 
 from django.db import transaction
 
-from devserver import strict_json
+from foundation import strict_json
 
 from . import states
 from .models import QueueItem, Run, RunOrigin, Step

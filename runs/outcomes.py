@@ -6,12 +6,12 @@ from typing import Any
 
 from django.db import transaction
 
-from devserver import clock
 from events.expressions import ExpressionError, validate_expression
+from foundation import clock
+from foundation.durations import DurationError, parse_duration, parse_wake_time
 
 from . import queue, states
 from .ai_gateway import ModelCall, call_model, safe_opts
-from .durations import DurationError, parse_duration, parse_wake_time
 from .invocations import start_child_run
 from .memo import RunMemo
 from .models import Attempt, QueueItem, Step

@@ -14,7 +14,7 @@ from typing import Any
 
 from django.db import models, transaction
 
-from devserver import clock, fast_sql
+from foundation import clock, fast_sql
 
 from .models import BulkAction, Run, StatusChange, Step
 from .statuses import (

@@ -6,9 +6,9 @@ from typing import Any
 
 from django.db import connection, transaction
 
-from devserver.fast_sql import column, table
 from events.expressions import matches
 from events.models import Event
+from foundation.fast_sql import column, table
 
 from . import queue, states
 from .models import Run, Step

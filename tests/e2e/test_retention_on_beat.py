@@ -17,7 +17,7 @@ SEED = """
 import json
 from datetime import timedelta
 from django.db import transaction
-from devserver import clock
+from foundation import clock
 from events.models import Event
 from flowcontrol.models import Pending
 from runs.models import App, Function, Run

@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 from celery import Celery
 
-from devserver import clock
+from foundation import clock
 from tests.integration.drive import TimeTravel
 from tests.integration.fake_sdk import FakeSdk
 

@@ -8,8 +8,8 @@ from typing import Any
 
 from django.db.models import Q
 
-from devserver import clock
 from events.ingest import parse_body, store_events
+from foundation import clock
 from runs.executor import execute_item
 from runs.models import QueueItem, Run, Step
 
@@ -60,7 +60,7 @@ def run_until_quiet(max_items: int = MAX_ITEMS) -> int:
 
 @dataclass
 class TimeTravel:
-    """Moves `devserver.clock.now()` forward (the seam every module reads time through), the
+    """Moves `foundation.clock.now()` forward (the seam every module reads time through), the
     way a clock offset moves it in the fault tests; the wall clock keeps running under it."""
 
     seconds: float = 0.0

@@ -9,10 +9,10 @@ from typing import Any
 
 import pytest
 
-from devserver import clock
 from events.ingest import parse_body, store_events
 from events.models import Event
 from flowcontrol.models import Decision
+from foundation import clock
 from runs.models import Function, QueueItem, Run
 from runs.registration import parse_registration, register
 
@@ -22,7 +22,7 @@ APP_NAME = "flow-app"
 
 @dataclass
 class FrozenClock:
-    """`devserver.clock.now` stands still until the test moves it (ids still come from ULIDs)."""
+    """`foundation.clock.now` stands still until the test moves it (ids still come from ULIDs)."""
 
     at: datetime
 

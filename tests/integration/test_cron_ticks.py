@@ -4,7 +4,7 @@ from datetime import timedelta
 
 import pytest
 
-from devserver import clock
+from foundation import clock
 from runs.crons import claim_tick, fire_due_crons
 from runs.models import CronTrigger, Run
 from runs.registration import parse_registration, register

@@ -4,7 +4,7 @@ is due; out of retries the run fails after exactly retries + 1 calls."""
 
 from datetime import timedelta
 
-from devserver import clock
+from foundation import clock
 from runs.models import Attempt, RunStatus
 from tests.integration.drive import TimeTravel, run_until_quiet, send_event
 from tests.integration.fake_sdk import FakeSdk, completed, errored

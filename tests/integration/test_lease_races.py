@@ -3,7 +3,7 @@ was taken over while it called the app stores nothing; the new holder runs the s
 
 from datetime import timedelta
 
-from devserver import clock
+from foundation import clock
 from runs import queue
 from runs.models import QueueItem, RunStatus
 from tests.integration.drive import run_until_quiet, send_event

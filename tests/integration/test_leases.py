@@ -5,7 +5,7 @@ from datetime import timedelta
 
 import pytest
 
-from devserver import clock
+from foundation import clock
 from runs import queue
 from runs.models import Function, QueueItem
 from runs.registration import parse_registration, register

@@ -7,7 +7,7 @@ import pytest
 from django.test import Client, override_settings
 
 from console.pages.runs import STEPS_SHOWN
-from devserver import clock
+from foundation import clock
 from runs.models import App, Function, Run, RunStatus, Step
 
 pytestmark = pytest.mark.django_db

@@ -8,8 +8,8 @@ from django.core.management import call_command
 from django.test import override_settings
 
 from console.models import AuditEntry
-from devserver import clock
 from events.models import Event
+from foundation import clock
 from runs.models import App, Function, Run, RunStatus, Step
 from runs.retention import clear_history, purge_expired
 

@@ -7,9 +7,9 @@ from datetime import timedelta
 import pytest
 from django.test import override_settings
 
-from devserver import clock
 from events.models import Event
 from flowcontrol.models import Decision, DecisionKind, Pending
+from foundation import clock
 from runs.models import BulkAction, Run, RunStatus
 from runs.retention import clear_history, purge_expired
 from runs.statuses import BulkStatus

@@ -6,7 +6,7 @@ from datetime import timedelta
 
 import pytest
 
-from devserver import clock
+from foundation import clock
 from runs.models import RunStatus
 from tests.integration.drive import TimeTravel, run_until_quiet, send_event
 from tests.integration.fake_sdk import FakeSdk, completed, hashed, ops, sleep

@@ -4,7 +4,7 @@ from datetime import timedelta
 
 import pytest
 
-from devserver import clock
+from foundation import clock
 from runs.cancellation import cancel_timed_out_runs
 from runs.models import Function, Run, RunStatus
 from runs.registration import parse_registration, register

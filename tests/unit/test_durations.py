@@ -5,7 +5,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from runs.durations import DurationError, parse_duration, parse_wake_time
+from foundation.durations import DurationError, parse_duration, parse_wake_time
 
 
 @pytest.mark.parametrize(

@@ -5,9 +5,9 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from devserver import clock
+from foundation import clock
+from foundation.durations import DurationError, parse_duration, parse_wake_time
 from foundation.schedules import CronError, next_fire_time, split_cron
-from runs.durations import DurationError, parse_duration, parse_wake_time
 from runs.protocol import FunctionCompleted, FunctionErrored, Opcode, StepsReported
 from runs.retries import backoff_delay
 from runs.sdk_client import interpret_response, parse_retry_after
