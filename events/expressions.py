@@ -6,8 +6,9 @@ comprehensions (checked when compiled), a time budget checked at every node the 
 visits, and a cap on what `+` may build (strings and lists that double each step)."""
 
 import operator
+import threading
 import time
-from functools import lru_cache
+from collections import OrderedDict
 from typing import Any
 
 import celpy
@@ -18,8 +19,9 @@ from celpy.evaluation import Evaluator
 MAX_SOURCE_LENGTH = 2048
 MAX_NESTING = 32  # brackets, parentheses and braces, one inside another
 # Levels of the parsed tree: a parenthesis adds about ten, a chained `a + b + c` one per term.
-# Evaluating recurses about five Python frames per level, and the process allows 2,500.
-MAX_TREE_DEPTH = 200
+# Evaluating recurses about five Python frames per level, and the process allows 2,500; a
+# failing term of a long `||` chain also keeps its frames: deep trees cost memory as well.
+MAX_TREE_DEPTH = 120
 MAX_COMPREHENSIONS = 4  # map, filter, all, exists, exists_one in one expression
 MAX_COMPREHENSION_NESTING = 2  # one inside another: their costs multiply
 EVALUATION_SECONDS = 0.05  # one evaluation; a list filter also has a budget per page
@@ -80,10 +82,35 @@ def _bounded_add(left: Any, right: Any) -> Any:
 _ENVIRONMENT = celpy.Environment(runner_class=_BudgetedRunner)
 
 
-@lru_cache(maxsize=4096)
+# Compiled programs kept, least recently used first, up to this many characters of source in
+# all: a parsed tree costs about 0.7 KiB per character, and users choose the expressions.
+CACHED_SOURCE_CHARS = 100_000
+_compiled: OrderedDict[str, _BudgetedRunner] = OrderedDict()
+_cached_chars = 0
+_cache_lock = threading.Lock()
+
+
 def compile_expression(source: str) -> _BudgetedRunner:
-    """Compile `source` once; ExpressionError says what is wrong with it or which limit it
-    goes past."""
+    """Compile `source` once (cached); ExpressionError says what is wrong with it or which
+    limit it goes past."""
+    global _cached_chars
+    with _cache_lock:
+        program = _compiled.get(source)
+        if program is not None:
+            _compiled.move_to_end(source)
+            return program
+    program = _compile(source)
+    with _cache_lock:
+        if source not in _compiled:
+            _cached_chars += len(source)
+        _compiled[source] = program
+        while _cached_chars > CACHED_SOURCE_CHARS and len(_compiled) > 1:
+            evicted, _ = _compiled.popitem(last=False)
+            _cached_chars -= len(evicted)
+    return program
+
+
+def _compile(source: str) -> _BudgetedRunner:
     if len(source) > MAX_SOURCE_LENGTH:
         raise ExpressionError(
             f"the expression is {len(source):,} characters long, over the limit of "

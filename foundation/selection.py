@@ -36,17 +36,26 @@ def scan_page(
     rows: Iterable[Row], predicate: Callable[[Row], bool], limit: int, budget: float
 ) -> tuple[list[Row], str | None]:
     """Up to `limit` rows the predicate accepts, looking for `budget` seconds at most; the
-    cursor is the id of the last row looked at (None: nothing further to look at)."""
+    cursor is the id of the last row looked at (None: nothing further to look at).
+
+    `rows` is closed however the scan ends (early, or by the predicate raising): a database
+    cursor left half-read keeps SQLite's read snapshot open on that thread's connection, and
+    its next write then fails at once with "database is locked"."""
     found: list[Row] = []
     deadline = time.monotonic() + budget
-    for row in rows:
-        if predicate(row):
-            found.append(row)
-            if len(found) == limit:
-                return found, row.id
-        if time.monotonic() > deadline:
-            return found, row.id  # looked long enough for one page: let the user go on
-    return found, None
+    try:
+        for row in rows:
+            if predicate(row):
+                found.append(row)
+                if len(found) == limit:
+                    return found, row.id
+            if time.monotonic() > deadline:
+                return found, row.id  # looked long enough for one page: let the user go on
+        return found, None
+    finally:
+        close = getattr(rows, "close", None)  # a generator (a queryset's iterator) has one
+        if close is not None:
+            close()
 
 
 def parse_time(name: str, value: str) -> datetime | None:

@@ -3,6 +3,7 @@
 
 import time
 from collections.abc import Iterator, Mapping
+from contextlib import closing
 from dataclasses import asdict, dataclass, fields
 from typing import Any
 
@@ -122,9 +123,14 @@ class RunSelector:
     def all_matching(self, most: int) -> Iterator[Run]:
         """Every matching run (for bulk actions), up to `most`. A CEL filter gets a total time
         budget too: past it, SelectorError asks for a narrower selection."""
+        runs = self.queryset().iterator(chunk_size=500)
+        with closing(runs):  # never left half-read (see foundation.selection.scan_page)
+            yield from self._matching_within_budget(runs, most)
+
+    def _matching_within_budget(self, runs: Iterator[Run], most: int) -> Iterator[Run]:
         count = 0
         deadline = time.monotonic() + BULK_SCAN_SECONDS
-        for run in self.queryset().iterator(chunk_size=500):
+        for run in runs:
             if self.expression and time.monotonic() > deadline:
                 raise SelectorError(
                     f"the `if` filter took over {BULK_SCAN_SECONDS:g} s to check the runs: "
