@@ -2,17 +2,16 @@
 boundary and is marked Cancelled."""
 
 from datetime import timedelta
-from typing import Any
 
 from django.db import transaction
 
 from events.expressions import matches
 from events.models import Event
 from foundation import clock
-from foundation.durations import parse_duration
 
 from . import queue, states
 from .models import Function, QueueItem, Run
+from .spec import CancelOn
 from .statuses import ACTIVE_RUN_STATUSES, TERMINAL_RUN_STATUSES, ErrorName, RunStatus
 
 ACTIVE = sorted(ACTIVE_RUN_STATUSES)
@@ -45,30 +44,31 @@ def cancel_run(run_id: str, reason: str = "cancelled through the API") -> Run:
 
 
 def cancel_runs_for_events(events: list[Event], functions: list[Function]) -> None:
-    """`cancelOn`: an event matching a function's cancel spec cancels its active runs."""
+    """`cancelOn`: an event matching one of a function's cancel options cancels its active
+    runs."""
     for function in functions:
-        specs = function.config.get("cancel") or []
+        cancels = function.spec.cancel
         for event in events:
-            for spec in specs:
-                if isinstance(spec, dict) and spec.get("event") == event.name:
-                    _cancel_matching(function, spec, event)
+            for cancel in cancels:
+                if cancel.event == event.name:
+                    _cancel_matching(function, cancel, event)
 
 
-def _cancel_matching(function: Function, spec: dict[str, Any], event: Event) -> None:
+def _cancel_matching(function: Function, cancel: CancelOn, event: Event) -> None:
     incoming = event.payload()
-    window = parse_duration(spec["timeout"]) if spec.get("timeout") else None
+    window = cancel.timeout
     now = clock.now()
     runs = Run.objects.filter(function=function, status__in=ACTIVE).select_related("event")
     for run in runs:
         if window is not None and now - run.queued_at > window:
             continue
         original = run.event.payload() if run.event else {}
-        if matches(spec.get("if"), {"event": original, "async": incoming}):
+        if matches(cancel.condition, {"event": original, "async": incoming}):
             cancel_run(run.id, f"cancelled by event {event.name} ({event.id})")
     # Debounced or batched events have no run yet: drop the hold so none starts.
     from flowcontrol.admission import cancel_held
 
-    cancel_held(function, spec.get("if"), event)
+    cancel_held(function, cancel.condition, event)
 
 
 def cancel_timed_out_runs() -> int:
@@ -87,5 +87,5 @@ def cancel_timed_out_runs() -> int:
 
 
 def finish_deadline(run: Run) -> timedelta | None:
-    finish = (run.function.config.get("timeouts") or {}).get("finish")
-    return parse_duration(finish) if finish else None
+    """`timeouts.finish`: how long the run may take once started (None: as long as it needs)."""
+    return run.function.spec.finish_timeout

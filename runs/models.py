@@ -5,7 +5,7 @@ from django.db import models
 from events.models import Event
 from flowcontrol.spec import FlowControl
 
-from .spec import FunctionSpec, spec_of
+from .spec import FunctionSpec, SpecField
 from .statuses import BulkStatus, QueueReason, RunStatus, StepStatus, Subject
 
 
@@ -38,6 +38,8 @@ class Function(models.Model):
     slug = models.CharField(max_length=255, unique=True)  # the app-prefixed function id
     name = models.CharField(max_length=255)
     config = models.JSONField(default=dict)
+    # The config parsed at registration (runs/spec.py): what the engine and flow control read.
+    spec = SpecField(default=FunctionSpec, editable=False)
     triggers = models.JSONField(default=list)
     step_url = models.URLField(max_length=2048)
     retries = models.PositiveIntegerField(default=4)
@@ -52,13 +54,9 @@ class Function(models.Model):
         return self.slug
 
     @property
-    def spec(self) -> FunctionSpec:
-        return spec_of(self)
-
-    @property
     def flow(self) -> FlowControl:
         """The flow-control options (flowcontrol.spec.Gated: what flow control reads)."""
-        return spec_of(self).flow
+        return self.spec.flow
 
 
 class RunOrigin(models.TextChoices):

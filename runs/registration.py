@@ -154,6 +154,7 @@ def _upsert_function(
         "app": app,
         "name": config.get("name") or config["id"],
         "config": config,
+        "spec": spec,
         "triggers": config["triggers"],
         "step_url": _step_url(config),
         "retries": default_retries if spec.retries is None else spec.retries,

@@ -1,18 +1,23 @@
-"""A function's configuration, typed: parsed once when its app syncs (registration.py), then
-read by triggers, cancellation, the executor and (its `flow` part) flow control. A bad field is
-a SpecError whose message names it (`timeouts.finish: invalid duration ...`)."""
+"""A function's configuration, typed: parsed once when its app syncs (registration.py) and
+stored with the function (`Function.spec`, a SpecField), then read by triggers, cancellation,
+the executor and (its `flow` part) flow control. A bad field is a SpecError whose message names
+it (`timeouts.finish: invalid duration ...`). Changing FunctionSpec's fields needs a data
+migration that re-parses the stored configs (as runs/migrations/0010_function_spec does)."""
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import timedelta
-from typing import Any, Protocol
+from typing import Any
+
+from django.db import models
 
 from flowcontrol.spec import FlowControl, SpecError, duration, expression, parse_flow
+from foundation import records
 from foundation.schedules import CronError, split_cron
 
 MAX_TRIGGERS = 10
 
-__all__ = ["CancelOn", "FunctionSpec", "SpecError", "Trigger", "parse_function", "spec_of"]
+__all__ = ["CancelOn", "FunctionSpec", "SpecError", "SpecField", "Trigger", "parse_function"]
 
 
 @dataclass(frozen=True)
@@ -67,29 +72,21 @@ def parse_function(config: Mapping[str, Any]) -> FunctionSpec:
     )
 
 
-class _Stored(Protocol):
-    id: int
-    updated_at: Any
-    config: dict[str, Any]
+class SpecField(models.JSONField):
+    """A FunctionSpec stored as JSON (records.to_json: durations in seconds), read back typed:
+    a function's config is parsed once, when its app syncs, never when an event arrives."""
 
+    def from_db_value(self, value: Any, expression: Any, connection: Any) -> Any:
+        data = super().from_db_value(value, expression, connection)
+        return records.from_json(FunctionSpec, data) if isinstance(data, dict) else data
 
-# Parsed specs by (function id, updated_at): a change of the row is a new key.
-_parsed: dict[tuple[int, Any], FunctionSpec] = {}
-_PARSED_MOST = 1024
+    def get_prep_value(self, value: Any) -> Any:
+        if isinstance(value, FunctionSpec):
+            value = records.to_json(value)
+        return super().get_prep_value(value)
 
-
-def spec_of(function: _Stored) -> FunctionSpec:
-    """The parsed spec of a stored function, once per change of its row. A row made by hand
-    (no registered config: tests, benchmarks) has no options."""
-    if not function.config.get("id"):
-        return FunctionSpec()
-    key = (function.id, function.updated_at)
-    spec = _parsed.get(key)
-    if spec is None:
-        if len(_parsed) >= _PARSED_MOST:
-            _parsed.clear()  # rows changed this often are not worth more bookkeeping
-        spec = _parsed[key] = parse_function(function.config)
-    return spec
+    def value_to_string(self, obj: Any) -> Any:
+        return records.to_json(self.value_from_object(obj))
 
 
 def _section(config: Mapping[str, Any], name: str) -> Mapping[str, Any]:

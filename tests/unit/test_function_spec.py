@@ -1,14 +1,16 @@
 """A function's config becomes a typed spec once, at registration: every option as the SDKs send
 it, durations as timedeltas, and every unusable option refused with a message naming its field."""
 
+import json
 import re
-from datetime import datetime, timedelta
-from types import SimpleNamespace
+from datetime import timedelta
 
 import pytest
 
 from flowcontrol.spec import Batch, Concurrency, Debounce, RateLimit, Singleton, Throttle
-from runs.spec import CancelOn, FunctionSpec, SpecError, Trigger, parse_function, spec_of
+from foundation import records
+from runs.models import Function
+from runs.spec import CancelOn, FunctionSpec, SpecError, Trigger, parse_function
 
 URL = "http://127.0.0.1:3000/api/inngest"
 
@@ -103,19 +105,21 @@ def test_an_unusable_option_is_refused_naming_its_field(options, message):
         parse_function(config(**options))
 
 
-def test_a_stored_function_is_parsed_once_per_change_of_its_row():
-    monday = datetime(2026, 1, 5)
-    row = SimpleNamespace(
-        id=7, updated_at=monday, config=config(throttle={"limit": 1, "period": 1})
+def test_a_spec_reads_back_from_its_stored_json_unchanged():
+    spec = parse_function(
+        config(
+            cancel=[{"event": "shop/cancelled", "timeout": "90m"}],
+            timeouts={"finish": 1500},
+            throttle={"limit": 5, "period": "1m", "burst": 2, "key": "event.data.user"},
+            batchEvents={"maxSize": 10, "timeout": "5s"},
+            concurrency=[{"limit": 2, "scope": "env"}],
+        )
     )
-    first = spec_of(row)
-    assert spec_of(row) is first  # cached
-    row.config = config(throttle={"limit": 3, "period": 1})
-    assert spec_of(row) is first  # the row did not change: the cache answers
-    row.updated_at = monday + timedelta(seconds=1)
-    assert spec_of(row).flow.throttle.limit == 3
+    stored = json.loads(json.dumps(records.to_json(spec)))
+    assert stored["flow"]["throttle"]["period"] == 60.0  # durations in seconds
+    assert records.from_json(FunctionSpec, stored) == spec
 
 
 def test_a_function_row_made_by_hand_has_no_options():
-    row = SimpleNamespace(id=8, updated_at=None, config={})
-    assert spec_of(row) == FunctionSpec()
+    assert Function(slug="by-hand").spec == FunctionSpec()
+    assert Function(slug="by-hand").flow.throttle is None
