@@ -10,7 +10,7 @@ from django.http import HttpRequest
 
 from events.ingest import IncomingEvent, IngestResult, send_again, store_events
 from events.models import Event
-from runs import bulk, cancellation, forks, manual, retention, sync
+from runs import bulk, cancellation, forks, manual, registration, retention, sync
 from runs.models import App, BulkAction, Function, Run
 
 from . import audit
@@ -92,7 +92,9 @@ def resend_event(by: Actor, event: Event) -> Event:
 
 
 def add_app(by: Actor, url: str) -> App:
-    """Add an app by its serve URL; a worker syncs it once this commits."""
+    """Add an app by its serve URL; a worker syncs it once this commits. AppHostRefused
+    (nothing added) for a host outside DEVSERVER_APP_HOSTS."""
+    sync.check_app_url(url)
     with transaction.atomic():
         app, _ = App.objects.get_or_create(url=url)
         sync.request_sync(url)
@@ -114,6 +116,14 @@ def sync_app_now(by: Actor, url: str) -> str:
     error = sync.sync_app(url)
     audit.record(by, "app.sync", url, error=error)
     return error
+
+
+def remove_app(by: Actor, app: App) -> None:
+    """Forget an app, its functions and their runs. AppBusy (nothing removed) while any of its
+    runs is still going. An app given with -u / DEVSERVER_SDK_URLS comes back at the next poll."""
+    with transaction.atomic():
+        registration.remove_app(app)
+        audit.record(by, "app.remove", app.url)
 
 
 def clear_history(by: Actor, expired: bool = False) -> dict[str, int]:

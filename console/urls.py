@@ -24,6 +24,7 @@ urlpatterns = [
     path("apps/", catalog.apps_list, name="apps"),
     path("apps/add", catalog.app_add, name="app-add"),
     path("apps/<int:app_id>/sync", catalog.app_sync, name="app-sync"),
+    path("apps/<int:app_id>/remove", catalog.app_remove, name="app-remove"),
     path("events/", events.events_list, name="events"),
     path("events/send/", events.send_form, name="event-send"),
     path("events/<str:event_id>/", events.event_detail, name="event-detail"),

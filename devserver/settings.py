@@ -72,6 +72,9 @@ AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",  # refuses a locked-out pair before checking
     "django.contrib.auth.backends.ModelBackend",
 ]
+# App URLs the console may call (add, sync, poll): host names, `*.suffix` patterns or networks
+# (`10.1.0.0/16`), comma-separated; empty allows any (the dev server's default).
+APP_HOSTS = env_list("DEVSERVER_APP_HOSTS", [])
 # Registrations an app sends on its own (not in answer to our sync's PUT). With a signing key
 # they are refused unless allowed here: the SDK's credential travels with every request.
 OUT_OF_BAND_SYNC = env_bool("DEVSERVER_OUT_OF_BAND_SYNC", not SIGNING_KEY)

@@ -21,6 +21,9 @@ class App(models.Model):
     sync_error = models.TextField(blank=True, default="")
     # Digest of the last registration: a re-sync that changes nothing is cheap.
     config_hash = models.CharField(max_length=64, blank=True, default="")
+    # Failed syncs in a row, and when polling may try again (a dead app backs off).
+    sync_failures = models.PositiveIntegerField(default=0)
+    next_sync_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

@@ -3,15 +3,18 @@
 import hashlib
 import json
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 
+from django.conf import settings
 from django.db import transaction
 
 from foundation import clock
 
 from .crons import sync_cron_triggers
-from .models import App, Function
+from .models import App, Function, Run
 from .spec import FunctionSpec, SpecError, parse_function
+from .statuses import ACTIVE_RUN_STATUSES
 
 
 class RegistrationError(ValueError):
@@ -88,7 +91,7 @@ def register(registration: Registration, default_retries: int) -> RegistrationRe
     unchanged = App.objects.filter(
         name=registration.app_name, url=registration.url, config_hash=digest, sync_error=""
     )
-    if unchanged.update(synced_at=clock.now()):
+    if unchanged.update(synced_at=clock.now(), sync_failures=0, next_sync_at=None):
         return RegistrationResult(app=unchanged.get(), modified=False)
     with transaction.atomic():
         app = _find_app(registration)
@@ -100,6 +103,7 @@ def register(registration: Registration, default_retries: int) -> RegistrationRe
         app.app_version = registration.app_version
         app.synced_at = clock.now()
         app.sync_error = ""
+        app.sync_failures, app.next_sync_at = 0, None
         app.save()
         modified = False
         seen = []
@@ -115,8 +119,34 @@ def register(registration: Registration, default_retries: int) -> RegistrationRe
     return RegistrationResult(app=app, modified=modified)
 
 
+# A dead app is polled less and less often: POLL_INTERVAL doubled per failure, up to this.
+MOST_SYNC_BACKOFF = timedelta(hours=1)
+
+
 def record_sync_error(url: str, message: str) -> None:
-    App.objects.update_or_create(url=url, defaults={"sync_error": message, "config_hash": ""})
+    """The app's sync failed: keep the reason, and back off before polling it again."""
+    with transaction.atomic():
+        app, _ = App.objects.select_for_update().get_or_create(url=url)
+        app.sync_error, app.config_hash = message, ""
+        app.sync_failures += 1
+        delay = timedelta(seconds=settings.POLL_INTERVAL * 2 ** min(app.sync_failures, 20))
+        app.next_sync_at = clock.now() + min(delay, MOST_SYNC_BACKOFF)
+        app.save(update_fields=["sync_error", "config_hash", "sync_failures", "next_sync_at"])
+
+
+class AppBusy(Exception):
+    """An app with runs still going cannot be removed."""
+
+
+def remove_app(app: App) -> None:
+    """Forget an app, its functions and their history. Refused while any of its runs is still
+    going (cancel them first): a removed function cannot finish them."""
+    with transaction.atomic():
+        active = Run.objects.filter(function__app=app, status__in=ACTIVE_RUN_STATUSES)
+        count = active.count()
+        if count:
+            raise AppBusy(f"{app} has {count} runs still going: cancel them first")
+        app.delete()  # its functions, their crons and their runs go with it
 
 
 def _digest(registration: Registration) -> str:

@@ -1,7 +1,10 @@
 """SDK sync: ask apps to register (PUT to their serve URL), poll them, discover local ones.
 The app answers with `POST /fn/register` (sdk_views.py)."""
 
+import ipaddress
+import socket
 from datetime import timedelta
+from urllib.parse import urlsplit
 
 import httpx
 from django.conf import settings
@@ -33,8 +36,38 @@ SYNC_REQUEST_VALID_FOR = timedelta(minutes=5)
 SYNC_REQUESTS_KEPT_FOR = timedelta(hours=1)
 
 
+class AppHostRefused(ValueError):
+    """An app URL outside DEVSERVER_APP_HOSTS."""
+
+
+def check_app_url(url: str) -> None:
+    """Refuse an app URL whose host is not allowed. Names and `*.suffix` patterns match the
+    URL's host; networks (`10.0.0.0/8`) match every address the host resolves to, so an
+    allowed name cannot lead to a forbidden address."""
+    allowed = settings.APP_HOSTS
+    if not allowed:
+        return
+    host = (urlsplit(url).hostname or "").lower()
+    if any(_name_matches(host, entry) for entry in allowed):
+        return
+    networks = [ipaddress.ip_network(e, strict=False) for e in allowed if _is_network(e)]
+    addresses = _addresses(host)
+    if networks and addresses and all(any(a in n for n in networks) for a in addresses):
+        return
+    raise AppHostRefused(
+        f"{host or url!r} is not among the allowed app hosts (DEVSERVER_APP_HOSTS)"
+    )
+
+
 def sync_app(url: str) -> str:
-    """PUT to the app so it registers; store and return the error text ("" on success)."""
+    """PUT to the app so it registers; store and return the error text ("" on success). The
+    text never echoes what a non-SDK answered, nor tells a refused port from a closed one:
+    an operator's URL must not become a probe of the console's network."""
+    try:
+        check_app_url(url)
+    except AppHostRefused as exc:
+        record_sync_error(url, str(exc))
+        return str(exc)
     deploy_id = _new_sync_request(url)
     try:
         response = http_client().put(
@@ -43,15 +76,55 @@ def sync_app(url: str) -> str:
             headers={"X-Inngest-Server-Kind": server_kind(), "Content-Type": "application/json"},
             timeout=30.0,
         )
-    except httpx.HTTPError as exc:
-        error = f"could not reach {url}: {exc or type(exc).__name__}"
+    except httpx.TimeoutException:
+        error = f"{url} did not answer the sync in time"
+    except httpx.HTTPError:
+        error = f"could not reach an app at {url}"
+    else:
+        error = "" if response.status_code < 300 else _refusal(response)
+    if error:
         record_sync_error(url, error)
-        return error
-    if response.status_code >= 300:
-        error = f"sync failed with HTTP {response.status_code}: {response.text[:500]}"
-        record_sync_error(url, error)
-        return error
-    return ""
+    return error
+
+
+def _refusal(response: httpx.Response) -> str:
+    """Why the app refused: an SDK's own error message (it says what to fix), or only the
+    status of something that is not an SDK."""
+    if not response.headers.get("x-inngest-sdk"):
+        return (
+            f"the URL answered HTTP {response.status_code} and is not an Inngest SDK serve "
+            "endpoint (no X-Inngest-Sdk header)"
+        )
+    try:
+        body = response.json()
+    except ValueError:
+        body = None
+    message = body.get("message") or body.get("error") if isinstance(body, dict) else None
+    detail = f": {str(message)[:200]}" if message else ""
+    return f"the app refused the sync with HTTP {response.status_code}{detail}"
+
+
+def _name_matches(host: str, entry: str) -> bool:
+    entry = entry.lower()
+    if entry.startswith("*."):
+        return host.endswith(entry[1:])
+    return host == entry
+
+
+def _is_network(entry: str) -> bool:
+    try:
+        ipaddress.ip_network(entry, strict=False)
+    except ValueError:
+        return False
+    return True
+
+
+def _addresses(host: str) -> list[ipaddress.IPv4Address | ipaddress.IPv6Address]:
+    try:
+        infos = socket.getaddrinfo(host, None)
+    except (socket.gaierror, UnicodeError):
+        return []
+    return [ipaddress.ip_address(info[4][0].split("%")[0]) for info in infos]
 
 
 def _new_sync_request(url: str) -> str:
@@ -71,10 +144,12 @@ def claim_sync_request(deploy_id: str) -> bool:
 
 
 def poll_apps() -> None:
-    """Re-sync every known app URL (and those given with -u); discover new local apps."""
+    """Re-sync every known app URL (and those given with -u), except apps backing off after
+    failed syncs; discover new local apps."""
     urls = set(settings.SDK_URLS)
     urls |= {url for url in App.objects.values_list("url", flat=True) if "#" not in url}
-    for url in sorted(urls):
+    waiting = set(App.objects.filter(next_sync_at__gt=clock.now()).values_list("url", flat=True))
+    for url in sorted(urls - waiting):
         sync_app(url)
     if settings.DISCOVERY:
         for url in discover(exclude=urls):

@@ -7,7 +7,9 @@ from ninja import Query, Router, Status
 from console import actions
 from runs.cancellation import RunAlreadyEnded
 from runs.models import App, Function, Run
+from runs.registration import AppBusy
 from runs.selectors import RunSelector, SelectorError
+from runs.sync import AppHostRefused
 
 from .schemas import (
     AppIn,
@@ -60,7 +62,10 @@ def add_app(request, payload: AppIn):
     """Add an app by its serve URL and sync it in the background."""
     if not payload.url.startswith(("http://", "https://")):
         return Status(400, {"error": "url must be an http(s) URL of the app's serve endpoint"})
-    app = actions.add_app(request, payload.url)
+    try:
+        app = actions.add_app(request, payload.url)
+    except AppHostRefused as exc:
+        return Status(400, {"error": str(exc)})
     return Status(
         202,
         {
@@ -71,6 +76,17 @@ def add_app(request, payload: AppIn):
             "function_count": 0,
         },
     )
+
+
+@router.delete("/apps/{app_id}", response={200: dict, 409: ErrorOut})
+def remove_app(request, app_id: int):
+    """Forget an app, its functions and their runs (refused while any run is still going)."""
+    app = get_object_or_404(App, pk=app_id)
+    try:
+        actions.remove_app(request, app)
+    except AppBusy as exc:
+        return Status(409, {"error": str(exc)})
+    return Status(200, {"status": "removed", "url": app.url})
 
 
 @router.post("/apps/{app_id}/sync", response={202: dict})

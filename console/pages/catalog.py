@@ -14,6 +14,8 @@ from foundation import clock, strict_json
 from foundation.schedules import CronError, next_fire_time
 from runs.manual import CannotStart
 from runs.models import App, Function
+from runs.registration import AppBusy
+from runs.sync import AppHostRefused
 
 FLOW_CONTROL_KEYS = (
     "concurrency", "throttle", "rateLimit", "debounce", "batchEvents", "idempotency",
@@ -85,8 +87,24 @@ def app_add(request: HttpRequest) -> HttpResponse:
     if not url.startswith(("http://", "https://")):
         messages.error(request, "Give the http(s) URL of the app's serve endpoint.")
         return redirect("apps")
-    actions.add_app(request, url)
+    try:
+        actions.add_app(request, url)
+    except AppHostRefused as exc:
+        messages.error(request, str(exc))
+        return redirect("apps")
     messages.success(request, f"Syncing {url}.")
+    return redirect("apps")
+
+
+@require_POST
+def app_remove(request: HttpRequest, app_id: int) -> HttpResponse:
+    app = get_object_or_404(App, pk=app_id)
+    try:
+        actions.remove_app(request, app)
+    except AppBusy as exc:
+        messages.error(request, str(exc))
+        return redirect("apps")
+    messages.success(request, f"Removed {app}.")
     return redirect("apps")
 
 
