@@ -10,12 +10,13 @@ from django.db import transaction
 
 from foundation import clock
 
-from . import live, states
+from . import live, states, wakeups
 from .cancellation import ACTIVE, RunAlreadyEnded, cancel_run
 from .forks import ForkNotAllowed, fork
 from .models import BulkAction, BulkKind, Run, RunOrigin
 from .selectors import RunSelector
 from .statuses import BulkStatus, RunStatus
+from .wakeups import Task
 
 MOST_RUNS = 10_000  # per bulk action; a bigger clean-up is several actions
 STALLED_AFTER = timedelta(seconds=30)
@@ -57,12 +58,10 @@ def prepare(kind: str, selector: RunSelector, requested_by: str) -> BulkAction:
 def confirm(action: BulkAction) -> bool:
     """Hand a previewed action to a worker. True for the one call that confirmed it; False when
     it was confirmed already (the caller audits only a True, in the same transaction)."""
-    from .tasks import run_bulk_action
-
     with transaction.atomic():
         confirmed = states.try_move_bulk(action, BulkStatus.QUEUED, heartbeat_at=clock.now())
         if confirmed:
-            transaction.on_commit(lambda: run_bulk_action.delay(action.pk))
+            wakeups.send_on_commit(Task.RUN_BULK_ACTION, action.pk)
     action.refresh_from_db()
     return confirmed
 
@@ -91,14 +90,12 @@ def execute(action_id: int) -> None:
 
 def resume_stalled() -> int:
     """Re-dispatch actions whose worker went quiet (a lost message or a killed worker)."""
-    from .tasks import run_bulk_action
-
     cutoff = clock.now() - STALLED_AFTER
     unfinished = [BulkStatus.QUEUED, BulkStatus.RUNNING]
     stalled = BulkAction.objects.filter(status__in=unfinished, heartbeat_at__lt=cutoff)
     ids = list(stalled.values_list("id", flat=True))
     for action_id in ids:
-        run_bulk_action.delay(action_id)
+        wakeups.send(Task.RUN_BULK_ACTION, action_id)
     return len(ids)
 
 

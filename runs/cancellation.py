@@ -7,6 +7,7 @@ from django.db import transaction
 
 from events.expressions import matches
 from events.models import Event
+from flowcontrol.admission import cancel_held
 from foundation import clock
 
 from . import queue, states
@@ -66,8 +67,6 @@ def _cancel_matching(function: Function, cancel: CancelOn, event: Event) -> None
         if matches(cancel.condition, {"event": original, "async": incoming}):
             cancel_run(run.id, f"cancelled by event {event.name} ({event.id})")
     # Debounced or batched events have no run yet: drop the hold so none starts.
-    from flowcontrol.admission import cancel_held
-
     cancel_held(function, cancel.condition, event)
 
 

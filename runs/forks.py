@@ -15,6 +15,7 @@ from foundation import strict_json
 from . import states
 from .models import QueueItem, Run, RunOrigin, Step
 from .statuses import RunStatus, StepStatus
+from .triggers import start_run
 
 
 class BadStepInput(ValueError):
@@ -76,8 +77,6 @@ def plan(run: Run, origin: str, from_step: str = "") -> ForkPlan:
 
 def fork(run: Run, origin: str, from_step: str = "", step_input: list[Any] | None = None) -> Run:
     """Start the new run. `step_input` replaces the arguments of the step rerun starts from."""
-    from .triggers import start_run
-
     fork_plan = plan(run, origin, from_step)
     with transaction.atomic():
         new_run = start_run(run.function, run.event, batch_event_ids=run.batch_event_ids)
