@@ -62,6 +62,6 @@ class Command(BaseCommand):
 
 def _serve(host: str, port: int) -> None:
     from devserver.asgi import application  # django.setup() at import: only once serving
-    from devserver.http_server import serve
+    from devserver.http_server import serve  # loads daphne and Twisted: only once serving
 
     serve(application, host, port)
