@@ -1,5 +1,6 @@
 """Point the running process at a data folder chosen on the command line."""
 
+import os
 from contextlib import suppress
 from pathlib import Path
 
@@ -25,5 +26,7 @@ def use_data_dir(path: Path, reset: bool) -> Path:
         with suppress(AttributeError):
             del connections["default"]  # drop the wrapper built from the old settings
     settings.DATA_DIR = path
+    # Worker processes this one starts (the filter worker) read their settings afresh.
+    os.environ["DEVSERVER_DATA_DIR"] = str(path)
     settings.CELERY_BEAT_SCHEDULE_FILE = str(path / "celerybeat-schedule")
     return path

@@ -72,6 +72,9 @@ AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",  # refuses a locked-out pair before checking
     "django.contrib.auth.backends.ModelBackend",
 ]
+# A user's CEL filter over stored rows (lists, bulk previews) runs in a worker process of its
+# own (foundation/isolation.py); false runs it in the web process (in-process tests).
+FILTERS_IN_WORKER = env_bool("DEVSERVER_FILTERS_IN_WORKER", True)
 # App URLs the console may call (add, sync, poll): host names, `*.suffix` patterns or networks
 # (`10.1.0.0/16`), comma-separated; empty allows any (the dev server's default).
 APP_HOSTS = env_list("DEVSERVER_APP_HOSTS", [])

@@ -6,9 +6,22 @@ from typing import Any
 
 from django.db.models import QuerySet
 
-from foundation.selection import SCAN_SECONDS, SelectorError, parse_time, scan_page, within_time
+from foundation.selection import (
+    SCAN_SECONDS,
+    SelectorError,
+    parse_time,
+    run_filter,
+    scan_page,
+    within_time,
+)
 
-from .expressions import ExpressionError, ExpressionTooCostly, evaluate, validate_expression
+from .expressions import (
+    ExpressionError,
+    ExpressionTooCostly,
+    check_filter,
+    evaluate,
+    validate_expression,
+)
 from .models import Event
 
 
@@ -36,7 +49,7 @@ class EventSelector:
         parse_time("to", self.until)
         if self.expression:
             try:
-                validate_expression(self.expression)
+                check_filter(self.expression)
             except ExpressionError as exc:
                 raise SelectorError(str(exc)) from None
 
@@ -54,13 +67,41 @@ class EventSelector:
             return evaluate(self.expression, {"event": event.payload()}, refuse_costly=True) is True
         except ExpressionTooCostly as exc:
             raise SelectorError(f"the `if` filter was refused: {exc}") from None
+        except ExpressionError as exc:  # compiled here, in the filter worker
+            raise SelectorError(str(exc)) from None
+
+    def as_params(self) -> dict[str, str]:
+        named = {"name": self.name, "from": self.since, "to": self.until, "if": self.expression}
+        return {key: value for key, value in named.items() if value}
 
     def page(self, cursor: str = "", limit: int = 50) -> tuple[list[Event], str | None]:
-        """One page, newest first; the cursor is the last event id looked at."""
+        """One page, newest first; the cursor is the last event id looked at. A CEL filter is
+        evaluated in the isolated filter worker (foundation.selection.run_filter)."""
+        if not self.expression:
+            events = self.queryset()
+            if cursor:
+                events = events.filter(id__lt=cursor)
+            page = list(events[: limit + 1])
+            return page[:limit], page[limit - 1].id if len(page) > limit else None
+        args = (self.as_params(), cursor, limit)
+        ids, next_cursor = run_filter("events.selectors:scan_page_ids", args, SCAN_SECONDS)
+        found = Event.objects.in_bulk(ids)
+        return [found[event_id] for event_id in ids if event_id in found], next_cursor
+
+    def scan(self, cursor: str, limit: int) -> tuple[list[Event], str | None]:
+        """The filtered scan itself (in the worker): up to `limit` matches, for SCAN_SECONDS."""
         events = self.queryset()
         if cursor:
             events = events.filter(id__lt=cursor)
-        if not self.expression:
-            page = list(events[: limit + 1])
-            return page[:limit], page[limit - 1].id if len(page) > limit else None
         return scan_page(events.iterator(chunk_size=200), self.matches, limit, SCAN_SECONDS)
+
+
+def scan_page_ids(params: dict[str, str], cursor: str, limit: int) -> tuple[list[str], str | None]:
+    """In the filter worker: one page of a filtered scan, as event ids."""
+    selector = EventSelector.from_params(params)
+    try:  # parse the filter now, even with no event to test it on
+        validate_expression(selector.expression)
+    except ExpressionError as exc:
+        raise SelectorError(str(exc)) from None
+    events, next_cursor = selector.scan(cursor, limit)
+    return [event.id for event in events], next_cursor

@@ -1,15 +1,17 @@
 """Pieces every list filter shares (runs, events): time bounds read from the URL and the
 time-budgeted scan that pages through rows matching a CEL expression."""
 
+import importlib
 import time
 from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
-from typing import Protocol, TypeVar
+from typing import Any, Protocol, TypeVar
 
+from django.conf import settings
 from django.db.models import QuerySet
 from django.utils.dateparse import parse_datetime
 
-from foundation import clock
+from foundation import clock, isolation
 
 # A CEL filter is evaluated in Python: a page looks at candidates for this long at most, so a
 # filter that matches nothing still answers quickly (with a cursor to look further).
@@ -56,6 +58,34 @@ def scan_page(
         close = getattr(rows, "close", None)  # a generator (a queryset's iterator) has one
         if close is not None:
             close()
+
+
+# How long a filter request waits for the worker while others' filters run, and how long past
+# its own budget a filter may run before its worker is killed.
+FILTER_WAIT_SECONDS = 5.0
+HARD_STOP_MARGIN_SECONDS = 2.0
+
+
+def run_filter(target: str, args: tuple[Any, ...], budget: float) -> Any:
+    """Run `module:function(*args)`, a scan that evaluates a user's CEL filter over stored rows,
+    in the isolated worker (foundation/isolation.py): it then shares neither the web process's
+    interpreter lock with ingest nor its memory, and is killed if it overruns. With
+    DEVSERVER_FILTERS_IN_WORKER=false (in-process tests) it runs here."""
+    if not settings.FILTERS_IN_WORKER:
+        module_name, _, function_name = target.partition(":")
+        return getattr(importlib.import_module(module_name), function_name)(*args)
+    try:
+        return isolation.call(
+            target, args, timeout=budget + HARD_STOP_MARGIN_SECONDS, wait=FILTER_WAIT_SECONDS
+        )
+    except isolation.IsolatedTimeout:
+        raise SelectorError(
+            f"the `if` filter was stopped after {budget + HARD_STOP_MARGIN_SECONDS:g} s"
+        ) from None
+    except isolation.IsolatedBusy:
+        raise SelectorError("other filters are being evaluated: try again in a moment") from None
+    except isolation.IsolatedOutOfMemory:
+        raise SelectorError("the `if` filter needed more memory than a filter may use") from None
 
 
 def parse_time(name: str, value: str) -> datetime | None:

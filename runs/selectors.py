@@ -12,10 +12,18 @@ from django.db.models import QuerySet
 from events.expressions import (
     ExpressionError,
     ExpressionTooCostly,
+    check_filter,
     evaluate,
     validate_expression,
 )
-from foundation.selection import SCAN_SECONDS, SelectorError, parse_time, scan_page, within_time
+from foundation.selection import (
+    SCAN_SECONDS,
+    SelectorError,
+    parse_time,
+    run_filter,
+    scan_page,
+    within_time,
+)
 
 from .models import Function, Run, RunStatus
 
@@ -61,9 +69,16 @@ class RunSelector:
         parse_time("to", self.until)
         if self.expression:
             try:
-                validate_expression(self.expression)
+                check_filter(self.expression)
             except ExpressionError as exc:
                 raise SelectorError(str(exc)) from None
+
+    def compile_filter(self) -> None:
+        """Parse the `if` filter now (in the filter worker), even with no row to test it on."""
+        try:
+            validate_expression(self.expression)
+        except ExpressionError as exc:
+            raise SelectorError(str(exc)) from None
 
     def function_ids(self) -> list[int] | None:
         """The functions the app and function filters allow (None: any). Looked up first, so
@@ -95,14 +110,22 @@ class RunSelector:
             return evaluate(self.expression, variables, refuse_costly=True) is True
         except ExpressionTooCostly as exc:
             raise SelectorError(f"the `if` filter was refused: {exc}") from None
+        except ExpressionError as exc:  # compiled here, in the filter worker
+            raise SelectorError(str(exc)) from None
 
     def page(self, cursor: str = "", limit: int = 50) -> tuple[list[Run], str | None]:
-        """One page, newest first; the cursor is the last run id looked at."""
-        ids = self.function_ids()
+        """One page, newest first; the cursor is the last run id looked at. A CEL filter is
+        evaluated in the isolated filter worker (foundation.selection.run_filter)."""
         if not self.expression:
-            page = self._newest(ids, cursor, limit + 1)
+            page = self._newest(self.function_ids(), cursor, limit + 1)
             return page[:limit], page[limit - 1].id if len(page) > limit else None
-        runs = self.queryset(ids)
+        args = (self.as_params(), cursor, limit)
+        ids, next_cursor = run_filter("runs.selectors:scan_page_ids", args, SCAN_SECONDS)
+        return _in_order(ids), next_cursor
+
+    def scan(self, cursor: str, limit: int) -> tuple[list[Run], str | None]:
+        """The filtered scan itself (in the worker): up to `limit` matches, for SCAN_SECONDS."""
+        runs = self.queryset()
         if cursor:
             runs = runs.filter(id__lt=cursor)
         return scan_page(runs.iterator(chunk_size=200), self.matches, limit, SCAN_SECONDS)
@@ -121,8 +144,16 @@ class RunSelector:
         return sorted(runs, key=lambda run: run.id, reverse=True)[:count]
 
     def all_matching(self, most: int) -> Iterator[Run]:
-        """Every matching run (for bulk actions), up to `most`. A CEL filter gets a total time
-        budget too: past it, SelectorError asks for a narrower selection."""
+        """Every matching run (for bulk actions), up to `most`. A CEL filter is evaluated in the
+        isolated filter worker with a total time budget: past it, SelectorError asks for a
+        narrower selection."""
+        if self.expression:
+            args = (self.as_params(), most)
+            yield from _in_order(run_filter("runs.selectors:matching_ids", args, BULK_SCAN_SECONDS))
+            return
+        yield from self.matching(most)
+
+    def matching(self, most: int) -> Iterator[Run]:
         runs = self.queryset().iterator(chunk_size=500)
         with closing(runs):  # never left half-read (see foundation.selection.scan_page)
             yield from self._matching_within_budget(runs, most)
@@ -141,3 +172,23 @@ class RunSelector:
                 count += 1
                 if count >= most:
                     return
+
+
+def scan_page_ids(params: dict[str, str], cursor: str, limit: int) -> tuple[list[str], str | None]:
+    """In the filter worker: one page of a filtered scan, as run ids."""
+    selector = RunSelector.from_params(params)
+    selector.compile_filter()
+    runs, next_cursor = selector.scan(cursor, limit)
+    return [run.id for run in runs], next_cursor
+
+
+def matching_ids(params: dict[str, str], most: int) -> list[str]:
+    """In the filter worker: every run a bulk action's filter matches, up to `most`."""
+    selector = RunSelector.from_params(params)
+    selector.compile_filter()
+    return [run.id for run in selector.matching(most)]
+
+
+def _in_order(ids: list[str]) -> list[Run]:
+    found = Run.objects.select_related("function__app", "event").in_bulk(ids)
+    return [found[run_id] for run_id in ids if run_id in found]

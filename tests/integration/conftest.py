@@ -32,6 +32,14 @@ def celery_sent(monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, tuple, dict]
 
 
 @pytest.fixture(autouse=True)
+def _filters_in_process(settings: Any) -> None:
+    """The filter worker reads the server's own database, not this test database: filters
+    run in the test's process here (tests/security/test_filter_isolation.py drives the worker,
+    and the e2e tests the server that uses it)."""
+    settings.FILTERS_IN_WORKER = False
+
+
+@pytest.fixture(autouse=True)
 def _no_subprocess(monkeypatch: pytest.MonkeyPatch) -> None:
     """Servers as subprocesses belong to tests/e2e and tests/faults."""
 

@@ -2,6 +2,7 @@
 Celery sends recorded, the clock moved by hand, and no subprocess."""
 
 from tests.integration.conftest import (  # noqa: F401  (fixtures, shared by import)
+    _filters_in_process,
     _no_subprocess,
     celery_sent,
     fake_sdk,

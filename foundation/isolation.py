@@ -1,0 +1,110 @@
+"""Run a function in a worker process of its own, with a hard deadline and a memory cap: for work
+a console user chooses (a CEL filter over thousands of rows), so that it can neither hold the
+web process's interpreter lock while ingest waits nor grow the web process.
+
+One worker per web process, started on first use (Django set up from the same settings module)
+and serving one call at a time; a call that overruns its deadline has its worker killed, and
+a worker that ran out of memory exits: either way the next call starts a fresh one."""
+
+import importlib
+import multiprocessing
+import os
+import threading
+from multiprocessing.connection import Connection
+from multiprocessing.process import BaseProcess
+from typing import Any
+
+# Address space of the worker: a runaway filter gets a MemoryError, not the machine's memory.
+MEMORY_LIMIT_BYTES = 1536 * 1024 * 1024
+
+
+class IsolatedTimeout(Exception):
+    """The call was still running at its deadline; its worker was killed."""
+
+
+class IsolatedBusy(Exception):
+    """Another call held the worker for longer than the caller would wait."""
+
+
+class IsolatedOutOfMemory(Exception):
+    """The call needed more memory than the worker may have (or its worker died)."""
+
+
+class _Worker:
+    def __init__(self) -> None:
+        context = multiprocessing.get_context("spawn")
+        parent, child = context.Pipe()
+        self.connection: Connection = parent
+        self.process: BaseProcess = context.Process(
+            target=_serve,
+            args=(child, os.environ.get("DJANGO_SETTINGS_MODULE", "")),
+            name="isolated-worker",
+            daemon=True,
+        )
+        self.process.start()
+        child.close()
+
+    def stop(self) -> None:
+        self.process.kill()
+        self.process.join(timeout=5)
+        self.connection.close()
+
+
+_worker: _Worker | None = None
+_turn = threading.Lock()
+
+
+def call(target: str, args: tuple[Any, ...], timeout: float, wait: float) -> Any:
+    """`module:function(*args)` in the worker: its return value, or the exception it raised
+    (re-raised here). IsolatedBusy after `wait` seconds without a turn; IsolatedTimeout past
+    `timeout` seconds of running."""
+    global _worker
+    if not _turn.acquire(timeout=wait):
+        raise IsolatedBusy(f"the worker stayed busy for {wait:g}s")
+    try:
+        if _worker is None or not _worker.process.is_alive():
+            _worker = _Worker()
+        _worker.connection.send((target, args))
+        if not _worker.connection.poll(timeout):
+            _worker.stop()
+            _worker = None
+            raise IsolatedTimeout(f"stopped after {timeout:g}s")
+        try:
+            outcome, value = _worker.connection.recv()
+        except (EOFError, OSError):  # the worker died: out of memory, as a rule
+            outcome, value = "raised", MemoryError()
+        if outcome == "raised" and isinstance(value, MemoryError):
+            _worker.stop()  # it exits after a MemoryError: the next call starts a fresh one
+            _worker = None
+            raise IsolatedOutOfMemory("the call needed more memory than a worker may have")
+    finally:
+        _turn.release()
+    if outcome == "raised":
+        raise value
+    return value
+
+
+def _serve(connection: Connection, settings_module: str) -> None:
+    """The worker: set up Django once, then answer calls until told otherwise or killed."""
+    import resource
+
+    import django
+
+    resource.setrlimit(resource.RLIMIT_AS, (MEMORY_LIMIT_BYTES, MEMORY_LIMIT_BYTES))
+    if settings_module:
+        os.environ["DJANGO_SETTINGS_MODULE"] = settings_module
+    django.setup()
+    while True:
+        try:
+            target, args = connection.recv()
+        except EOFError:
+            return
+        module_name, _, function_name = target.partition(":")
+        try:
+            function = getattr(importlib.import_module(module_name), function_name)
+            connection.send(("returned", function(*args)))
+        except MemoryError as exc:
+            connection.send(("raised", exc))
+            return  # a fresh worker next time: this one's heap is fragmented
+        except Exception as exc:  # handed back to the caller, raised there
+            connection.send(("raised", exc))
