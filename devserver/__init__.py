@@ -1,4 +1,5 @@
-"""Project wiring: settings, ASGI and Celery apps, SDK sync and the `devserver` command."""
+"""Project wiring: settings, URLs, the APIs assembled, ASGI and websocket routing, the Celery app
+and its beat schedule, the embedded worker, the `devserver` command and the speed pieces."""
 
 from .celery import app as celery_app
 

@@ -1,1 +1,2 @@
-"""Runs: apps, functions, runs, steps and the executor that drives them through the SDKs."""
+"""The engine: apps, functions and their specs, runs, steps, the queue and the executor that
+drives runs through the SDKs; every status change goes through states.py."""
