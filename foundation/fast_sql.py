@@ -53,15 +53,14 @@ def update(model: type[models.Model], where: dict[str, Any], **changes: Any) -> 
     _refuse_null(where)
     if not settings.FAST_SQL:
         return model._base_manager.filter(**_lookups(where)).update(**changes)
-    meta = model._meta
     shape = tuple((name, _width(value)) for name, value in where.items())
     sql = _update_sql(model, tuple(changes), shape)
     params = [
-        meta.get_field(name).get_db_prep_save(_key(value), connection)
+        _field(model, name).get_db_prep_save(_key(value), connection)
         for name, value in changes.items()
     ]
     for name, value in where.items():
-        field = meta.get_field(name)
+        field = _field(model, name)
         values = sorted(value) if _width(value) is not None else [value]
         params += [field.get_db_prep_value(v, connection) for v in values]
     with connection.cursor() as cursor:
@@ -122,7 +121,7 @@ def _key(value: Any) -> Any:
 
 def db_value(model: type[models.Model], name: str, value: Any) -> Any:
     """`value` as the database takes it for field `name` (for hand-written conditions)."""
-    return model._meta.get_field(name).get_db_prep_value(value, connection)
+    return _field(model, name).get_db_prep_value(value, connection)
 
 
 def table(model: type[models.Model]) -> str:
@@ -130,7 +129,20 @@ def table(model: type[models.Model]) -> str:
 
 
 def column(model: type[models.Model], name: str) -> str:
-    return connection.ops.quote_name(model._meta.get_field(name).column)
+    return _quoted(_field(model, name))
+
+
+def _field(model: type[models.Model], name: str) -> models.Field:
+    """The model's own field `name`. get_field also finds reverse relations, which have no
+    column; every name given here is a field of the model itself."""
+    field = model._meta.get_field(name)
+    assert isinstance(field, models.Field), f"{model.__name__}.{name} is not a column"
+    return field
+
+
+def _quoted(field: models.Field) -> str:
+    assert field.column is not None  # set for every concrete field when its model is built
+    return connection.ops.quote_name(field.column)
 
 
 def _returning() -> bool:
@@ -142,11 +154,11 @@ def _insert_sql(model: type[models.Model]) -> tuple[list[models.Field], str, boo
     meta = model._meta
     auto_pk = isinstance(meta.pk, models.AutoField | models.BigAutoField | models.SmallAutoField)
     fields = [f for f in meta.local_concrete_fields if not (auto_pk and f.primary_key)]
-    columns = ", ".join(connection.ops.quote_name(f.column) for f in fields)
+    columns = ", ".join(_quoted(f) for f in fields)
     marks = ", ".join(["%s"] * len(fields))
     sql = f"INSERT INTO {table(model)} ({columns}) VALUES ({marks})"
     if auto_pk and _returning():
-        sql += f" RETURNING {connection.ops.quote_name(meta.pk.column)}"
+        sql += f" RETURNING {_quoted(meta.pk)}"
     return fields, sql, auto_pk
 
 
@@ -171,9 +183,8 @@ def delete(model: type[models.Model], where: dict[str, Any]) -> int:
     if not settings.FAST_SQL:
         _, per_model = model._base_manager.filter(**where).delete()
         return per_model.get(model._meta.label, 0)
-    meta = model._meta
     conditions = " AND ".join(f"{column(model, name)} = %s" for name in where)
-    params = [meta.get_field(name).get_db_prep_value(v, connection) for name, v in where.items()]
+    params = [_field(model, name).get_db_prep_value(v, connection) for name, v in where.items()]
     with connection.cursor() as cursor:
         cursor.execute(f"DELETE FROM {table(model)} WHERE {conditions}", params)
         return cursor.rowcount

@@ -6,9 +6,12 @@ import dataclasses
 import types
 import typing
 from datetime import timedelta
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
-Record = TypeVar("Record")
+if TYPE_CHECKING:
+    from _typeshed import DataclassInstance
+
+Record = TypeVar("Record", bound="DataclassInstance")
 
 
 def to_json(value: Any) -> Any:
@@ -28,7 +31,7 @@ def from_json(cls: type[Record], data: Any) -> Record:
     known = data if isinstance(data, dict) else {}
     values = {
         f.name: _decode(hints[f.name], known[f.name])
-        for f in dataclasses.fields(cls)  # type: ignore[arg-type]  # cls is a dataclass
+        for f in dataclasses.fields(cls)
         if f.name in known
     }
     return cls(**values)
@@ -46,6 +49,6 @@ def _decode(hint: Any, value: Any) -> Any:
         return tuple(_decode(item, element) for element in value)
     if hint is timedelta:
         return timedelta(seconds=value)
-    if dataclasses.is_dataclass(hint):
+    if isinstance(hint, type) and dataclasses.is_dataclass(hint):  # a hint is a class
         return from_json(hint, value)
     return value

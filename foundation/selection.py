@@ -109,8 +109,9 @@ def parse_time(name: str, value: str) -> datetime | None:
 
 def within_time(rows: QuerySet, since: str, until: str) -> QuerySet:
     """`rows` (with ULID primary keys) created from `since` and before `until` (either blank)."""
-    if since:
-        rows = rows.filter(id__gte=clock.id_floor(parse_time("from", since)))
-    if until:
-        rows = rows.filter(id__lt=clock.id_floor(parse_time("to", until)))
+    start, end = parse_time("from", since), parse_time("to", until)  # None: left blank
+    if start is not None:
+        rows = rows.filter(id__gte=clock.id_floor(start))
+    if end is not None:
+        rows = rows.filter(id__lt=clock.id_floor(end))
     return rows
