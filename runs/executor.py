@@ -97,6 +97,7 @@ def _wake_sleeping_steps(memo: RunMemo) -> None:
 
 def _start_finish_timeout(run: Run) -> None:
     deadline = finish_deadline(run)
+    assert run.started_at is not None  # move_run set it: the run has just started Running
     timeout_at = run.started_at + deadline if deadline else None
     if timeout_at != run.timeout_at:  # the start deadline gives way to the finish deadline
         run.timeout_at = timeout_at

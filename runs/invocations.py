@@ -19,7 +19,8 @@ def start_child_run(
     target = Function.objects.filter(slug=function_slug, archived=False).first()
     if target is None:
         return None
-    data = payload.get("data") if isinstance(payload.get("data"), dict) else {}
+    given = payload.get("data")
+    data = given if isinstance(given, dict) else {}
     event_data = {
         **data,
         "_inngest": {

@@ -6,6 +6,7 @@ The state gateway calls these after the change commits. A live view missing an u
 never slow or fail a run."""
 
 import asyncio
+import concurrent.futures
 import logging
 import threading
 
@@ -63,7 +64,7 @@ def _send(groups: list[str], message: dict) -> None:
         future.add_done_callback(_log_failure)
 
 
-def _log_failure(future: "asyncio.Future[None]") -> None:
+def _log_failure(future: concurrent.futures.Future[None]) -> None:
     if not future.cancelled() and future.exception() is not None:
         logger.warning("could not publish a live update: %s", future.exception())
 

@@ -125,6 +125,7 @@ def _run_complete(memo: RunMemo, item: QueueItem, ops: list[StepOp], started: da
 
 
 def _store_finished_step(memo: RunMemo, op: StepOp, started: datetime, attempt: int) -> None:
+    value: Any  # the step's memoized output: what the SDK gets back on replay
     if op.opcode is Opcode.STEP_FAILED:
         error = op.error or {"name": ErrorName.GENERIC, "message": ""}
         status, value = StepStatus.FAILED, {"error": error}
@@ -275,7 +276,7 @@ def _invoke(memo: RunMemo, item: QueueItem, op: StepOp, started: datetime) -> Ne
         )
         memo.remember(step.hashed_id, step.memo)
         return _continue_or_join(memo, item)
-    step.opts = {**step.opts, "run_id": child.id}
+    step.opts = {**(step.opts or {}), "run_id": child.id}
     step.save(update_fields=["opts"])
     return _park(memo, item, wake_at, QueueReason.INVOKE)
 

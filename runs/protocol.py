@@ -102,23 +102,24 @@ class ExecutionState:
 
 
 def build_request_body(state: ExecutionState) -> bytes:
+    ctx: dict[str, Any] = {
+        "run_id": state.run_id,
+        "attempt": state.attempt,
+        "max_attempts": state.max_attempts,
+        "disable_immediate_execution": False,
+        "use_api": False,
+        "stack": {"stack": state.stack, "current": len(state.stack)},
+    }
+    if state.checkpointing:
+        ctx.update({"fn_id": state.fn_slug, "qi_id": state.queue_item_id})
     body = {
         "event": state.event,
         "events": state.events,
         "steps": _steps_with_inputs(state),
-        "ctx": {
-            "run_id": state.run_id,
-            "attempt": state.attempt,
-            "max_attempts": state.max_attempts,
-            "disable_immediate_execution": False,
-            "use_api": False,
-            "stack": {"stack": state.stack, "current": len(state.stack)},
-        },
+        "ctx": ctx,
         "use_api": False,
         "version": 1,
     }
-    if state.checkpointing:
-        body["ctx"].update({"fn_id": state.fn_slug, "qi_id": state.queue_item_id})
     return signing.canonical_json(body)
 
 
@@ -143,6 +144,8 @@ def _parse_op(item: Any, index: int) -> StepOp:
         raise ProtocolError(f"operation {index} is not an object")
     raw_opcode = item.get("op")
     try:
+        if not isinstance(raw_opcode, str):
+            raise ValueError(raw_opcode)
         opcode = Opcode(raw_opcode)
     except ValueError:
         raise ProtocolError(f"operation {index} has unknown opcode {raw_opcode!r}") from None

@@ -114,7 +114,7 @@ def _in_json_lists(table: str, column: str, ids: list[str]) -> set[str]:
             f'CROSS JOIN LATERAL jsonb_array_elements_text(t."{column}") AS e(value) '
             f"WHERE t.\"{column}\" <> '[]'::jsonb AND e.value = ANY(%s::text[])"
         )
-        params: list[object] = [ids]
+        params: list[list[str] | str] = [ids]
     else:  # SQLite
         sql = (
             f'SELECT DISTINCT e.value FROM "{table}" t, json_each(t."{column}") e '

@@ -2,10 +2,10 @@
 `output`: one definition shared by the runs list, bulk actions, the API and the commands."""
 
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Generator, Iterator, Mapping
 from contextlib import closing
 from dataclasses import asdict, dataclass, fields
-from typing import Any
+from typing import Any, cast
 
 from django.db.models import QuerySet
 
@@ -154,7 +154,8 @@ class RunSelector:
         yield from self.matching(most)
 
     def matching(self, most: int) -> Iterator[Run]:
-        runs = self.queryset().iterator(chunk_size=500)
+        # QuerySet.iterator returns a generator (closable); the stubs say only Iterator.
+        runs = cast(Generator[Run, None, None], self.queryset().iterator(chunk_size=500))
         with closing(runs):  # never left half-read (see foundation.selection.scan_page)
             yield from self._matching_within_budget(runs, most)
 

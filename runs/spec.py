@@ -155,7 +155,9 @@ def _cancel(value: Any) -> tuple[CancelOn, ...]:
 def _retries(config: Mapping[str, Any]) -> int | None:
     """`steps.step.retries.attempts` (retries after the first attempt), when usable."""
     steps = config.get("steps")
-    step = (steps.get("step") or next(iter(steps.values()), {})) if isinstance(steps, dict) else {}
+    step: object = (
+        (steps.get("step") or next(iter(steps.values()), {})) if isinstance(steps, dict) else {}
+    )
     retries = step.get("retries") if isinstance(step, dict) else None
     attempts = retries.get("attempts") if isinstance(retries, dict) else None
     if isinstance(attempts, int) and not isinstance(attempts, bool) and attempts >= 0:

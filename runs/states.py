@@ -9,7 +9,7 @@ register here: live pushes (best effort) and a run's end (durable: its StatusCha
 import logging
 from collections.abc import Callable, Iterable
 from datetime import timedelta
-from functools import cache
+from functools import cache, partial
 from typing import Any
 
 from django.db import models, transaction
@@ -302,7 +302,7 @@ def _record(subject: str, before: str, to: str, hooks_due: bool = False, **about
 
 def _after_commit(hooks: list[Callable[[Any], None]], subject: models.Model) -> None:
     for hook in hooks:
-        transaction.on_commit(lambda hook=hook: _quietly(hook, subject))
+        transaction.on_commit(partial(_quietly, hook, subject))
 
 
 def _quietly(hook: Callable[[Any], None], subject: models.Model) -> None:

@@ -15,7 +15,7 @@ from runs.models import Run, RunStatus
 router = Router(tags=["inngest v1"])
 
 # Inngest's REST API knows four run statuses; our finer ones fold into Running.
-_V1_STATUS = {
+_V1_STATUS: dict[str, str] = {  # keyed by the stored status (a str)
     RunStatus.COMPLETED: "Completed",
     RunStatus.FAILED: "Failed",
     RunStatus.CANCELLED: "Cancelled",

@@ -2,6 +2,7 @@
 and why), "send again", and the send-test-event form with inline validation."""
 
 import json
+from typing import Any
 
 from django.db.models import Count
 from django.http import HttpRequest, HttpResponse
@@ -78,7 +79,7 @@ def send_form(request: HttpRequest) -> HttpResponse:
             if t.get("event")
         }
     )
-    template = {"name": names[0] if names else "app/test.event", "data": {}}
+    template: dict[str, Any] = {"name": names[0] if names else "app/test.event", "data": {}}
     slug = request.GET.get("function")
     function = Function.objects.filter(slug=slug).first() if slug else None
     if function is not None:

@@ -67,7 +67,7 @@ def _clock_of(run: Run, steps: list[Step]) -> Callable[[datetime], float]:
 
 
 # Run statuses drawn on the run's own lane (a terminal status ends the lane).
-_LANE_KINDS = {
+_LANE_KINDS: dict[str, str] = {  # keyed by the stored status (a str)
     RunStatus.QUEUED: "queued",
     RunStatus.RUNNING: "running",
     RunStatus.SLEEPING: "sleeping",
