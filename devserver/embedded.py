@@ -32,7 +32,8 @@ def start_worker() -> threading.Thread:
 
 def start_beat() -> None:
     beat = EmbeddedService(app, thread=True, schedule_filename=settings.CELERY_BEAT_SCHEDULE_FILE)
-    beat.start()
+    # celery-types declares _Process without its multiprocessing.Process base (which has start).
+    beat.start()  # type: ignore[union-attr]
 
 
 def start_all() -> None:

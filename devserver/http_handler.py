@@ -11,6 +11,7 @@ long-lived thread pool, and the response is sent from the loop."""
 
 import asyncio
 from concurrent.futures import ThreadPoolExecutor
+from typing import IO, Any
 
 from django.conf import settings
 from django.core import signals
@@ -19,6 +20,8 @@ from django.core.handlers.asgi import ASGIHandler, get_script_prefix
 from django.core.handlers.base import BaseHandler
 from django.http import HttpResponseBase
 from django.urls import set_script_prefix
+
+from .request_limits import Receive, Send
 
 
 class OneHopASGIHandler(ASGIHandler):
@@ -29,7 +32,7 @@ class OneHopASGIHandler(ASGIHandler):
         self.load_middleware(is_async=False)
         self.pool = ThreadPoolExecutor(max_workers=settings.HTTP_THREADS, thread_name_prefix="http")
 
-    async def __call__(self, scope: dict, receive, send) -> None:  # type: ignore[no-untyped-def]
+    async def __call__(self, scope: dict[str, Any], receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             raise ValueError(f"this handler serves HTTP only, not {scope['type']}")
         try:
@@ -47,14 +50,16 @@ class OneHopASGIHandler(ASGIHandler):
         finally:
             body_file.close()
 
-    def respond(self, scope: dict, body_file) -> HttpResponseBase:  # type: ignore[no-untyped-def]
+    def respond(self, scope: dict[str, Any], body_file: IO[bytes]) -> HttpResponseBase:
         """Everything Django does for one request, in this worker thread."""
         set_script_prefix(get_script_prefix(scope))
         signals.request_started.send(sender=self.__class__, scope=scope)
         request, response = self.create_request(scope, body_file)
         if request is not None:
             response = self.get_response(request)
-            response._handler_class = self.__class__
+            # Django's own handlers set it too; the stubs do not declare it.
+            response._handler_class = self.__class__  # type: ignore[attr-defined]
+        assert response is not None  # create_request gives a request or the response to send
         if not response.streaming:
             # The content is bytes already: close now, in the thread that owns the database
             # connection (request_finished returns it), rather than in another hop later.

@@ -8,13 +8,15 @@ cannot pile up.
 daphne builds its HTTP factory from the name `daphne.server.HTTPFactory` inside Server.run;
 serve() puts ours there (tests/security/test_slow_clients.py holds daphne to that)."""
 
-from typing import Any
+from collections.abc import Callable
+from typing import Any, cast
 
 import daphne.server
 from daphne.endpoints import build_endpoint_description_strings
 from daphne.http_protocol import HTTPFactory, WebRequest
 from django.conf import settings
 from twisted.internet import reactor
+from twisted.internet.base import DelayedCall, ReactorBase
 
 
 class HeaderDeadlineRequest(WebRequest):
@@ -22,9 +24,7 @@ class HeaderDeadlineRequest(WebRequest):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self._headers_deadline = reactor.callLater(  # type: ignore[attr-defined]
-            settings.HTTP_HEADER_TIMEOUT, self._headers_too_slow
-        )
+        self._headers_deadline = _call_later(settings.HTTP_HEADER_TIMEOUT, self._headers_too_slow)
 
     def gotLength(self, length: int | None) -> None:  # noqa: N802 - Twisted's name
         """Twisted calls this once every header has arrived."""
@@ -54,10 +54,14 @@ class BoundedHTTPFactory(HTTPFactory):
         protocol = super().buildProtocol(addr)
         protocol.requestFactory = HeaderDeadlineRequest
         # The first request line itself may be dripped (no request exists until it ends).
-        reactor.callLater(  # type: ignore[attr-defined]
-            settings.HTTP_HEADER_TIMEOUT, _close_if_no_headers, protocol
-        )
+        _call_later(settings.HTTP_HEADER_TIMEOUT, _close_if_no_headers, protocol)
         return protocol
+
+
+def _call_later(delay: float, call: Callable[..., object], *args: object) -> DelayedCall:
+    # Twisted types `reactor` by its zope interfaces, whose methods have no `self` (mypy reads
+    # their arguments shifted by one); every reactor Twisted ships is a ReactorBase.
+    return cast(ReactorBase, reactor).callLater(delay, call, *args)
 
 
 def _close_if_no_headers(protocol: Any) -> None:
@@ -68,7 +72,7 @@ def _close_if_no_headers(protocol: Any) -> None:
 
 
 def serve(application: Any, host: str, port: int) -> None:
-    daphne.server.HTTPFactory = BoundedHTTPFactory  # type: ignore[misc]
+    daphne.server.HTTPFactory = BoundedHTTPFactory
     daphne.server.Server(
         application=application,
         endpoints=build_endpoint_description_strings(host=host, port=port),

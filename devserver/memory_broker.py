@@ -7,6 +7,7 @@ a message is picked up as soon as it is sent and an idle server sleeps."""
 
 import threading
 from queue import Empty
+from typing import Any
 
 from kombu.transport import TRANSPORT_ALIASES, memory
 
@@ -16,11 +17,13 @@ _arrived = threading.Event()
 
 
 class Channel(memory.Channel):
-    def _put(self, queue, message, **kwargs):  # type: ignore[no-untyped-def]
+    def _put(self, queue: str, message: Any, **kwargs: Any) -> None:
         super()._put(queue, message, **kwargs)
         _arrived.set()
 
-    def _put_fanout(self, exchange, message, routing_key=None, **kwargs):  # type: ignore[no-untyped-def]
+    def _put_fanout(
+        self, exchange: str, message: dict[str, Any], routing_key: str | None = None, **kwargs: Any
+    ) -> None:
         super()._put_fanout(exchange, message, routing_key, **kwargs)
         _arrived.set()
 
@@ -28,9 +31,10 @@ class Channel(memory.Channel):
 class Transport(memory.Transport):
     Channel = Channel
 
-    def drain_events(self, connection, timeout=None):  # type: ignore[no-untyped-def]
+    def drain_events(self, connection: Any, timeout: float | None = None, **kwargs: Any) -> None:
         """Deliver one message, or sleep until one is sent (or `timeout`) and return, so the
         worker's loop gets its turn between waits (it applies prefetch changes there)."""
+        assert self.cycle is not None  # kombu's Transport.__init__ makes it
         _arrived.clear()  # before looking, so a put after the look still wakes the wait
         try:
             self.cycle.get(self._deliver, timeout=timeout)

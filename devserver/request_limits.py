@@ -3,7 +3,7 @@ before any view runs): a body declared or streamed past DEVSERVER_REQUEST_MAX_BY
 and an event sent to an unknown key a 401, without reading the body."""
 
 import json
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
 from django.conf import settings
@@ -11,7 +11,7 @@ from django.conf import settings
 from events.keys import is_known_event_key
 
 Scope = dict[str, Any]
-Message = dict[str, Any]
+Message = Mapping[str, Any]  # what Django's ASGI handlers take
 Receive = Callable[[], Awaitable[Message]]
 Send = Callable[[Message], Awaitable[None]]
 App = Callable[[Scope, Receive, Send], Awaitable[None]]

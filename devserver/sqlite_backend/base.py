@@ -9,10 +9,14 @@ outside one) and given back at commit or rollback, so the next writer starts the
 previous one is done. Other processes (a `manage.py` command) still meet SQLite's own lock."""
 
 import threading
-from typing import Any
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
 
 from django.db.backends.sqlite3 import base
 from django.db.backends.utils import CursorDebugWrapper, CursorWrapper
+
+if TYPE_CHECKING:
+    from django.db.backends.utils import _ExecuteParameters, _ExecuteQuery
 
 _writer = threading.Lock()
 _WRITES = ("INSERT", "UPDATE", "DELETE", "REPLACE")
@@ -34,26 +38,26 @@ class DatabaseWrapper(base.DatabaseWrapper):
     def _start_transaction_under_autocommit(self) -> None:
         self.take_writer()  # BEGIN IMMEDIATE takes SQLite's write lock: queue for it here
         try:
-            super()._start_transaction_under_autocommit()
+            super()._start_transaction_under_autocommit()  # type: ignore[misc]  # Django-private: not in the stubs
         except BaseException:
             self.give_writer()
             raise
 
     def _commit(self) -> None:
         try:
-            super()._commit()
+            super()._commit()  # type: ignore[misc]  # Django-private: not in the stubs
         finally:
             self.give_writer()
 
     def _rollback(self) -> None:
         try:
-            super()._rollback()
+            super()._rollback()  # type: ignore[misc]  # Django-private: not in the stubs
         finally:
             self.give_writer()
 
     def _close(self) -> None:
         try:
-            super()._close()
+            super()._close()  # type: ignore[misc]  # Django-private: not in the stubs
         finally:
             self.give_writer()
 
@@ -64,37 +68,38 @@ class DatabaseWrapper(base.DatabaseWrapper):
         return _TakingTurnsDebugCursor(cursor, self)
 
 
-class _TakesTurns:
+class _TakesTurns(CursorWrapper):
     """A write outside a transaction (autocommit) holds the lock for that one statement."""
 
     db: DatabaseWrapper
 
-    def execute(self, sql: str, params: Any = None) -> Any:
+    def execute(self, sql: "_ExecuteQuery", params: "_ExecuteParameters" = None) -> Any:
         if not _alone_write(self.db, sql):
-            return super().execute(sql, params)  # type: ignore[misc]
+            return super().execute(sql, params)
         self.db.take_writer()
         try:
-            return super().execute(sql, params)  # type: ignore[misc]
+            return super().execute(sql, params)
         finally:
             self.db.give_writer()
 
-    def executemany(self, sql: str, param_list: Any) -> Any:
+    def executemany(self, sql: "_ExecuteQuery", param_list: "Sequence[_ExecuteParameters]") -> Any:
         if not _alone_write(self.db, sql):
-            return super().executemany(sql, param_list)  # type: ignore[misc]
+            return super().executemany(sql, param_list)
         self.db.take_writer()
         try:
-            return super().executemany(sql, param_list)  # type: ignore[misc]
+            return super().executemany(sql, param_list)
         finally:
             self.db.give_writer()
 
 
-def _alone_write(db: DatabaseWrapper, sql: str) -> bool:
+def _alone_write(db: DatabaseWrapper, sql: object) -> bool:
     if db.holds_writer or not db.get_autocommit():
         return False
-    return sql.lstrip()[:7].upper().startswith(_WRITES)
+    # SQLite's SQL is always a str (only Postgres takes composed SQL).
+    return isinstance(sql, str) and sql.lstrip()[:7].upper().startswith(_WRITES)
 
 
-class _TakingTurnsCursor(_TakesTurns, CursorWrapper):
+class _TakingTurnsCursor(_TakesTurns):
     pass
 
 
