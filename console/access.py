@@ -53,6 +53,7 @@ class ConsoleAccessMiddleware:
         if not settings.REQUIRE_LOGIN or request.path.startswith(OPEN_PATHS):
             return self.get_response(request)
         if bearer_is_operator_key(request.headers.get("Authorization")):  # scripts, any path
+            # Our own mark, read back with getattr (access, audit); HttpRequest does not declare it.
             request.api_key_used = True  # type: ignore[attr-defined]
             return self.get_response(request)
         if not request.user.is_authenticated:

@@ -13,7 +13,7 @@ from django.conf import settings  # noqa: E402
 from django.core.handlers.asgi import ASGIHandler  # noqa: E402
 
 from .http_handler import OneHopASGIHandler  # noqa: E402
-from .request_limits import BoundedRequests  # noqa: E402
+from .request_limits import App, BoundedRequests, Receive, Scope, Send  # noqa: E402
 
 # The dashboard's few static files are served by the same process: one command, nothing else.
 # DEVSERVER_FAST_HTTP_HANDLER=0 serves HTTP with Django's stock handler instead.
@@ -49,16 +49,16 @@ class _SameOriginOnly:
     """A live stream opens only for a page of this console, in every mode (with
     ALLOWED_HOSTS=*, channels' host check lets any origin through)."""
 
-    def __init__(self, app: object) -> None:
+    def __init__(self, app: App) -> None:
         self.app = app
 
-    async def __call__(self, scope: dict, receive: object, send: object) -> None:
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         headers = dict(scope.get("headers", []))
         origin = headers.get(b"origin", b"").decode("latin-1")
         host = headers.get(b"host", b"").decode("latin-1")
         if is_cross_origin(origin, host):
             return await WebsocketDenier()(scope, receive, send)
-        return await self.app(scope, receive, send)  # type: ignore[operator]
+        return await self.app(scope, receive, send)
 
 
 application = _PublishOnThisLoop(
