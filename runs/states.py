@@ -115,19 +115,15 @@ def create_run(run: Run) -> None:
 def try_move_run(run: Run, to: str, **fields: Any) -> bool:
     """Move `run` to `to` (saving `fields` too) unless its stored status forbids it. True: done,
     and `run` updated in memory; False: a lost race, nothing written. Call inside a transaction."""
-    allowed = _allowed_from(Subject.RUN, to)
     now = clock.now()
     changes = dict(fields)
     if to == _R.RUNNING and run.started_at is None:
         changes["started_at"] = now
     if to in TERMINAL_RUN_STATUSES:
         changes["ended_at"] = now
-    if not fast_sql.update(Run, {"id": run.id, "status": allowed}, status=to, **changes):
-        return False
     before = run.status
-    run.status = to
-    for name, value in changes.items():
-        setattr(run, name, value)
+    if not _guarded_update(Subject.RUN, run, to, changes):
+        return False
     ended = to in TERMINAL_RUN_STATUSES
     has_end_hooks = ended and bool(_run_ended)
     change_id = _record(Subject.RUN, before, to, run_id=run.id, hooks_due=has_end_hooks)
@@ -195,16 +191,12 @@ def record_step(run: Run, status: str, **fields: Any) -> Step | None:
 def try_move_step(step: Step, to: str, **fields: Any) -> bool:
     """Move a stored step to `to` unless its stored status forbids it (a finished step never
     moves again). True: done and `step` updated; False: lost race, nothing written."""
-    allowed = _allowed_from(Subject.STEP, to)
     changes = dict(fields)
     if to in FINISHED_STEP_STATUSES and step.ended_at is None:
         changes["ended_at"] = clock.now()
-    if not fast_sql.update(Step, {"id": step.id, "status": allowed}, status=to, **changes):
-        return False
     before = step.status
-    step.status = to
-    for name, value in changes.items():
-        setattr(step, name, value)
+    if not _guarded_update(Subject.STEP, step, to, changes):
+        return False
     _record(Subject.STEP, before, to, run_id=step.run_id, step_hashed_id=step.hashed_id)
     _after_commit(_step_changed, step)
     return True
@@ -254,22 +246,33 @@ def copy_steps(run: Run, steps: Iterable[Step]) -> None:
 def try_move_bulk(action: BulkAction, to: str, **fields: Any) -> bool:
     """Move a bulk action to `to` unless its stored status forbids it (confirming twice, two
     workers finishing it). True: done; False: lost race, nothing written."""
-    allowed = _allowed_from(Subject.BULK, to)
     changes = dict(fields)
     if to == _B.COMPLETED:
         changes["finished_at"] = clock.now()
-    if not fast_sql.update(BulkAction, {"id": action.id, "status": allowed}, status=to, **changes):
-        return False
     before = action.status
-    action.status = to
-    for name, value in changes.items():
-        setattr(action, name, value)
+    if not _guarded_update(Subject.BULK, action, to, changes):
+        return False
     _record(Subject.BULK, before, to, bulk_id=action.id)
     _after_commit(_bulk_changed, action)
     return True
 
 
 # -- shared ----------------------------------------------------------------------------------
+
+
+def _guarded_update(
+    subject: Subject, row: Run | Step | BulkAction, to: str, changes: dict[str, Any]
+) -> bool:
+    """The one guarded write: `UPDATE … SET status = to WHERE id = … AND status IN (allowed
+    from)`. True: written, and `row` updated in memory; False: the race was lost."""
+    where = {"id": row.pk, "status": _allowed_from(subject, to)}
+    if not fast_sql.update(type(row), where, status=to, **changes):
+        return False
+    row.status = to
+    for name, value in changes.items():
+        setattr(row, name, value)
+    return True
+
 
 _TABLES = {
     Subject.RUN: RUN_TRANSITIONS,
