@@ -94,11 +94,16 @@ def _serve(connection: Connection, settings_module: str) -> None:
     if settings_module:
         os.environ["DJANGO_SETTINGS_MODULE"] = settings_module
     django.setup()
+    from django.db import close_old_connections
+
     while True:
         try:
             target, args = connection.recv()
         except EOFError:
             return
+        # Each call is like a request: a connection the database dropped (a restart) or that
+        # outlived CONN_MAX_AGE is replaced, never reused broken.
+        close_old_connections()
         module_name, _, function_name = target.partition(":")
         try:
             function = getattr(importlib.import_module(module_name), function_name)
