@@ -25,7 +25,11 @@ MAX_NESTING = 32  # brackets, parentheses and braces, one inside another
 MAX_TREE_DEPTH = 120
 MAX_COMPREHENSIONS = 4  # map, filter, all, exists, exists_one in one expression
 MAX_COMPREHENSION_NESTING = 2  # one inside another: their costs multiply
-EVALUATION_SECONDS = 0.05  # one evaluation; a list filter also has a budget per page
+EVALUATION_SECONDS = 0.05  # one evaluation of a user's filter; a list also has one per page
+# The engine's expressions (trigger `if`, keys, cancelOn, waitForEvent) come from function
+# authors, and a miss there loses a run: a pause of the interpreter (a garbage collection) must
+# never turn a match into "no match", so they get a wide budget; still a bound.
+ENGINE_EVALUATION_SECONDS = 1.0
 MAX_BUILT_LENGTH = 100_000  # characters of a string, items of a list, built by `+`
 _COMPREHENSIONS = frozenset({"map", "filter", "all", "exists", "exists_one"})
 
@@ -45,9 +49,10 @@ class _OverBudget(Exception):  # noqa: N818
 class _BudgetedEvaluator(Evaluator):
     """celpy's tree-walking evaluator, checking a deadline at every node, macros included."""
 
-    def __init__(self, ast: lark.Tree, activation: Any, deadline: float) -> None:
+    def __init__(self, ast: lark.Tree, activation: Any, deadline: float, budget: float) -> None:
         super().__init__(ast, activation)
         self.deadline = deadline
+        self.budget = budget
 
     def visit(self, tree: lark.Tree) -> Any:
         self._check()
@@ -58,17 +63,17 @@ class _BudgetedEvaluator(Evaluator):
         return super().visit_children(tree)
 
     def sub_evaluator(self, ast: lark.Tree) -> "Evaluator":
-        return _BudgetedEvaluator(ast, self.activation, self.deadline)
+        return _BudgetedEvaluator(ast, self.activation, self.deadline, self.budget)
 
     def _check(self) -> None:
         if time.monotonic() > self.deadline:
-            raise _OverBudget(f"it took longer than {EVALUATION_SECONDS * 1000:g} ms to evaluate")
+            raise _OverBudget(f"it took longer than {self.budget * 1000:g} ms to evaluate")
 
 
 class _BudgetedRunner(celpy.InterpretedRunner):
     def evaluate_within(self, context: Any, seconds: float) -> Any:
         evaluator = _BudgetedEvaluator(
-            self.ast, self.new_activation(), deadline=time.monotonic() + seconds
+            self.ast, self.new_activation(), deadline=time.monotonic() + seconds, budget=seconds
         )
         return evaluator.evaluate(context)
 
@@ -221,7 +226,8 @@ def evaluate(source: str, variables: dict[str, Any], refuse_costly: bool = False
     program = compile_expression(source)
     activation = {name: _to_cel(value) for name, value in variables.items()}
     try:
-        result = program.evaluate_within(activation, EVALUATION_SECONDS)
+        budget = EVALUATION_SECONDS if refuse_costly else ENGINE_EVALUATION_SECONDS
+        result = program.evaluate_within(activation, budget)
     except _OverBudget as exc:
         if refuse_costly:
             raise ExpressionTooCostly(f"the expression was stopped: {exc}") from None

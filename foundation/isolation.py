@@ -6,6 +6,7 @@ One worker per web process, started on first use (Django set up from the same se
 and serving one call at a time; a call that overruns its deadline has its worker killed, and
 a worker that ran out of memory exits: either way the next call starts a fresh one."""
 
+import gc
 import importlib
 import multiprocessing
 import os
@@ -16,6 +17,9 @@ from typing import Any
 
 # Address space of the worker: a runaway filter gets a MemoryError, not the machine's memory.
 MEMORY_LIMIT_BYTES = 1536 * 1024 * 1024
+# Starting a worker (a new interpreter, Django set up) takes a second or more on a busy
+# machine: it has its own allowance, never counted against a call's deadline.
+STARTUP_SECONDS = 60.0
 
 
 class IsolatedTimeout(Exception):
@@ -43,6 +47,10 @@ class _Worker:
         )
         self.process.start()
         child.close()
+        if not self.connection.poll(STARTUP_SECONDS):
+            self.stop()
+            raise IsolatedTimeout(f"the worker did not start within {STARTUP_SECONDS:g}s")
+        self.connection.recv()  # ("ready", None)
 
     def stop(self) -> None:
         self.process.kill()
@@ -52,6 +60,18 @@ class _Worker:
 
 _worker: _Worker | None = None
 _turn = threading.Lock()
+
+
+def warm_up() -> None:
+    """Start the worker now, in the background, so that the first call does not wait for it."""
+
+    def start() -> None:
+        global _worker
+        with _turn:
+            if _worker is None or not _worker.process.is_alive():
+                _worker = _Worker()
+
+    threading.Thread(target=start, name="isolated-worker-start", daemon=True).start()
 
 
 def call(target: str, args: tuple[Any, ...], timeout: float, wait: float) -> Any:
@@ -96,6 +116,7 @@ def _serve(connection: Connection, settings_module: str) -> None:
     django.setup()
     from django.db import close_old_connections
 
+    connection.send(("ready", None))
     while True:
         try:
             target, args = connection.recv()
@@ -113,3 +134,6 @@ def _serve(connection: Connection, settings_module: str) -> None:
             return  # a fresh worker next time: this one's heap is fragmented
         except Exception as exc:  # handed back to the caller, raised there
             connection.send(("raised", exc))
+        # What a costly call left behind is collected now, between calls, so that the next
+        # call's time budget never pays for a collection of someone else's garbage.
+        gc.collect()

@@ -8,6 +8,7 @@ from django.core.management import call_command
 from django.core.management.base import BaseCommand
 
 from devserver import datadir, embedded
+from foundation import isolation
 
 
 class Command(BaseCommand):
@@ -64,4 +65,6 @@ def _serve(host: str, port: int) -> None:
     from devserver.asgi import application  # django.setup() at import: only once serving
     from devserver.http_server import serve  # loads daphne and Twisted: only once serving
 
+    if settings.FILTERS_IN_WORKER:
+        isolation.warm_up()  # the filter worker starts while the web process does
     serve(application, host, port)
