@@ -191,7 +191,9 @@ class DevServer:
             self.env.update(SECURED_SERVER_ENV)
             self.http.headers["Authorization"] = f"Bearer {SIGNING_KEY}"
             self.database = f"ds_{self.port}"
-            self.redis_db = next(_redis_dbs) % 15 + 1
+            # Databases 1-255 (.ci/services.sh starts Redis with 256): never one a server
+            # still running in this session uses.
+            self.redis_db = next(_redis_dbs) % 255 + 1
             self.env.update(
                 {
                     "DATABASE_URL": f"{PG_URL}/{self.database}",
