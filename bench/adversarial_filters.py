@@ -1,5 +1,8 @@
 """The adversarial CEL filters bench.filter_cost sends, the surfaces it sends them to, and how
-an answer reads (refused why, or how many rows)."""
+an answer reads (refused why, or how many rows).
+
+The project's own modules are imported inside the functions that use them: the command sets
+Django up first (as bench/floors.py does), and models cannot load before that."""
 
 import html
 import re

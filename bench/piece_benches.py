@@ -1,5 +1,8 @@
 """The micro-benchmarks of bench.speed_pieces, one per speed piece, each measured with the
-piece on and off in alternating rounds."""
+piece on and off in alternating rounds.
+
+The project's own modules are imported inside the functions that use them: the command sets
+Django up first (as bench/floors.py does), and models cannot load before that."""
 
 import asyncio
 import subprocess
