@@ -3,12 +3,12 @@ actions, bulk actions, functions, apps, events, the audit log, and logins."""
 
 from django.urls import include, path
 
-from .pages import audit, bulk, catalog, events, runs
+from .pages import apps, audit, bulk, catalog, events, runs, runs_list
 
 urlpatterns = [
     path("accounts/", include("django.contrib.auth.urls")),
-    path("", runs.runs_list, name="home"),
-    path("runs/", runs.runs_list, name="runs"),
+    path("", runs_list.runs_list, name="home"),
+    path("runs/", runs_list.runs_list, name="runs"),
     path("runs/<str:run_id>/", runs.run_detail, name="run-detail"),
     path("runs/<str:run_id>/cancel", runs.cancel, name="run-cancel"),
     path("runs/<str:run_id>/fork", runs.fork_run, name="run-fork"),
@@ -21,10 +21,10 @@ urlpatterns = [
     path("functions/<str:slug>/", catalog.function_detail, name="function-detail"),
     path("functions/<str:slug>/invoke", catalog.function_invoke, name="function-invoke"),
     path("functions/<str:slug>/run-cron", catalog.function_run_cron, name="function-cron"),
-    path("apps/", catalog.apps_list, name="apps"),
-    path("apps/add", catalog.app_add, name="app-add"),
-    path("apps/<int:app_id>/sync", catalog.app_sync, name="app-sync"),
-    path("apps/<int:app_id>/remove", catalog.app_remove, name="app-remove"),
+    path("apps/", apps.apps_list, name="apps"),
+    path("apps/add", apps.app_add, name="app-add"),
+    path("apps/<int:app_id>/sync", apps.app_sync, name="app-sync"),
+    path("apps/<int:app_id>/remove", apps.app_remove, name="app-remove"),
     path("events/", events.events_list, name="events"),
     path("events/send/", events.send_form, name="event-send"),
     path("events/<str:event_id>/", events.event_detail, name="event-detail"),

@@ -1,10 +1,9 @@
-"""Functions and apps pages: configuration, cron schedules, invoke, run now, add and re-sync."""
+"""Functions pages: configuration, cron schedules, invoke and run now."""
 
 import json
 from datetime import datetime
 
 from django.contrib import messages
-from django.db.models import Count, Q
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
@@ -13,9 +12,7 @@ from console import actions
 from foundation import clock, strict_json
 from foundation.schedules import CronError, next_fire_time
 from runs.manual import CannotStart
-from runs.models import App, Function
-from runs.registration import AppBusy
-from runs.sync import AppHostRefused
+from runs.models import Function
 
 FLOW_CONTROL_KEYS = (
     "concurrency", "throttle", "rateLimit", "debounce", "batchEvents", "idempotency",
@@ -72,48 +69,6 @@ def function_run_cron(request: HttpRequest, slug: str) -> HttpResponse:
         messages.error(request, str(exc))
         return redirect("function-detail", slug=slug)
     return redirect("run-detail", run_id=run.id)
-
-
-def apps_list(request: HttpRequest) -> HttpResponse:
-    apps = App.objects.annotate(
-        function_count=Count("functions", filter=Q(functions__archived=False))
-    )
-    return render(request, "runs/apps_list.html", {"apps": apps})
-
-
-@require_POST
-def app_add(request: HttpRequest) -> HttpResponse:
-    url = request.POST.get("url", "").strip()
-    if not url.startswith(("http://", "https://")):
-        messages.error(request, "Give the http(s) URL of the app's serve endpoint.")
-        return redirect("apps")
-    try:
-        actions.add_app(request, url)
-    except AppHostRefused as exc:
-        messages.error(request, str(exc))
-        return redirect("apps")
-    messages.success(request, f"Syncing {url}.")
-    return redirect("apps")
-
-
-@require_POST
-def app_remove(request: HttpRequest, app_id: int) -> HttpResponse:
-    app = get_object_or_404(App, pk=app_id)
-    try:
-        actions.remove_app(request, app)
-    except AppBusy as exc:
-        messages.error(request, str(exc))
-        return redirect("apps")
-    messages.success(request, f"Removed {app}.")
-    return redirect("apps")
-
-
-@require_POST
-def app_sync(request: HttpRequest, app_id: int) -> HttpResponse:
-    app = get_object_or_404(App, pk=app_id)
-    actions.request_app_sync(request, app)
-    messages.success(request, f"Re-sync of {app} requested.")
-    return redirect("apps")
 
 
 def _cron_schedule(function: Function) -> list[dict[str, object]]:

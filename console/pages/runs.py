@@ -1,8 +1,7 @@
-"""Run pages: the live runs list, run detail with its waterfall, and the actions on one run.
+"""The run page: run detail with its waterfall, and the actions on one run.
 Every value reaches the page through an escaping template."""
 
 import json
-from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse, JsonResponse
@@ -13,37 +12,10 @@ from console import actions
 from events.models import Event
 from runs.cancellation import RunAlreadyEnded
 from runs.forks import BadStepInput, ForkNotAllowed, parse_step_input, plan
-from runs.models import App, Function, Run, RunOrigin, RunStatus
-from runs.selectors import RunSelector, SelectorError
+from runs.models import Run, RunOrigin, RunStatus
 from runs.statuses import Subject
 
 from . import timeline
-
-
-def runs_list(request: HttpRequest) -> HttpResponse:
-    error = ""
-    cursor = request.GET.get("cursor", "")
-    try:
-        selector = RunSelector.from_params(request.GET)
-        runs, next_cursor = selector.page(cursor)
-    except SelectorError as exc:
-        selector, error = RunSelector(), str(exc)
-        runs, next_cursor = [], None
-    context = {
-        "runs": runs,
-        "next_cursor": next_cursor,
-        "cursor": cursor,
-        "filters": {**selector.as_params(), **_raw_filters(request)},
-        "filter_query": _query(selector.as_params()),
-        "error": error,
-        "statuses": RunStatus.values,
-        "functions": Function.objects.filter(archived=False).values_list("slug", flat=True),
-        "apps": App.objects.exclude(name="").values_list("name", flat=True),
-    }
-    if request.GET.get("fragment") == "rows":
-        return render(request, "runs/_run_rows.html", context)
-    return render(request, "runs/runs_list.html", context)
-
 
 STEPS_SHOWN = 200
 
@@ -146,16 +118,3 @@ def _trigger_events(run: Run) -> list[tuple[Event, timeline.JsonBlock]]:
     ids = run.batch_event_ids or ([run.event_id] if run.event_id else [])
     events = {e.id: e for e in Event.objects.filter(pk__in=ids)}
     return [(events[i], timeline.JsonBlock.of(events[i].payload())) for i in ids if i in events]
-
-
-def _raw_filters(request: HttpRequest) -> dict[str, str]:
-    """Echo what the user typed even when it was rejected, so they can fix it."""
-    return {
-        k: request.GET[k]
-        for k in ("status", "app", "function", "from", "to", "if")
-        if k in request.GET
-    }
-
-
-def _query(params: dict[str, str]) -> str:
-    return urlencode(params)
