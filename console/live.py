@@ -9,7 +9,8 @@ from runs import live
 
 
 class LiveConsumer(AsyncJsonWebsocketConsumer):
-    """`/ws/runs/` (the runs list), `/ws/runs/<id>/` (one run), `/ws/bulk/<id>/` (an action)."""
+    """`/ws/runs/` (the runs list), `/ws/runs/<id>/` (one run), `/ws/bulk/<id>/` (an action),
+    `/ws/events/` (the events list)."""
 
     group = ""
 
@@ -23,6 +24,8 @@ class LiveConsumer(AsyncJsonWebsocketConsumer):
             self.group = live.run_group(kwargs["run_id"])
         elif "bulk_id" in kwargs:
             self.group = live.bulk_group(int(kwargs["bulk_id"]))
+        elif kwargs.get("list") == "events":
+            self.group = live.EVENTS_GROUP
         else:
             self.group = live.RUNS_GROUP
         await self.channel_layer.group_add(self.group, self.channel_name)
@@ -44,3 +47,6 @@ class LiveConsumer(AsyncJsonWebsocketConsumer):
         await self.send_json(
             {"kind": "bulk", "bulk_id": message["bulk_id"], "done": message["done"]}
         )
+
+    async def events_stored(self, message: dict) -> None:
+        await self.send_json({"kind": "events", "count": message["count"]})

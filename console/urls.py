@@ -3,7 +3,7 @@ actions, bulk actions, functions, apps, events, the audit log, and logins."""
 
 from django.urls import include, path
 
-from .pages import apps, audit, bulk, catalog, events, runs, runs_list
+from .pages import apps, audit, bulk, catalog, event_send, events, runs, runs_list
 
 urlpatterns = [
     path("accounts/", include("django.contrib.auth.urls")),
@@ -26,8 +26,9 @@ urlpatterns = [
     path("apps/<int:app_id>/sync", apps.app_sync, name="app-sync"),
     path("apps/<int:app_id>/remove", apps.app_remove, name="app-remove"),
     path("events/", events.events_list, name="events"),
-    path("events/send/", events.send_form, name="event-send"),
+    path("events/send/", event_send.send_form, name="event-send"),
     path("events/<str:event_id>/", events.event_detail, name="event-detail"),
+    path("events/<str:event_id>/runs", events.event_runs, name="event-runs"),
     path("events/<str:event_id>/resend", events.event_resend, name="event-resend"),
     path("audit/", audit.audit_log, name="audit"),
     path("history/clear", audit.clear, name="clear-history"),

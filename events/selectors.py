@@ -24,6 +24,13 @@ from .expressions import (
 )
 from .models import Event
 
+# Events the server emits itself (`inngest/function.finished`, cron ticks, invokes...).
+INTERNAL_PREFIX = "inngest/"
+
+
+def is_internal(name: str) -> bool:
+    return name.startswith(INTERNAL_PREFIX)
+
 
 @dataclass(frozen=True)
 class EventSelector:
@@ -31,15 +38,17 @@ class EventSelector:
     since: str = ""  # ISO datetimes, kept as given so they round-trip through URLs
     until: str = ""
     expression: str = ""
+    hide_internal: bool = False  # the event list hides `inngest/*` unless asked
 
     @classmethod
     def from_params(cls, params: Mapping[str, Any]) -> "EventSelector":
-        """Read the URL names (`name`, `from`, `to`, `if`)."""
+        """Read the URL names (`name`, `from`, `to`, `if`, `hide_internal`)."""
         selector = cls(
             name=str(params.get("name") or "").strip(),
             since=str(params.get("from") or "").strip(),
             until=str(params.get("to") or "").strip(),
             expression=str(params.get("if") or "").strip(),
+            hide_internal=bool(params.get("hide_internal")),
         )
         selector.validate()
         return selector
@@ -58,6 +67,8 @@ class EventSelector:
         events = Event.objects.order_by("-id")
         if self.name:
             events = events.filter(name=self.name)
+        if self.hide_internal:
+            events = events.exclude(name__startswith=INTERNAL_PREFIX)
         return within_time(events, self.since, self.until)
 
     def matches(self, event: Event) -> bool:
@@ -72,6 +83,7 @@ class EventSelector:
 
     def as_params(self) -> dict[str, str]:
         named = {"name": self.name, "from": self.since, "to": self.until, "if": self.expression}
+        named["hide_internal"] = "1" if self.hide_internal else ""
         return {key: value for key, value in named.items() if value}
 
     def page(self, cursor: str = "", limit: int = 50) -> tuple[list[Event], str | None]:

@@ -13,6 +13,7 @@ from .triggers import on_events_stored
 def connect() -> None:
     """Connect every receiver and hook (safe to call twice: each is registered once)."""
     events_stored.connect(on_events_stored, dispatch_uid="runs.triggers")
+    events_stored.connect(live.on_events_stored, dispatch_uid="runs.live")
     states.on_run_changed(live.publish_run)
     states.on_step_changed(live.publish_step)
     states.on_bulk_changed(live.publish_bulk)

@@ -1,4 +1,4 @@
-"""Publishing run and step changes to live views (websocket groups on the channel layer).
+"""Publishing run, step and event changes to live views (websocket groups on the channel layer).
 
 Publishing never blocks a worker: messages are handed to an event loop (the web server's own
 loop in embedded mode, where the in-memory layer lives; otherwise a private background loop).
@@ -9,13 +9,18 @@ import asyncio
 import concurrent.futures
 import logging
 import threading
+from typing import Any
 
 from channels.layers import InMemoryChannelLayer, get_channel_layer
+from django.db import transaction
+
+from events.models import Event
 
 from .models import BulkAction, Run, Step
 
 logger = logging.getLogger(__name__)
 RUNS_GROUP = "runs"
+EVENTS_GROUP = "events"
 _loop: asyncio.AbstractEventLoop | None = None
 _loop_lock = threading.Lock()
 
@@ -38,6 +43,14 @@ def publish_run(run: Run) -> None:
 def publish_step(step: Step) -> None:
     message = {"type": "step.changed", "run_id": step.run_id, "step": step.hashed_id}
     _send([run_group(step.run_id)], message)
+
+
+def on_events_stored(sender: Any, events: list[Event], **_: Any) -> None:
+    """The `events_stored` receiver (runs/hooks.py): it runs inside the storing transaction,
+    so the events list is told only once they commit (a rollback tells nobody). One message
+    per stored batch: the list re-fetches its first page, whatever the batch held."""
+    message = {"type": "events.stored", "count": len(events)}
+    transaction.on_commit(lambda: _send([EVENTS_GROUP], message))
 
 
 def bulk_group(action_id: int) -> str:

@@ -1,7 +1,9 @@
-"""Functions pages: configuration, cron schedules, invoke and run now."""
+"""Functions pages: configuration, cron schedules, invoke (a form that keeps what was typed
+after an error and offers the trigger events' latest data as templates) and run now."""
 
 import json
 from datetime import datetime
+from typing import Any
 
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
@@ -13,6 +15,8 @@ from foundation import clock, strict_json
 from foundation.schedules import CronError, next_fire_time
 from runs.manual import CannotStart
 from runs.models import Function
+
+from .event_templates import templates_for
 
 FLOW_CONTROL_KEYS = (
     "concurrency", "throttle", "rateLimit", "debounce", "batchEvents", "idempotency",
@@ -27,37 +31,45 @@ def functions_list(request: HttpRequest) -> HttpResponse:
 
 def function_detail(request: HttpRequest, slug: str) -> HttpResponse:
     function = get_object_or_404(Function.objects.select_related("app"), slug=slug)
+    return _detail(request, function, "{}", "")
+
+
+def _detail(
+    request: HttpRequest, function: Function, invoke_data: str, invoke_error: str
+) -> HttpResponse:
     config = function.config or {}
-    return render(
-        request,
-        "runs/function_detail.html",
-        {
-            "function": function,
-            "flow_control": {
-                k: json.dumps(config[k], indent=2) for k in FLOW_CONTROL_KEYS if k in config
-            },
-            "config_json": json.dumps(config, indent=2),
-            "crons": _cron_schedule(function),
-            "invoke_data": request.POST.get("data", "{}"),
+    context: dict[str, Any] = {
+        "function": function,
+        "flow_control": {
+            k: json.dumps(config[k], indent=2) for k in FLOW_CONTROL_KEYS if k in config
         },
-    )
+        "config_json": json.dumps(config, indent=2),
+        "crons": _cron_schedule(function),
+        "invoke_data": invoke_data,
+        "invoke_error": invoke_error,
+        "invoke_templates": templates_for(function),
+    }
+    status = 422 if invoke_error else 200
+    return render(request, "runs/function_detail.html", context, status=status)
 
 
 @require_POST
 def function_invoke(request: HttpRequest, slug: str) -> HttpResponse:
-    function = get_object_or_404(Function, slug=slug)
+    """A started run opens its page; an error re-renders the form with the data as typed."""
+    function = get_object_or_404(Function.objects.select_related("app"), slug=slug)
+    typed = request.POST.get("data", "")
     try:
-        data = strict_json.loads(request.POST.get("data") or "{}")
+        data = strict_json.loads(typed or "{}")
         if not isinstance(data, dict):
-            raise ValueError("the data must be a JSON object")
+            raise ValueError(f"the data must be a JSON object, got {type(data).__name__}")
         run = actions.invoke_function(request, function, data)
     except json.JSONDecodeError as exc:
-        messages.error(request, f"The data is not valid JSON: {exc.msg} (line {exc.lineno})")
+        error = f"The data is not valid JSON: {exc.msg} (line {exc.lineno}, column {exc.colno})"
     except (ValueError, CannotStart) as exc:
-        messages.error(request, str(exc))
+        error = str(exc)
     else:
         return redirect("run-detail", run_id=run.id)
-    return redirect("function-detail", slug=slug)
+    return _detail(request, function, typed, error)
 
 
 @require_POST

@@ -1,9 +1,11 @@
-"""Event pages: the browser with filters, one event with what it started (and what it did not,
-and why), "send again", and the send-test-event form with inline validation."""
+"""Event pages: the live browser with filters (internal `inngest/*` events hidden unless asked),
+one event with what it started (and what it did not, and why), "send again" for user events,
+and the runs-of-an-event fragment that the event page and the send form keep up to date."""
 
 import json
-from typing import Any
+from urllib.parse import urlencode
 
+from django.contrib import messages
 from django.db.models import Count
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -11,48 +13,57 @@ from django.views.decorators.http import require_POST
 
 from console import actions
 from events.expressions import matches
-from events.ingest import EventValidationError, parse_body
 from events.models import Event
-from events.selectors import EventSelector
+from events.selectors import EventSelector, is_internal
 from flowcontrol.models import Decision
-from foundation import strict_json
 from foundation.selection import SelectorError
 from runs.models import Function, Run
 from runs.triggers import event_name_matches
 
 PAGE_SIZE = 50
+FILTER_NAMES = ("name", "from", "to", "if")
 
 
 def events_list(request: HttpRequest) -> HttpResponse:
-    params = {k: request.GET.get(k, "").strip() for k in ("name", "from", "to", "if")}
+    filters = {k: request.GET.get(k, "").strip() for k in FILTER_NAMES}
+    show_internal = bool(request.GET.get("internal"))
+    cursor = request.GET.get("cursor", "")
+    # Asking for an internal name by name shows it, whatever the toggle says.
+    hide = not show_internal and not is_internal(filters["name"])
     error = ""
     try:
-        selector = EventSelector.from_params(params)
-        page, next_cursor = selector.page(request.GET.get("cursor", ""), PAGE_SIZE)
+        selector = EventSelector.from_params({**filters, "hide_internal": hide})
+        page, next_cursor = selector.page(cursor, PAGE_SIZE)
     except SelectorError as exc:
         error, page, next_cursor = str(exc), [], None
     counts = _run_counts([e.id for e in page])
-    return render(
-        request,
-        "events/events_list.html",
-        {
-            "events": [(e, counts.get(e.id, 0)) for e in page],
-            "filters": params,
-            "next_cursor": next_cursor,
-            "error": error,
-            "names": Event.objects.values_list("name", flat=True).distinct().order_by("name")[:200],
-        },
-    )
+    query = {k: v for k, v in filters.items() if v}
+    if show_internal:
+        query["internal"] = "1"
+    context = {
+        "events": [(e, counts.get(e.id, 0), is_internal(e.name)) for e in page],
+        "filters": filters,
+        "show_internal": show_internal,
+        "filter_query": urlencode(query),
+        "cursor": cursor,
+        "next_cursor": next_cursor,
+        "error": error,
+        "names": Event.objects.values_list("name", flat=True).distinct().order_by("name")[:200],
+    }
+    if request.GET.get("fragment") == "rows":
+        return render(request, "events/_event_rows.html", context)
+    return render(request, "events/events_list.html", context)
 
 
 def event_detail(request: HttpRequest, event_id: str) -> HttpResponse:
     event = get_object_or_404(Event, pk=event_id)
-    runs = Run.objects.filter(event=event).select_related("function").order_by("id")
+    runs = _runs_of(event)
     return render(
         request,
         "events/event_detail.html",
         {
             "event": event,
+            "internal": is_internal(event.name),
             "payload": json.dumps(event.payload(), indent=2, ensure_ascii=False),
             "runs": runs,
             "outcomes": _function_outcomes(event, {r.function_id for r in runs}),
@@ -60,53 +71,26 @@ def event_detail(request: HttpRequest, event_id: str) -> HttpResponse:
     )
 
 
+def event_runs(request: HttpRequest, event_id: str) -> HttpResponse:
+    """The runs an event started, as a fragment: re-fetched live, since runs held by flow
+    control (debounce, batch, throttle) start after the event is stored."""
+    event = get_object_or_404(Event, pk=event_id)
+    return render(request, "events/_event_runs.html", {"event": event, "runs": _runs_of(event)})
+
+
 @require_POST
 def event_resend(request: HttpRequest, event_id: str) -> HttpResponse:
-    stored = actions.resend_event(request, get_object_or_404(Event, pk=event_id))
+    event = get_object_or_404(Event, pk=event_id)
+    if is_internal(event.name):
+        # The server emits these itself; a copy would fake a run's end or a cron tick.
+        messages.error(request, f"{event.name} is an internal event: it is not sent again")
+        return redirect("event-detail", event_id=event.id)
+    stored = actions.resend_event(request, event)
     return redirect("event-detail", event_id=stored.id)
 
 
-def send_form(request: HttpRequest) -> HttpResponse:
-    """GET: the form, prefilled from a function's trigger when `?function=` is given.
-    POST (htmx): validate and send; errors come back inline and nothing is stored."""
-    if request.method == "POST":
-        return _send(request)
-    names = sorted(
-        {
-            t["event"]
-            for f in Function.objects.filter(archived=False)
-            for t in f.triggers
-            if t.get("event")
-        }
-    )
-    template: dict[str, Any] = {"name": names[0] if names else "app/test.event", "data": {}}
-    slug = request.GET.get("function")
-    function = Function.objects.filter(slug=slug).first() if slug else None
-    if function is not None:
-        event_names = [t["event"] for t in function.triggers if t.get("event")]
-        template["name"] = event_names[0] if event_names else template["name"]
-    if request.GET.get("name"):
-        template["name"] = request.GET["name"]
-    return render(
-        request,
-        "events/send.html",
-        {"names": names, "body": json.dumps(template, indent=2)},
-    )
-
-
-def _send(request: HttpRequest) -> HttpResponse:
-    body = request.POST.get("body", "")
-    try:
-        strict_json.loads(body)
-    except json.JSONDecodeError as exc:
-        error = f"Invalid JSON at line {exc.lineno}, column {exc.colno}: {exc.msg}"
-        return render(request, "events/_send_result.html", {"error": error}, status=422)
-    try:
-        incoming = parse_body(body.encode())
-    except EventValidationError as exc:
-        return render(request, "events/_send_result.html", {"error": str(exc)}, status=422)
-    result = actions.send_events(request, incoming)
-    return render(request, "events/_send_result.html", {"ids": result.ids})
+def _runs_of(event: Event) -> list[Run]:
+    return list(Run.objects.filter(event=event).select_related("function").order_by("id"))
 
 
 def _run_counts(event_ids: list[str]) -> dict[str, int]:

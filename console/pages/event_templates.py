@@ -1,0 +1,77 @@
+"""The known event names offered as one-click templates by the send-event and invoke forms:
+names from synced functions' triggers and from recently seen user events, each with the data
+of its latest event (when one was seen and is small enough to edit)."""
+
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from events.models import Event
+from events.selectors import INTERNAL_PREFIX
+from runs.models import Function
+
+# How far back "recently seen" looks: one indexed query, newest first.
+RECENT_EVENTS = 500
+# A template is something to edit by hand: a larger payload is offered as `{}`.
+MAX_TEMPLATE_DATA_BYTES = 4096
+MAX_TEMPLATES = 40
+
+
+@dataclass(frozen=True)
+class EventTemplate:
+    name: str
+    data: dict[str, Any]
+    from_trigger: bool  # a synced function listens to it (else: only seen recently)
+
+    def body(self) -> str:
+        """The JSON the send form is filled with."""
+        return json.dumps({"name": self.name, "data": self.data}, indent=2, ensure_ascii=False)
+
+    def data_json(self) -> str:
+        """The JSON the invoke form is filled with (`event.data` of the invoked run)."""
+        return json.dumps(self.data, indent=2, ensure_ascii=False)
+
+
+def trigger_names(functions: list[Function] | None = None) -> list[str]:
+    """Event names that synced (active) functions trigger on; wildcards are not sendable."""
+    if functions is None:
+        functions = list(Function.objects.filter(archived=False))
+    return sorted(
+        {
+            t["event"]
+            for f in functions
+            for t in f.triggers
+            if t.get("event") and not t["event"].endswith("*")
+        }
+    )
+
+
+def known_templates() -> list[EventTemplate]:
+    """Trigger names first (what functions listen to), then other recently seen user events."""
+    latest = _latest_data()
+    names = trigger_names()
+    seen_only = set(latest) - set(names)
+    templates = [EventTemplate(n, latest.get(n, {}), True) for n in names]
+    templates += [EventTemplate(n, latest[n], False) for n in sorted(seen_only)]
+    return templates[:MAX_TEMPLATES]
+
+
+def templates_for(function: Function) -> list[EventTemplate]:
+    """For the invoke form: each of the function's trigger events, with its latest data."""
+    names = trigger_names([function])
+    latest = _latest_data(names)
+    return [EventTemplate(n, latest.get(n, {}), True) for n in names]
+
+
+def _latest_data(names: list[str] | None = None) -> dict[str, dict[str, Any]]:
+    """{name: data of its newest event} over the recent user events."""
+    events = Event.objects.exclude(name__startswith=INTERNAL_PREFIX).order_by("-id")
+    if names is not None:
+        events = events.filter(name__in=names)
+    latest: dict[str, dict[str, Any]] = {}
+    for name, data in events.values_list("name", "data")[:RECENT_EVENTS]:
+        if name in latest:
+            continue
+        small = len(json.dumps(data, default=str)) <= MAX_TEMPLATE_DATA_BYTES
+        latest[name] = data if small and isinstance(data, dict) else {}
+    return latest
