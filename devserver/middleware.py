@@ -1,10 +1,13 @@
 """Middleware of the wiring: a URL or a form field carrying a NUL character is refused before
-any view runs (Postgres cannot store NUL in text; see foundation/nul.py for JSON bodies)."""
+any view runs (Postgres cannot store NUL in text; see foundation/nul.py for JSON bodies), the
+Content-Security-Policy header, and the dev server's admin opened without a login."""
 
 from collections.abc import Callable
 from urllib.parse import unquote_to_bytes
 
 from django.conf import settings
+from django.contrib.auth import get_user_model, login
+from django.contrib.auth.base_user import AbstractBaseUser
 from django.http import HttpRequest, HttpResponse, JsonResponse
 
 FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
@@ -54,3 +57,41 @@ def _nul_in_form(request: HttpRequest) -> bool:
         "\x00" in key or any("\x00" in value for value in values)
         for key, values in request.POST.lists()
     )
+
+
+# The user the open dev server logs in to Django's admin (dev mode only; see DevAdminLogin).
+DEV_ADMIN_USERNAME = "dev"
+
+
+class DevAdminLoginMiddleware:
+    """Dev mode only (no DATABASE_URL/REDIS_URL and no DEVSERVER_REQUIRE_LOGIN): the admin is
+    opened as a local superuser, `dev`, created on first use with no usable password. The
+    dev server is open to whoever reaches it (as Inngest's is), so its admin login page would
+    only be a dead end. Never in staging or when logins are required."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        if dev_admin_login_allowed() and request.path.startswith("/admin/"):
+            user = getattr(request, "user", None)
+            if user is not None and not user.is_authenticated:
+                login(request, _dev_admin(), backend="django.contrib.auth.backends.ModelBackend")
+        return self.get_response(request)
+
+
+def dev_admin_login_allowed() -> bool:
+    """Both conditions, although REQUIRE_LOGIN follows STAGING by default: staging with
+    DEVSERVER_REQUIRE_LOGIN=false is still a shared console and must not hand out an admin."""
+    return not settings.STAGING and not settings.REQUIRE_LOGIN
+
+
+def _dev_admin() -> AbstractBaseUser:
+    users = get_user_model()
+    user, created = users.objects.get_or_create(
+        username=DEV_ADMIN_USERNAME, defaults={"is_staff": True, "is_superuser": True}
+    )
+    if created:
+        user.set_unusable_password()
+        user.save(update_fields=["password"])
+    return user

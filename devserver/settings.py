@@ -165,6 +165,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "devserver.middleware.DevAdminLoginMiddleware",  # dev mode: /admin/ as the local `dev` user
     "console.access.ConsoleAccessMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
@@ -222,7 +223,11 @@ CHANNEL_LAYERS = {
 
 # --- Celery (wake-ups only; the database is the source of truth) -----------------------
 # Embedded: an in-process broker that wakes the worker per message (devserver/memory_broker).
-CELERY_BROKER_URL = REDIS_URL or ("devserver-memory://" if FAST_MEMORY_BROKER else "memory://")
+# The in-memory URLs name a host only because kombu warns ("No hostname was supplied") about a
+# URL without one; the memory transports ignore it.
+CELERY_BROKER_URL = REDIS_URL or (
+    "devserver-memory://localhost" if FAST_MEMORY_BROKER else "memory://localhost"
+)
 # Kombu's own memory transport finds messages by polling (1 s by default): poll every 5 ms.
 CELERY_BROKER_TRANSPORT_OPTIONS = (
     {} if REDIS_URL or FAST_MEMORY_BROKER else {"polling_interval": 0.005}

@@ -46,7 +46,9 @@ def register_view(request: HttpRequest) -> JsonResponse:
             record_sync_error(body["url"], str(exc))
         return _registration_failed(str(exc))
     result = register(registration, settings.DEFAULT_RETRIES)
-    logger.info("synced app %s (%d functions)", result.app.name, len(registration.functions))
+    # Every poll re-syncs every app (each POLL_INTERVAL s): say so only when something changed.
+    log = logger.info if result.modified else logger.debug
+    log("synced app %s (%d functions)", result.app.name, len(registration.functions))
     return JsonResponse({"ok": True, "modified": result.modified, "status": 200})
 
 
