@@ -4,6 +4,7 @@ that dies resumes where it stopped and never handles a run twice; and a run alre
 replayed since the action was prepared (by another action confirmed at the same time) is
 skipped, so two operators confirming the same clean-up act once per run."""
 
+from dataclasses import replace
 from datetime import timedelta
 
 from django.db import transaction
@@ -15,7 +16,7 @@ from .cancellation import ACTIVE, RunAlreadyEnded, cancel_run
 from .forks import ForkNotAllowed, fork
 from .models import BulkAction, BulkKind, Run, RunOrigin
 from .selectors import RunSelector
-from .statuses import BulkStatus, RunStatus
+from .statuses import TERMINAL_RUN_STATUSES, BulkStatus, RunStatus
 from .wakeups import Task
 
 MOST_RUNS = 10_000  # per bulk action; a bigger clean-up is several actions
@@ -23,10 +24,11 @@ STALLED_AFTER = timedelta(seconds=30)
 
 
 def eligible(kind: str, selector: RunSelector) -> RunSelector:
-    """Cancel applies to active runs; replay and retry to failed ones (unless a status is set
-    explicitly for replay)."""
-    if kind == BulkKind.RETRY or (kind == BulkKind.REPLAY and not selector.status):
-        return RunSelector(**{**selector.__dict__, "status": RunStatus.FAILED})
+    """Cancel applies to active runs; retry to failed ones; replay to failed ones unless a
+    status is set explicitly, or to any ended run among runs chosen one by one."""
+    chosen = bool(selector.run_ids)
+    if kind == BulkKind.RETRY or (kind == BulkKind.REPLAY and not selector.status and not chosen):
+        return replace(selector, status=RunStatus.FAILED)
     return selector
 
 
@@ -34,7 +36,16 @@ def preview(kind: str, selector: RunSelector) -> list[Run]:
     runs = list(eligible(kind, selector).all_matching(MOST_RUNS))
     if kind == BulkKind.CANCEL:
         runs = [r for r in runs if r.status in ACTIVE]
+    elif kind == BulkKind.REPLAY and selector.run_ids:
+        runs = [r for r in runs if r.status in TERMINAL_RUN_STATUSES]
     return runs
+
+
+def not_eligible(action: BulkAction) -> list[str]:
+    """The runs chosen one by one that the action left out (already ended, not failed...)."""
+    chosen = RunSelector.from_stored(action.selector).chosen_ids()
+    included = set(action.run_ids)
+    return [run_id for run_id in chosen if run_id not in included]
 
 
 def prepare(kind: str, selector: RunSelector, requested_by: str) -> BulkAction:

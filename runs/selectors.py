@@ -1,10 +1,12 @@
 """Choosing runs by status, app, function, time range and a CEL expression over `event` and
 `output`: one definition shared by the runs list, bulk actions, the API and the commands."""
 
+import re
 import time
 from collections.abc import Generator, Iterator, Mapping
 from contextlib import closing
-from dataclasses import asdict, dataclass, fields
+from dataclasses import asdict, dataclass, fields, replace
+from datetime import timedelta
 from typing import Any, cast
 
 from django.db.models import QuerySet
@@ -30,7 +32,10 @@ from .models import Function, Run, RunStatus
 # Field names as they appear in URLs and forms (and in a bulk action's stored selector).
 # A bulk action checks its CEL filter against up to MOST_RUNS runs, for this long at most.
 BULK_SCAN_SECONDS = 2.0
-_URL_NAMES = {"since": "from", "until": "to", "expression": "if"}
+_URL_NAMES = {"since": "from", "until": "to", "expression": "if", "run_ids": "ids"}
+# Runs chosen one by one (checkboxes) are few; a bigger selection is a filter.
+MOST_CHOSEN_RUNS = 1000
+_RUN_ID = re.compile(r"[0-9A-Za-z]{1,64}")
 
 
 @dataclass(frozen=True)
@@ -41,6 +46,9 @@ class RunSelector:
     since: str = ""  # ISO datetimes, kept as given so they round-trip through URLs
     until: str = ""
     expression: str = ""
+    # Runs chosen one by one, comma-separated (a string, so the selector stays a flat set of
+    # URL parameters and a bulk action stores it as it stores a filter).
+    run_ids: str = ""
 
     @classmethod
     def from_fields(cls, **values: str) -> "RunSelector":
@@ -59,12 +67,49 @@ class RunSelector:
             }
         )
 
+    @classmethod
+    def from_stored(cls, params: Mapping[str, Any]) -> "RunSelector":
+        """A bulk action's stored selector, read back as it was (not checked again)."""
+        return cls(
+            **{
+                field.name: str(params.get(_URL_NAMES.get(field.name, field.name)) or "")
+                for field in fields(cls)
+            }
+        )
+
+    def in_words(self) -> str:
+        """For people: 'status is Failed, function shop-checkout, started after 2026-11-30
+        10:00' (pages show this, never the stored dict)."""
+        chosen = len(self.chosen_ids())
+        parts = [f"{chosen} chosen run{'s' if chosen != 1 else ''}"] if chosen else []
+        if self.status:
+            parts.append(f"status is {self.status}")
+        if self.app:
+            parts.append(f"app {self.app}")
+        if self.function:
+            parts.append(f"function {self.function}")
+        if self.since:
+            parts.append(f"started after {_time_in_words(self.since)}")
+        if self.until:
+            parts.append(f"started before {_time_in_words(self.until)}")
+        if self.expression:
+            parts.append(f"matching {self.expression}")
+        return ", ".join(parts) or "all runs"
+
     def as_params(self) -> dict[str, str]:
         return {_URL_NAMES.get(k, k): v for k, v in asdict(self).items() if v}
 
     def validate(self) -> None:
         if self.status and self.status not in RunStatus.values:
             raise SelectorError(f"unknown status {self.status!r}")
+        chosen = self.chosen_ids()
+        if len(chosen) > MOST_CHOSEN_RUNS:
+            raise SelectorError(
+                f"{len(chosen)} runs chosen; at most {MOST_CHOSEN_RUNS}: use a filter instead"
+            )
+        for run_id in chosen:
+            if not _RUN_ID.fullmatch(run_id):
+                raise SelectorError(f"{run_id[:40]!r} is not a run id")
         parse_time("from", self.since)
         parse_time("to", self.until)
         if self.expression:
@@ -72,6 +117,13 @@ class RunSelector:
                 check_filter(self.expression)
             except ExpressionError as exc:
                 raise SelectorError(str(exc)) from None
+
+    def chosen_ids(self) -> list[str]:
+        """The runs chosen one by one ([] when the selector is a filter only)."""
+        return [run_id.strip() for run_id in self.run_ids.split(",") if run_id.strip()]
+
+    def with_run_ids(self, run_ids: list[str]) -> "RunSelector":
+        return replace(self, run_ids=",".join(run_id.strip() for run_id in run_ids))
 
     def compile_filter(self) -> None:
         """Parse the `if` filter now (in the filter worker), even with no row to test it on."""
@@ -100,6 +152,8 @@ class RunSelector:
             runs = runs.filter(function_id__in=ids)
         if self.status:
             runs = runs.filter(status=self.status)
+        if self.run_ids:
+            runs = runs.filter(id__in=self.chosen_ids())
         return within_time(runs, self.since, self.until)
 
     def matches(self, run: Run) -> bool:
@@ -188,6 +242,17 @@ def matching_ids(params: dict[str, str], most: int) -> list[str]:
     selector = RunSelector.from_params(params)
     selector.compile_filter()
     return [run.id for run in selector.matching(most)]
+
+
+def _time_in_words(value: str) -> str:
+    try:
+        moment = parse_time("from", value)
+    except SelectorError:
+        return value  # stored before a check existed: shown as typed
+    if moment is None:
+        return value
+    shown = moment.strftime("%Y-%m-%d %H:%M:%S" if moment.second else "%Y-%m-%d %H:%M")
+    return shown if moment.utcoffset() in (None, timedelta(0)) else f"{shown} {moment:%z}"
 
 
 def _in_order(ids: list[str]) -> list[Run]:

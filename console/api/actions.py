@@ -40,9 +40,11 @@ class SelectorIn(Schema):
     since: str = ""
     until: str = ""
     expression: str = ""
+    run_ids: list[str] = []  # runs chosen one by one (with or without a filter)
 
     def selector(self) -> RunSelector:
-        return RunSelector.from_fields(**self.model_dump(exclude={"kind"}))
+        fields = self.model_dump(exclude={"kind", "run_ids"})
+        return RunSelector.from_fields(**fields, run_ids=",".join(self.run_ids))
 
 
 class BulkOut(Schema):
@@ -55,6 +57,11 @@ class BulkOut(Schema):
     skipped: int
     status: str
     requested_by: str
+    description: str  # the selector in words, as the pages show it
+
+    @staticmethod
+    def resolve_description(action: BulkAction) -> str:
+        return RunSelector.from_stored(action.selector).in_words()
 
 
 class InvokeIn(Schema):

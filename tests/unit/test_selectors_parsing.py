@@ -94,3 +94,39 @@ def test_a_filter_time_with_an_offset_keeps_it():
 
 def test_a_blank_filter_time_is_no_bound():
     assert parse_time("from", "") is None
+
+
+def test_runs_chosen_one_by_one_round_trip_as_ids():
+    selector = RunSelector.from_params({"ids": " 01AAA, 01BBB ,,"})
+    assert selector.chosen_ids() == ["01AAA", "01BBB"]
+    assert RunSelector.from_params(selector.as_params()).chosen_ids() == ["01AAA", "01BBB"]
+    assert RunSelector().with_run_ids(["01AAA"]).as_params() == {"ids": "01AAA"}
+
+
+@pytest.mark.parametrize(
+    ("ids", "message"),
+    [("01AAA,'; drop", "is not a run id"), (",".join(["01A"] * 1001), "at most 1000")],
+)
+def test_unusable_chosen_runs_are_refused(ids, message):
+    with pytest.raises(SelectorError, match=message):
+        RunSelector.from_params({"ids": ids})
+
+
+@pytest.mark.parametrize(
+    ("params", "words"),
+    [
+        ({}, "all runs"),
+        (
+            {"status": "Failed", "function": "shop-checkout", "from": "2026-11-30T10:00"},
+            "status is Failed, function shop-checkout, started after 2026-11-30 10:00",
+        ),
+        (
+            {"ids": "01AAA,01BBB", "to": "2026-11-30T10:00:05+02:00", "if": "output.ok"},
+            "2 chosen runs, started before 2026-11-30 10:00:05 +0200, matching output.ok",
+        ),
+        ({"app": "shop", "ids": "01AAA"}, "1 chosen run, app shop"),
+    ],
+)
+def test_a_selector_is_said_in_words_never_as_a_dict(params, words):
+    assert RunSelector.from_params(params).in_words() == words
+    assert RunSelector.from_stored(params).in_words() == words

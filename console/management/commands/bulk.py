@@ -2,6 +2,7 @@
 
 manage.py bulk cancel --function shop-process-order --if 'event.data.total > 10'
 manage.py bulk retry --app shop --yes
+manage.py bulk replay --ids 01J...,01J...
 """
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
@@ -19,6 +20,7 @@ class Command(BaseCommand):
         parser.add_argument("kind", choices=BulkKind.values)
         for name in ("app", "function", "status", "from", "to", "if"):
             parser.add_argument(f"--{name}", default="")
+        parser.add_argument("--ids", default="", help="run ids, comma-separated")
         parser.add_argument("--yes", action="store_true", help="confirm and carry it out now")
 
     def handle(self, *args: object, **options: object) -> None:
@@ -28,6 +30,7 @@ class Command(BaseCommand):
         except SelectorError as exc:
             raise CommandError(str(exc)) from None
         self.stdout.write(f"bulk {action.kind} #{action.pk}: {action.total} matching runs")
+        self.stdout.write(f"  runs: {selector.in_words()}")
         for run_id in action.run_ids[:20]:
             self.stdout.write(f"  {run_id}")
         if action.total > 20:
