@@ -16,16 +16,25 @@ STAGING_ENV := DEVSERVER_TEST_STAGING=1 \
 WORKERS ?= 2
 HOST ?= 127.0.0.1
 
+# The first install takes about a minute: `make dev` shows pip's progress (PIP_OUTPUT empty),
+# the test targets keep their output to one line per step.
+PIP_OUTPUT ?= --quiet
+
 $(BIN)/python:
-	$(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install --quiet --upgrade pip
+	@echo "==> creating $(VENV) with $(PYTHON)"
+	@$(PYTHON) -m venv $(VENV)
+	@$(BIN)/pip install $(PIP_OUTPUT) --disable-pip-version-check --upgrade pip
 
 $(VENV)/.installed: $(BIN)/python pyproject.toml
-	$(BIN)/pip install --quiet -e '.[test]'
-	touch $@
+	@echo "==> installing the pinned dependencies into $(VENV) (about a minute the first time)"
+	@$(BIN)/pip install $(PIP_OUTPUT) --disable-pip-version-check -e '.[test]'
+	@touch $@
+	@echo "==> $(VENV) is ready"
 
 # The dev server with the bundled example app, registered automatically.
+dev: PIP_OUTPUT = --progress-bar on
 dev: $(VENV)/.installed
+	@echo "==> starting the example app on :$(EXAMPLE_PORT) and the dev server on :$(PORT)"
 	@INNGEST_DEV=1 INNGEST_BASE_URL=http://127.0.0.1:$(PORT) PORT=$(EXAMPLE_PORT) \
 		$(BIN)/python examples/shop_app.py & app=$$!; \
 	trap "kill $$app 2>/dev/null" EXIT INT TERM; \

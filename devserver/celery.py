@@ -1,14 +1,18 @@
 """The Celery app. Tasks only carry wake-ups; every decision re-reads the database."""
 
 import os
+from typing import Any
 
 from celery import Celery
-from celery.signals import worker_init
+from celery.signals import before_task_publish, worker_init
 from django.conf import settings
 
 from runs.wakeups import Task
 
-from . import memory_broker  # noqa: F401  (registers the embedded broker's transport)
+from . import (
+    memory_broker,  # noqa: F401  (registers the embedded broker's transport)
+    wake,
+)
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "devserver.settings")
 
@@ -39,3 +43,13 @@ def _schedule_periodic_tasks(sender: Celery, **_: object) -> None:
     ]
     for seconds, task, name in schedule:
         sender.add_periodic_task(seconds, sender.signature(task.value), name=name)
+
+
+@before_task_publish.connect
+def _forward_to_embedded_server(
+    sender: str, body: tuple, headers: dict[str, Any] | None = None, **_: object
+) -> None:
+    """A command's wake-up also goes to the running embedded server (devserver/wake.py): this
+    process's in-memory broker has no worker. A no-op in staging and in the server itself."""
+    args = list(body[0]) if isinstance(body, tuple | list) and body else []
+    wake.forward(sender, args, (headers or {}).get("eta"))

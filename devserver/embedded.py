@@ -1,7 +1,10 @@
-"""Embedded mode: a Celery worker and beat running as threads inside the server process."""
+"""Embedded mode: a Celery worker and beat running as threads inside the server process, and
+the socket through which commands run elsewhere wake it (devserver/wake.py)."""
 
 import logging
 import threading
+from datetime import datetime
+from typing import Any
 
 from celery.beat import EmbeddedService
 from django.conf import settings
@@ -9,6 +12,7 @@ from django.conf import settings
 from runs import queue
 from runs.heartbeat import start_lease_heartbeat
 
+from . import wake
 from .celery import app
 
 logger = logging.getLogger(__name__)
@@ -36,7 +40,12 @@ def start_beat() -> None:
     beat.start()  # type: ignore[union-attr]
 
 
+def _send(task: str, args: list[Any], eta: datetime | None) -> None:
+    app.send_task(task, args=args, eta=eta)
+
+
 def start_all() -> None:
+    wake.listen(_send)  # first: commands run meanwhile hand their wake-ups to this process
     recovered = queue.recover_sole_process()
     if recovered:
         logger.info("recovered %d queue items from the previous process", recovered)

@@ -6,8 +6,8 @@ from collections.abc import Callable
 from urllib.parse import unquote_to_bytes
 
 from django.conf import settings
-from django.contrib.auth import get_user_model, login
-from django.contrib.auth.base_user import AbstractBaseUser
+from django.contrib.auth import login
+from django.contrib.auth.models import User
 from django.http import HttpRequest, HttpResponse, JsonResponse
 
 FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
@@ -86,9 +86,8 @@ def dev_admin_login_allowed() -> bool:
     return not settings.STAGING and not settings.REQUIRE_LOGIN
 
 
-def _dev_admin() -> AbstractBaseUser:
-    users = get_user_model()
-    user, created = users.objects.get_or_create(
+def _dev_admin() -> User:
+    user, created = User.objects.get_or_create(
         username=DEV_ADMIN_USERNAME, defaults={"is_staff": True, "is_superuser": True}
     )
     if created:

@@ -1,68 +1,129 @@
-"""`manage.py runs`: the dashboard's actions on one run, from a shell.
+"""`manage.py runs`: list and show runs, and the dashboard's actions on one run, from a shell.
 
+manage.py runs list [--status Failed --app shop --function F --from ISO --to ISO --if CEL] [--json]
+manage.py runs show RUN_ID [--json]
 manage.py runs cancel RUN_ID
-manage.py runs plan RUN_ID --action rerun --step charge
+manage.py runs plan RUN_ID --as rerun --step charge
 manage.py runs replay|retry RUN_ID
 manage.py runs rerun RUN_ID --step NAME_OR_HASHED_ID [--input '[21]']
 """
 
+import json
+from typing import Any
+
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from console import actions
+from foundation.selection import SelectorError
 from runs.cancellation import RunAlreadyEnded
 from runs.forks import BadStepInput, ForkNotAllowed, parse_step_input, plan
-from runs.models import Run
+from runs.models import Run, Step
+from runs.selectors import RunSelector
+
+from ._run_text import detail_json, run_json, run_lines, run_table
+
+ACTIONS = ["list", "show", "cancel", "plan", "replay", "retry", "rerun"]
 
 
 class Command(BaseCommand):
-    help = "Cancel, replay, retry or rerun a run from a step (the same actions as the dashboard)."
+    help = "List and show runs; cancel, replay, retry or rerun one (as the dashboard does)."
 
     def add_arguments(self, parser: CommandParser) -> None:
-        parser.add_argument("action", choices=["cancel", "plan", "replay", "retry", "rerun"])
-        parser.add_argument("run_id")
+        parser.add_argument("action", choices=ACTIONS)
+        parser.add_argument("run_id", nargs="?", default="", help="the run (all but list)")
         parser.add_argument("--step", default="", help="step name or hashed id (rerun, plan)")
         parser.add_argument("--input", default=None, help="new step input: a JSON array")
         parser.add_argument("--as", dest="plan_action", default="rerun", help="for plan")
+        # The runs page's filters, with the same names as its URL and GET /api/runs.
+        for name in ("status", "app", "function", "from", "to", "if", "cursor"):
+            parser.add_argument(f"--{name}", default="", help=f"list: the `{name}` filter")
+        parser.add_argument("--limit", type=int, default=50, help="list: runs per page")
+        parser.add_argument("--json", action="store_true", help="list, show: print JSON")
 
-    def handle(self, *args: object, **options: str) -> None:
+    def handle(self, *args: object, **options: Any) -> None:
+        action = options["action"]
+        if action == "list":
+            self._list(options)
+            return
+        if not options["run_id"]:
+            raise CommandError(f"runs {action} needs a RUN_ID")
         run = Run.objects.select_related("function", "event").filter(pk=options["run_id"]).first()
         if run is None:
             raise CommandError(f"no run {options['run_id']}")
-        action = options["action"]
-        if action == "cancel":
+        if action == "show":
+            self._show(run, options["json"])
+        elif action == "cancel":
             try:
                 actions.cancel_run(None, run.id, "cancelled from the command line")
             except RunAlreadyEnded as exc:
                 raise CommandError(str(exc)) from None
             self.stdout.write(f"cancelled {run.id}")
+        else:
+            self._fork(run, action, options)
+
+    def _list(self, options: dict[str, Any]) -> None:
+        try:
+            selector = RunSelector.from_params(options)
+            runs, next_cursor = selector.page(options["cursor"], min(max(options["limit"], 1), 500))
+        except SelectorError as exc:
+            raise CommandError(str(exc)) from None
+        if options["json"]:
+            page = {"runs": [run_json(run) for run in runs], "next_cursor": next_cursor}
+            self.stdout.write(json.dumps(page, indent=2))
             return
-        step = _step_id(run, options["step"])
+        for line in run_table(runs):
+            self.stdout.write(line)
+        if next_cursor:
+            self.stdout.write(f"more: add --cursor {next_cursor}")
+
+    def _show(self, run: Run, as_json: bool) -> None:
+        if as_json:
+            self.stdout.write(json.dumps(detail_json(run), indent=2))
+            return
+        for line in run_lines(run):
+            self.stdout.write(line)
+
+    def _fork(self, run: Run, action: str, options: dict[str, Any]) -> None:
+        step = _step(run, options["step"])
+        step_id = step.hashed_id if step else ""
         try:
             if action == "plan":
-                result = plan(run, options["plan_action"], step)
+                result = plan(run, options["plan_action"], step_id)
                 self.stdout.write(f"reused: {', '.join(s.name for s in result.reused) or '-'}")
                 self.stdout.write(f"run again: {', '.join(result.rerun) or '-'}")
                 return
-            new_run = actions.fork_run(None, run, action, step, _input(options["input"]))
+            step_input = _input(options["input"], action, step)
+            new_run = actions.fork_run(None, run, action, step_id, step_input)
         except ForkNotAllowed as exc:
             raise CommandError(str(exc)) from None
         self.stdout.write(f"{action}: new run {new_run.id} (from {run.id})")
 
 
-def _step_id(run: Run, name_or_id: str) -> str:
+def _step(run: Run, name_or_id: str) -> Step | None:
     if not name_or_id:
-        return ""
+        return None
     step = (
         run.steps.filter(hashed_id=name_or_id).first() or run.steps.filter(name=name_or_id).first()
     )
     if step is None:
         raise CommandError(f"run {run.id} has no step {name_or_id!r}")
-    return step.hashed_id
+    return step
 
 
-def _input(text: str | None) -> list | None:
+def _input(text: str | None, action: str, step: Step | None) -> list | None:
+    """The edited input, allowed where the run page offers it: a rerun from a step whose SDK
+    recorded its input (the JS SDK's `step.run(id, fn, ...input)`; the Python SDK records
+    none, so there is nothing the SDK would replace)."""
     if text is None:
         return None
+    if action != "rerun" or step is None:
+        raise CommandError("--input goes with `rerun --step NAME` only")
+    if (step.opts or {}).get("input") is None:
+        raise CommandError(
+            f"step {step.name!r} recorded no input, so it cannot be rerun with another one "
+            "(only the JS SDK's step.run(id, fn, ...input) records its input); "
+            "rerun it without --input"
+        )
     try:
         return parse_step_input(text)
     except BadStepInput as exc:
