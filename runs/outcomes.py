@@ -10,11 +10,11 @@ from events.expressions import ExpressionError, validate_expression
 from foundation import clock
 from foundation.durations import DurationError, parse_duration, parse_wake_time
 
-from . import queue, states
+from . import parallel, queue, states, step_results
 from .ai_gateway import ModelCall, call_model, safe_opts
 from .invocations import start_child_run
 from .memo import RunMemo
-from .models import Attempt, QueueItem, Step
+from .models import Attempt, QueueItem
 from .protocol import (
     FunctionCompleted,
     FunctionErrored,
@@ -24,7 +24,13 @@ from .protocol import (
     StepsReported,
 )
 from .retries import next_attempt_at
-from .statuses import FINISHED_STEP_STATUSES, ErrorName, QueueReason, RunStatus, StepStatus
+from .statuses import (
+    FINISHED_STEP_STATUSES,
+    ErrorName,
+    QueueReason,
+    RunStatus,
+    StepStatus,
+)
 
 # An invoke without a timeout waits as long as the child runs; the item still needs a date.
 INVOKE_NO_TIMEOUT = timedelta(days=366)
@@ -77,7 +83,7 @@ def _function_errored(
         item,
         next_attempt_at(item.attempt, outcome.retry_at),
         attempt=item.attempt + 1,
-        reason=_retry_reason(item),
+        reason=parallel.retry_reason(item),
     )
     return Next.STOP
 
@@ -93,13 +99,16 @@ def _steps_reported(
     if ops[-1].opcode is Opcode.RUN_COMPLETE:
         return _run_complete(memo, item, ops, started)
     if len(ops) > 1:
-        return _fan_out(memo, item, ops, started)
+        return _fan_out_or_refuse(memo, item, ops, started)
     op = ops[0]
     if op.opcode in (Opcode.STEP_RUN, Opcode.STEP_FAILED):
-        _store_finished_step(memo, op, started, item.attempt)
+        parallel.before_storing(memo, item)
+        step_results.store_finished_step(memo, op, started, item.attempt)
         return _continue_or_join(memo, item)
     if op.opcode is Opcode.STEP_ERROR:
         return _step_errored(memo, item, outcome, started)
+    if op.opcode is Opcode.STEP_PLANNED and op.races:
+        return _fan_out_or_refuse(memo, item, ops, started)
     if op.opcode is Opcode.STEP_PLANNED:
         queue.confirm_lease(item, target_step=op.hashed_id)
         return Next.CONTINUE
@@ -118,50 +127,10 @@ def _run_complete(memo: RunMemo, item: QueueItem, ops: list[StepOp], started: da
     """Checkpointed run finished in this request; steps still buffered come first."""
     for op in ops[:-1]:
         if op.opcode in (Opcode.STEP_RUN, Opcode.STEP_FAILED) and op.hashed_id not in memo.memos:
-            _store_finished_step(memo, op, started, 0)
+            step_results.store_finished_step(memo, op, started, 0)
     queue.finish(item)
     states.move_run(memo.run, RunStatus.COMPLETED, output=ops[-1].data)
     return Next.STOP
-
-
-def _store_finished_step(memo: RunMemo, op: StepOp, started: datetime, attempt: int) -> None:
-    value: Any  # the step's memoized output: what the SDK gets back on replay
-    if op.opcode is Opcode.STEP_FAILED:
-        error = op.error or {"name": ErrorName.GENERIC, "message": ""}
-        status, value = StepStatus.FAILED, {"error": error}
-    else:
-        status, value = StepStatus.COMPLETED, {"data": op.data}
-    existing = memo.existing_step(op.hashed_id)
-    if existing is not None and existing.status in (StepStatus.COMPLETED, StepStatus.FAILED):
-        memo.remember(existing.hashed_id, existing.memo)  # reported again: the first result stays
-        return
-    opts = op.step_input
-    if existing is not None:
-        states.move_step(
-            existing,
-            status,
-            memo=value,
-            position=memo.next_position,
-            attempts=attempt + 1,
-            **({"opts": opts} if opts else {}),
-        )
-    else:
-        stored = states.record_step(
-            memo.run,
-            status,
-            hashed_id=op.hashed_id,
-            name=op.label,
-            opcode=Opcode.STEP_RUN,
-            memo=value,
-            opts=opts,
-            position=memo.next_position,
-            attempts=attempt + 1,
-            started_at=started,
-            ended_at=clock.now(),
-        )
-        if stored is None:  # stored meanwhile (a checkpoint of the same step): the first stays
-            value = _stored_step(memo, op.hashed_id).memo
-    memo.remember(op.hashed_id, value)
 
 
 def _step_errored(
@@ -183,7 +152,7 @@ def _step_errored(
         # The SDK did not mark it final, but the retries are spent: fail the step for good and
         # let the function decide (catch it, or fail the run).
         failed = StepOp(Opcode.STEP_FAILED, op.hashed_id, op.name, op.display_name, error=error)
-        _store_finished_step(memo, failed, started, item.attempt)
+        step_results.store_finished_step(memo, failed, started, item.attempt)
         return _continue_or_join(memo, item)
     step = memo.existing_step(op.hashed_id)
     if step is None:
@@ -199,7 +168,7 @@ def _step_errored(
     else:
         states.move_step(step, StepStatus.RETRYING, attempts=item.attempt + 1)
     retry_at = next_attempt_at(item.attempt, outcome.retry_at)
-    queue.release(item, retry_at, attempt=item.attempt + 1, reason=_retry_reason(item))
+    queue.release(item, retry_at, attempt=item.attempt + 1, reason=parallel.retry_reason(item))
     return Next.STOP
 
 
@@ -311,14 +280,10 @@ def _ai_gateway(
     return _step_errored(memo, item, StepsReported([failed]), started)
 
 
-def _stored_step(memo: RunMemo, hashed_id: str) -> Step:
-    return Step.objects.get(run=memo.run, hashed_id=hashed_id)
-
-
 def _resume_stored(memo: RunMemo, item: QueueItem, op: StepOp) -> Next:
     """The SDK reported a sleep, wait or invoke whose step is stored already (reported again
     before it was due): go by the stored step, never start it twice."""
-    step = _stored_step(memo, op.hashed_id)
+    step = step_results.stored_step(memo, op.hashed_id)
     if step.status in FINISHED_STEP_STATUSES:
         memo.remember(step.hashed_id, step.memo)
         return _continue_or_join(memo, item)
@@ -341,23 +306,15 @@ def _park(
     return Next.STOP
 
 
-def _fan_out(memo: RunMemo, item: QueueItem, ops: list[StepOp], started: datetime) -> Next:
-    """Several ops at once (parallel steps): store finished ones, one new item per planned
-    step; this item ends. The last planned step to finish resumes discovery."""
-    for op in ops:
-        if op.opcode in (Opcode.STEP_RUN, Opcode.STEP_FAILED):
-            _store_finished_step(memo, op, started, 0)
-    planned = [op for op in ops if op.opcode is Opcode.STEP_PLANNED]
-    others = [
-        op
-        for op in ops
-        if op.opcode not in (Opcode.STEP_RUN, Opcode.STEP_FAILED, Opcode.STEP_PLANNED)
-    ]
+def _fan_out_or_refuse(
+    memo: RunMemo, item: QueueItem, ops: list[StepOp], started: datetime
+) -> Next:
+    """Several ops at once (parallel steps, runs/parallel.py), or one race-mode planned step."""
+    known = (*parallel.FINISHED_OPCODES, Opcode.STEP_PLANNED)
+    others = [op for op in ops if op.opcode not in known]
     if others:
         return _unsupported(memo, item, others[0])
-    for op in planned:
-        queue.enqueue(memo.run, target_step=op.hashed_id, reason=QueueReason.PLANNED)
-    if planned:
+    if parallel.fan_out(memo, item, ops, started):
         queue.finish(item)
         return Next.STOP
     queue.confirm_lease(item, attempt=0, target_step="")
@@ -365,21 +322,12 @@ def _fan_out(memo: RunMemo, item: QueueItem, ops: list[StepOp], started: datetim
 
 
 def _continue_or_join(memo: RunMemo, item: QueueItem) -> Next:
-    """After a step finished: go on discovering, unless this was one of several parallel
-    steps and others are still pending, in which case the last of them goes on."""
-    if item.reason == QueueReason.PLANNED:
-        if queue.other_planned_items(item):
-            queue.finish(item)
-            return Next.STOP
-        # The last sibling: the others stored their steps after this worker loaded the run.
-        memo.reload()
+    """After a step ended: go on discovering, unless parallel siblings go on instead."""
+    if parallel.should_stop(memo, item):
+        queue.finish(item)
+        return Next.STOP
     queue.confirm_lease(item, attempt=0, target_step="", reason=QueueReason.CONTINUE)
     return Next.CONTINUE
-
-
-def _retry_reason(item: QueueItem) -> str:
-    # A parallel step keeps its "planned" mark through retries so the join still works.
-    return QueueReason.PLANNED if item.reason == QueueReason.PLANNED else QueueReason.RETRY
 
 
 def _unsupported(memo: RunMemo, item: QueueItem, op: StepOp) -> Next:

@@ -22,6 +22,21 @@ class Opcode(StrEnum):
     RUN_COMPLETE = "RunComplete"  # JS v4 checkpointing: the function returned `data`
 
 
+class ParallelMode(StrEnum):
+    """`opts.parallelMode` of a planned step (JS 4.x `group.parallel()` and `step.run({ id,
+    parallelMode })`, components/InngestStepTools.js; Python 0.5.19 `group.parallel(...,
+    parallel_mode=ParallelMode.RACE)`, server_lib/consts.py). Semantics from inngest/inngest
+    pkg/enums/parallel_mode.go: WAIT (the default) calls the SDK again once every parallel step
+    has ended; RACE calls it again as soon as each one ends, so `Promise.race` resolves with
+    the real winner while the others still run."""
+
+    WAIT = "wait"
+    RACE = "race"
+
+
+PARALLEL_MODE_OPT = "parallelMode"
+
+
 class ProtocolError(Exception):
     """The SDK answered something we cannot interpret."""
 
@@ -48,6 +63,11 @@ class StepOp:
     @property
     def label(self) -> str:
         return self.display_name or self.name or self.hashed_id
+
+    @property
+    def races(self) -> bool:
+        """A parallel step in race mode: its end resumes the run at once (ParallelMode)."""
+        return self.opts.get(PARALLEL_MODE_OPT) == ParallelMode.RACE
 
     @property
     def step_input(self) -> dict[str, Any] | None:

@@ -20,7 +20,7 @@ from foundation.fast_sql import column, db_value, table
 
 from . import wakeups
 from .models import QueueItem, Run
-from .statuses import QueueReason
+from .statuses import PARALLEL_REASONS, QueueReason
 from .wakeups import Task
 
 # Wake-ups further out than this are not sent to Celery; the reconciler picks them up.
@@ -228,15 +228,30 @@ def wake_run(run_id: str) -> None:
         dispatch_on_commit(item_id, now)
 
 
+def lock_run(run_id: str) -> None:
+    """Hold the run's row until the transaction ends: parallel siblings of one run that store
+    a step, plan steps or join take turns (a step's stack position, no step planned twice)."""
+    list(Run.objects.select_for_update().filter(pk=run_id).values_list("id"))
+
+
 def other_planned_items(item: QueueItem) -> bool:
-    """Whether parallel siblings of `item` are still pending. Locks the run row first so two
-    siblings finishing together cannot both see the other and both stop."""
-    list(Run.objects.select_for_update().filter(pk=item.run_id).values_list("id"))
+    """Whether parallel siblings of `item` (waiting or racing) are still pending. Locks the run
+    row first so two siblings finishing together cannot both see the other and both stop."""
+    lock_run(item.run_id)
     return (
-        QueueItem.objects.filter(run_id=item.run_id, reason=QueueReason.PLANNED)
+        QueueItem.objects.filter(run_id=item.run_id, reason__in=PARALLEL_REASONS)
         .exclude(pk=item.id)
         .exists()
     )
+
+
+def steps_in_flight(item: QueueItem) -> set[str]:
+    """Hashed ids of the steps other items of `item`'s run are about to run or running: a
+    race-mode discovery reports a sibling still in flight as planned again (the JS SDK reports
+    every step it found without state), and it must not run twice. Call with the run locked."""
+    others = QueueItem.objects.filter(run_id=item.run_id).exclude(pk=item.id)
+    others = others.exclude(target_step="")
+    return set(others.values_list("target_step", flat=True))
 
 
 # Items this process is driving right now, counted (a duplicate wake-up enters and leaves too).

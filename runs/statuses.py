@@ -40,17 +40,23 @@ class BulkStatus(models.TextChoices):
 
 
 class QueueReason(models.TextChoices):
-    """Why a queue item is due; `planned` items are parallel steps that join at the end."""
+    """Why a queue item is due; `planned` items are parallel steps that join at the end,
+    `race` items parallel steps in race mode, which resume the run as soon as each ends."""
 
     START = "start"
     THROTTLED = "throttled"
     PLANNED = "planned"
+    RACE = "race"
     RETRY = "retry"
     CONTINUE = "continue"
     SLEEP = "sleep"
     WAIT = "wait"
     INVOKE = "invoke"
     CRASH = "crash"
+
+
+# Items of parallel steps still in flight: a run is not done with them until they end.
+PARALLEL_REASONS = frozenset({QueueReason.PLANNED, QueueReason.RACE})
 
 
 class ErrorName(StrEnum):

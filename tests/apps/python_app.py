@@ -17,6 +17,7 @@ import inngest
 import inngest.fast_api
 import py_flow
 import py_lifecycle
+import py_race
 import uvicorn
 
 LOG_FILE = Path(os.environ["LOG_FILE"])
@@ -269,6 +270,7 @@ functions = [
 if os.environ.get("LIFECYCLE_FUNCTIONS", "1") == "1":
     functions += py_lifecycle.build(client, on, log, APP_ID)
     functions += py_flow.build(client, on, log)
+    functions += py_race.build(client, on, log)
 # EXTRA_FUNCTIONS=removable,broken adds functions used by the sync tests.
 extras = {"removable": removable, "broken": broken}
 functions += [extras[name] for name in os.environ.get("EXTRA_FUNCTIONS", "").split(",") if name]

@@ -115,8 +115,11 @@ def step_failed(step_id: str, message: str = "step failed") -> dict[str, Any]:
     return _op("StepFailed", step_id, error={"name": "Error", "message": message})
 
 
-def step_planned(step_id: str) -> dict[str, Any]:
-    return _op("StepPlanned", step_id)
+def step_planned(step_id: str, parallel_mode: str | None = None) -> dict[str, Any]:
+    """`parallel_mode="race"`: JS 4.x `group.parallel()`, Python `parallel_mode=RACE`."""
+    if parallel_mode is None:
+        return _op("StepPlanned", step_id)
+    return _op("StepPlanned", step_id, opts={"parallelMode": parallel_mode})
 
 
 def sleep(step_id: str, until: str) -> dict[str, Any]:

@@ -6,6 +6,7 @@
 import fs from "node:fs";
 import http from "node:http";
 import { lifecycleFunctions } from "./lifecycle.mjs";
+import { raceSignalFunctions } from "./race_signals.mjs";
 
 const PORT = Number(process.env.PORT || 3000);
 const APP_ID = process.env.APP_ID || "js-app";
@@ -114,6 +115,7 @@ const functions = [
 
 if ((process.env.LIFECYCLE_FUNCTIONS || "1") === "1") {
   functions.push(...lifecycleFunctions({ createFunction, NonRetriableError, openai, APP_ID, log, logCount }));
+  functions.push(...raceSignalFunctions({ createFunction, inngest, APP_ID, SDK_MAJOR, log }));
 }
 
 const inngestHandler = serve({ client: inngest, functions });

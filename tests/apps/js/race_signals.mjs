@@ -1,0 +1,31 @@
+// JS test functions for race-mode parallel steps (4.x: `group.parallel()` races by default)
+// and signals (`step.waitForSignal`, `step.sendSignal`, `inngest.sendSignal`: 3.x and 4.x).
+// A slow branch waits for a gate file the test creates, so the test decides when it ends.
+import fs from "node:fs";
+
+const pause = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+
+export const raceSignalFunctions = ({ createFunction, APP_ID, SDK_MAJOR, log }) => {
+  const functions = [];
+  if (SDK_MAJOR === "4") {
+    functions.push(
+      createFunction({ id: "race" }, { event: `${APP_ID}/race` }, async ({ event, step, group }) => {
+        // "slow" comes first in code order: only a real race lets "fast" win.
+        const winner = await group.parallel(async () => Promise.race([
+          step.run("slow", async () => {
+            while (!fs.existsSync(event.data.gate)) await pause(50);
+            log("race:slow-done");
+            return "slow";
+          }),
+          step.run("fast", () => "fast"),
+        ]));
+        const recorded = await step.run("after-race", () => {
+          log(`race:after:${winner}`);
+          return winner;
+        });
+        return { winner, recorded };
+      }),
+    );
+  }
+  return functions;
+};
