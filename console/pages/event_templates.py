@@ -14,7 +14,8 @@ from runs.models import Function
 RECENT_EVENTS = 500
 # A template is something to edit by hand: a larger payload is offered as `{}`.
 MAX_TEMPLATE_DATA_BYTES = 4096
-MAX_TEMPLATES = 40
+# Every trigger name is offered; of the names only seen in events, the newest few.
+MAX_SEEN_ONLY = 20
 
 
 @dataclass(frozen=True)
@@ -48,12 +49,12 @@ def trigger_names(functions: list[Function] | None = None) -> list[str]:
 
 def known_templates() -> list[EventTemplate]:
     """Trigger names first (what functions listen to), then other recently seen user events."""
-    latest = _latest_data()
+    latest = _latest_data()  # newest first
     names = trigger_names()
-    seen_only = set(latest) - set(names)
+    listened = set(names)
+    seen_only = [n for n in latest if n not in listened][:MAX_SEEN_ONLY]
     templates = [EventTemplate(n, latest.get(n, {}), True) for n in names]
-    templates += [EventTemplate(n, latest[n], False) for n in sorted(seen_only)]
-    return templates[:MAX_TEMPLATES]
+    return templates + [EventTemplate(n, latest[n], False) for n in sorted(seen_only)]
 
 
 def templates_for(function: Function) -> list[EventTemplate]:
