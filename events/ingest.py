@@ -135,21 +135,26 @@ def _within(where: str, value: str, most: int) -> None:
         )
 
 
-def store_events(incoming: list[IncomingEvent]) -> IngestResult:
+def store_events(incoming: list[IncomingEvent], ids: list[str] | None = None) -> IngestResult:
     """Store the events in one transaction. A sender id seen in the last 24 h (or earlier in
-    the same request) is not stored again: its earlier event's id is returned instead."""
+    the same request) is not stored again: its earlier event's id is returned instead. `ids`
+    (from the SDK's seed, events/seeds.py): the events' ids; one stored already is a retried
+    send, answered with its id and not stored again."""
     result = IngestResult()
     received = clock.now()
     default_ts = int(received.timestamp() * 1000)
     with transaction.atomic():
         seen = _recent_duplicates({item.external_id for item in incoming}, received)
-        for item in incoming:
+        retried = set(Event.objects.filter(pk__in=ids).values_list("id", flat=True)) if ids else ()
+        for index, item in enumerate(incoming):
             duplicate = seen.get(item.external_id) if item.external_id else None
+            if duplicate is None and ids and ids[index] in retried:
+                duplicate = ids[index]
             if duplicate is not None:
                 result.ids.append(duplicate)
                 continue
             event = Event(
-                id=clock.new_id(),
+                id=ids[index] if ids else clock.new_id(),
                 name=item.name,
                 external_id=item.external_id,
                 data=item.data,

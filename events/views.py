@@ -2,6 +2,7 @@
 
 from django.conf import settings
 from django.core.exceptions import RequestDataTooBig
+from django.db import IntegrityError
 from django.http import HttpRequest, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
@@ -9,6 +10,7 @@ from django.views.decorators.http import require_POST
 from .ingest import EventValidationError, parse_body, store_events
 from .keys import is_known_event_key
 from .rate_limit import seconds_to_wait
+from .seeds import EVENT_ID_SEED_HEADER, seeded_ids
 
 
 @csrf_exempt
@@ -31,7 +33,15 @@ def ingest(request: HttpRequest, event_key: str) -> JsonResponse:
         incoming = parse_body(body)
     except EventValidationError as exc:
         return _error(400, str(exc))
-    result = store_events(incoming)
+    ids = seeded_ids(request.headers.get(EVENT_ID_SEED_HEADER), len(incoming))
+    try:
+        result = store_events(incoming, ids)
+    except IntegrityError:
+        if ids is None:
+            raise
+        # A retry of the same send, handled at the same time, stored these ids first: this
+        # attempt now finds them stored and answers with them.
+        result = store_events(incoming, ids)
     return JsonResponse({"ids": result.ids, "status": 200})
 
 
