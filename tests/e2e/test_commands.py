@@ -67,3 +67,47 @@ def test_functions_invoke_from_the_command_line(server: DevServer, py_app: SdkAp
     assert _ended(server, run_id)["output"]["event"]["via"] == "cli"
     missing = server.manage("functions", "invoke", "no-such-function")
     assert missing.returncode != 0 and "no function" in missing.stderr
+
+
+def test_runs_list_and_show_print_text_and_json(server: DevServer, py_app: SdkApp):
+    event_id = server.send({"name": py_app.event("multi"), "data": {"cli": "list"}})[0]
+    run = server.wait_run(event_id, py_app.slug("multi-step"), timeout=40)
+    slug = py_app.slug("multi-step")
+
+    listed = server.manage("runs", "list", "--function", slug, "--status", "Completed")
+    assert listed.returncode == 0, listed.stderr
+    header, *rows = listed.stdout.splitlines()
+    assert header.split()[:3] == ["RUN", "STATUS", "FUNCTION"]
+    assert any(row.split()[:3] == [run["id"], "Completed", slug] for row in rows), listed.stdout
+
+    as_json = server.manage(
+        "runs", "list", "--function", slug, "--if", 'event.data.cli == "list"', "--json"
+    )
+    assert as_json.returncode == 0, as_json.stderr
+    assert [r["id"] for r in json.loads(as_json.stdout)["runs"]] == [run["id"]]
+
+    shown = server.manage("runs", "show", run["id"])
+    assert shown.returncode == 0, shown.stderr
+    assert f"run       {run['id']}" in shown.stdout and "status    Completed" in shown.stdout
+    assert all(f" {name} [" in shown.stdout for name in ("a", "b", "c")), shown.stdout
+    detail = json.loads(server.manage("runs", "show", run["id"], "--json").stdout)
+    assert detail["status"] == "Completed" and len(detail["steps"]) == len(run["steps"])
+
+    bad = server.manage("runs", "list", "--status", "Sleepy")
+    assert bad.returncode != 0 and "unknown status" in bad.stderr
+    assert server.manage("runs", "show", "no-such-run").returncode != 0
+
+
+def test_rerun_with_input_is_refused_on_a_python_step_as_the_run_page_refuses_it(
+    server: DevServer, py_app: SdkApp
+):
+    event_id = server.send({"name": py_app.event("multi"), "data": {"cli": "input"}})[0]
+    run = server.wait_run(event_id, py_app.slug("multi-step"), timeout=40)
+    before = len(server.runs_matching(function=py_app.slug("multi-step")))
+    refused = server.manage("runs", "rerun", run["id"], "--step", "b", "--input", "[21]")
+    assert refused.returncode != 0 and "recorded no input" in refused.stderr, refused.stderr
+    assert len(server.runs_matching(function=py_app.slug("multi-step"))) == before
+    # The run page offers no input box for that step either.
+    step_b = next(s["hashed_id"] for s in run["steps"] if s["name"] == "b")
+    page = server.http.get(f"/runs/{run['id']}/fork", params={"action": "rerun", "step": step_b})
+    assert page.status_code == 200 and 'name="input"' not in page.text
