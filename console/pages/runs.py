@@ -1,5 +1,5 @@
-"""The run page: run detail with its waterfall, and the actions on one run.
-Every value reaches the page through an escaping template."""
+"""The run page (its trace and step panel) and the actions on one run: cancel, replay, retry
+and rerun from a step. Every value reaches the page through an escaping template."""
 
 import json
 
@@ -9,44 +9,25 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
 from console import actions
-from events.models import Event
 from runs.cancellation import RunAlreadyEnded
 from runs.forks import BadStepInput, ForkNotAllowed, parse_step_input, plan
-from runs.models import Run, RunOrigin, RunStatus
-from runs.statuses import Subject
+from runs.models import Run, RunOrigin
 
-from . import timeline
-
-STEPS_SHOWN = 200
+from .run_page import page_context
 
 
 def run_detail(request: HttpRequest, run_id: str) -> HttpResponse:
+    """The run page: its trace and the panel of the selected step (`?step=<hashed id>`).
+    `fragment=live` is the part a live refresh swaps, `fragment=panel` the panel alone."""
     run = get_object_or_404(
         Run.objects.select_related("function__app", "event", "source_run", "invoked_by"),
         pk=run_id,
     )
-    steps = list(run.steps.all())
-    attempts = list(run.failed_attempts.all())
-    rows = timeline.build(run, steps, attempts)
-    history = list(run.status_changes.filter(subject=Subject.RUN).order_by("id"))
-    all_steps = request.GET.get("steps") == "all"
-    context = {
-        "run": run,
-        # A long run shows its latest steps: rendering 1,000 steps takes over half a second.
-        "rows": rows if all_steps else rows[-STEPS_SHOWN:],
-        "step_count": len(rows),
-        "history": history,
-        "run_lane": timeline.run_lane(run, steps, history),
-        "all_steps": all_steps,
-        "function_failures": [a for a in attempts if not a.step_hashed_id],
-        "output": timeline.JsonBlock.of(run.output) if run.status == RunStatus.COMPLETED else None,
-        "error": timeline.JsonBlock.of(run.error) if run.error else None,
-        "events": _trigger_events(run),
-        "derived": list(run.derived_runs.order_by("-id")[:20]),
-        "children": Run.objects.filter(invoked_by__run=run).values_list("id", flat=True)[:50],
-        "active": run.status not in (RunStatus.COMPLETED, RunStatus.FAILED, RunStatus.CANCELLED),
-    }
-    if request.GET.get("fragment") == "live":
+    context = page_context(run, request.GET)
+    fragment = request.GET.get("fragment")
+    if fragment == "panel":
+        return render(request, "runs/_step_panel.html", context)
+    if fragment == "live":
         return render(request, "runs/_run_live.html", context)
     return render(request, "runs/run_detail.html", context)
 
@@ -112,9 +93,3 @@ def _edited_input(text: str, original: object) -> list | None:
         return None
     value = parse_step_input(text)
     return None if value == original else value
-
-
-def _trigger_events(run: Run) -> list[tuple[Event, timeline.JsonBlock]]:
-    ids = run.batch_event_ids or ([run.event_id] if run.event_id else [])
-    events = {e.id: e for e in Event.objects.filter(pk__in=ids)}
-    return [(events[i], timeline.JsonBlock.of(events[i].payload())) for i in ids if i in events]

@@ -47,13 +47,13 @@ def test_step_output_can_be_inspected(server: DevServer, py_app: SdkApp, page: P
     [event_id] = server.send({"name": py_app.event("multi"), "data": {"who": "<b>me</b>"}})
     run = server.wait_run(event_id, py_app.slug("multi-step"))
     page.goto(f"{server.url}/runs/{run['id']}/")
-    step_b = page.locator('details.step[data-step-name="b"]')
-    step_b.locator("summary").click()
-    output = step_b.locator("pre.json")
+    expect(page.locator("#run-output")).to_contain_text('"who": "<b>me</b>"')  # shown as text
+    page.locator('.trace-row[data-step-name="b"]').click()
+    panel = page.locator("#step-panel")
+    output = panel.locator("#step-output")
     expect(output).to_be_visible()
     expect(output).to_have_text("2")
-    expect(step_b.locator(".badge", has_text="byte")).to_be_visible()
-    expect(page.locator("#run-output")).to_contain_text('"who": "<b>me</b>"')  # shown as text
+    expect(panel.locator(".badge", has_text="byte")).to_be_visible()
 
 
 def test_a_sleeping_run_is_cancelled_from_its_page(server: DevServer, py_app: SdkApp, page: Page):
@@ -110,9 +110,8 @@ def test_rerun_from_a_step_with_edited_input(server: DevServer, shared: dict, pa
     original = server.wait_run(event_id, js_app.slug("with-input"))
     assert original["output"] == {"doubled": 10}
     page.goto(f"{server.url}/runs/{original['id']}/")
-    double = page.locator('details.step[data-step-name="double"]')
-    double.locator("summary").click()
-    double.locator(".rerun-from").click()
+    page.locator('.trace-row[data-step-name="double"]').click()
+    page.locator("#step-panel .rerun-from").click()
     expect(page.locator("#reused-steps")).to_have_text("base")
     editor = page.locator("#step-input")
     assert json.loads(editor.input_value()) == [5]

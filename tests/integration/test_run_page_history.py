@@ -1,5 +1,5 @@
-"""The run page draws the run's own lane and lists its status history from the gateway's
-history rows: a run that slept shows queued, running, sleeping, running again, completed."""
+"""The run page draws the run's own row of the trace and lists its status history from the
+gateway's history rows: a run that slept shows queued, running, sleeping, running, completed."""
 
 import re
 
@@ -33,6 +33,11 @@ def test_the_run_page_shows_every_status_the_run_went_through(
         RunStatus.RUNNING,
         RunStatus.COMPLETED,
     ]
-    lane = page[page.index('id="run-lane"') :]
-    lane = lane[: lane.index("</div>")]
-    assert re.findall(r"seg seg-(\w+)", lane) == ["queued", "running", "sleeping", "running"]
+    lane = page[page.index('id="run-row"') :]
+    lane = lane[: lane.index("</a>")]
+    assert re.findall(r'class="span span-(\w+)', lane) == ["queued", "running", "sleeping", "running"]
+    # The sleep's own row: the nap drawn with its wake time marked, and how long it slept.
+    nap = page[page.index('data-step-name="nap"') :]
+    nap = nap[: nap.index("</a>")]
+    assert 'class="span span-sleeping' in nap and 'data-tip="slept 1' in nap
+    assert 'class="mark" style="left:' in nap and 'data-tip="woke 10 s after start' in nap
