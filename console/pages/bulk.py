@@ -10,6 +10,7 @@ from console import actions
 from runs import bulk
 from runs.models import App, BulkAction, BulkKind, Function, Run, RunOrigin, RunStatus
 from runs.selectors import RunSelector, SelectorError
+from runs.statuses import TERMINAL_RUN_STATUSES as TERMINAL
 from runs.statuses import BulkStatus
 
 SHOWN_IN_PREVIEW = 500
@@ -36,9 +37,12 @@ def bulk_home(request: HttpRequest) -> HttpResponse:
 def bulk_prepare(request: HttpRequest) -> HttpResponse:
     try:
         selector = RunSelector.from_params(request.POST)
-        # "chosen" with no ids must never widen to the whole filter.
-        if request.POST.get("scope") == "chosen" and not selector.run_ids:
-            raise SelectorError("no runs chosen: tick some runs, or select all matching")
+        if request.POST.get("scope") == "chosen":
+            # Ticked runs are the selection, whatever filter listed them; and none ticked
+            # must never widen to the whole filter.
+            selector = RunSelector(run_ids=selector.run_ids)
+            if not selector.run_ids:
+                raise SelectorError("no runs chosen: tick some runs, or select all matching")
         action = bulk.prepare(request.POST.get("kind", ""), selector, _who(request))
     except (SelectorError, ValueError) as exc:
         messages.error(request, str(exc))
@@ -49,10 +53,15 @@ def bulk_prepare(request: HttpRequest) -> HttpResponse:
 def bulk_detail(request: HttpRequest, action_id: int) -> HttpResponse:
     action = get_object_or_404(BulkAction, pk=action_id)
     handled = action.done + action.skipped
+    rows = _rows(action)
     context = {
         "action": action,
         "selector_words": RunSelector.from_stored(action.selector).in_words(),
-        "rows": _rows(action),
+        "rows": rows,
+        # Poll until the action is done and the runs it started have ended: their changes
+        # are not published to this page's websocket (bulk progress only).
+        "settled": action.status == BulkStatus.COMPLETED
+        and all(started is None or started.status in TERMINAL for _, started, _ in rows),
         "hidden_count": max(action.total - SHOWN_IN_PREVIEW, 0),
         "not_eligible": bulk.not_eligible(action),
         "percent": round(100 * handled / action.total) if action.total else 100,

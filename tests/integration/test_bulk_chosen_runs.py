@@ -42,16 +42,17 @@ def _failed_runs(fake_sdk: FakeSdk, count: int) -> list[str]:
 def test_a_bulk_cancel_of_chosen_runs_cancels_exactly_those(fake_sdk: FakeSdk):
     ids = _sleeping_runs(fake_sdk, 5)
     chosen = ids[1:4]
-    answer = Client().post(
-        "/bulk/prepare", {"kind": "cancel", "scope": "chosen", "ids": ",".join(chosen)}
-    )
+    slug = fake_sdk.function("fake-sleepy").slug
+    form = {"kind": "cancel", "scope": "chosen", "ids": ",".join(chosen), "function": slug}
+    answer = Client().post("/bulk/prepare", form)
     action = BulkAction.objects.get()
     assert answer.status_code == 302 and answer.url == f"/bulk/{action.pk}/"
     assert sorted(action.run_ids) == sorted(chosen)
 
     preview = Client().get(f"/bulk/{action.pk}/").content.decode()
     assert sorted(re.findall(r'<tr data-run-id="(\w+)"', preview)) == sorted(chosen)
-    assert "3 chosen runs" in preview and 'class="destructive" id="bulk-confirm"' in preview
+    assert 'id="bulk-selector">3 chosen runs</span>' in preview  # not the list's filter
+    assert 'class="destructive" id="bulk-confirm"' in preview
 
     assert bulk.confirm(action)
     bulk.execute(action.pk)
