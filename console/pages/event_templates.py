@@ -65,14 +65,22 @@ def templates_for(function: Function) -> list[EventTemplate]:
 
 
 def _latest_data(names: list[str] | None = None) -> dict[str, dict[str, Any]]:
-    """{name: data of its newest event} over the recent user events."""
+    """{name: data of its newest event} over the recent user events, newest name first. The
+    scan reads ids, names and sizes only: payloads can be megabytes, and only the chosen few
+    small ones are loaded."""
     events = Event.objects.exclude(name__startswith=INTERNAL_PREFIX).order_by("-id")
     if names is not None:
         events = events.filter(name__in=names)
-    latest: dict[str, dict[str, Any]] = {}
-    for name, data in events.values_list("name", "data")[:RECENT_EVENTS]:
-        if name in latest:
-            continue
-        small = len(json.dumps(data, default=str)) <= MAX_TEMPLATE_DATA_BYTES
-        latest[name] = data if small and isinstance(data, dict) else {}
-    return latest
+    newest: dict[str, str | None] = {}
+    for event_id, name, size in events.values_list("id", "name", "size_bytes")[:RECENT_EVENTS]:
+        if name not in newest:
+            newest[name] = event_id if size <= MAX_TEMPLATE_DATA_BYTES else None
+    loaded = Event.objects.in_bulk([i for i in newest.values() if i is not None])
+    return {
+        name: _editable(loaded[event_id].data) if event_id in loaded else {}
+        for name, event_id in newest.items()
+    }
+
+
+def _editable(data: Any) -> dict[str, Any]:
+    return data if isinstance(data, dict) else {}
