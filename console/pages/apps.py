@@ -13,10 +13,23 @@ from runs.sync import AppHostRefused
 
 
 def apps_list(request: HttpRequest) -> HttpResponse:
-    apps = App.objects.annotate(
-        function_count=Count("functions", filter=Q(functions__archived=False))
+    """The page, or (for htmx's poll) only its table. A sync happens in a worker after "Add
+    app": while any app has neither synced nor failed yet, the table polls itself."""
+    apps = list(
+        App.objects.annotate(
+            function_count=Count("functions", filter=Q(functions__archived=False))
+        ).order_by("id")
     )
-    return render(request, "runs/apps_list.html", {"apps": apps})
+    context = {"apps": apps, "syncing": any(_syncing(app) for app in apps)}
+    for app in apps:
+        app.syncing = _syncing(app)  # type: ignore[attr-defined]  # a template-only mark
+    if request.headers.get("HX-Request") and request.GET.get("fragment") == "table":
+        return render(request, "runs/_apps_table.html", context)
+    return render(request, "runs/apps_list.html", context)
+
+
+def _syncing(app: App) -> bool:
+    return app.synced_at is None and not app.sync_error
 
 
 @require_POST

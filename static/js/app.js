@@ -1,5 +1,6 @@
 // Small behaviours for the server-rendered pages: live refresh over a websocket, copy
-// buttons, the theme switch and Ctrl/Cmd+Enter to submit. The server renders all content.
+// buttons, the theme and time switches, the phone menu and Ctrl/Cmd+Enter to submit. The
+// server renders all content; times come as <time data-t datetime="ISO with offset">.
 (function () {
   "use strict";
 
@@ -104,7 +105,77 @@
     });
   }
 
+  // The phone menu: under the CSS breakpoint the nav is shown only while the header has
+  // .nav-open (the button is hidden on wide screens, where the nav always shows).
+  function navToggle() {
+    const button = document.getElementById("nav-toggle");
+    if (!button) return;
+    button.addEventListener("click", function () {
+      const open = button.closest("header").classList.toggle("nav-open");
+      button.setAttribute("aria-expanded", open ? "true" : "false");
+    });
+  }
+
+  // Every <time data-t> shown in the chosen mode: local time (the default), relative to now
+  // ("4 min ago"), or UTC; remembered in localStorage. The other two forms go in the title.
+  const TIME_MODES = ["local", "relative", "utc"];
+  function timeMode() {
+    const stored = localStorage.getItem("time-mode");
+    return TIME_MODES.indexOf(stored) >= 0 ? stored : "local";
+  }
+  function pad(n) { return String(n).padStart(2, "0"); }
+  function absolute(date, utc) {
+    const get = function (local, universal) { return utc ? universal.call(date) : local.call(date); };
+    const P = Date.prototype;
+    return get(P.getFullYear, P.getUTCFullYear) + "-" + pad(get(P.getMonth, P.getUTCMonth) + 1) +
+      "-" + pad(get(P.getDate, P.getUTCDate)) + " " + pad(get(P.getHours, P.getUTCHours)) + ":" +
+      pad(get(P.getMinutes, P.getUTCMinutes)) + ":" + pad(get(P.getSeconds, P.getUTCSeconds)) +
+      (utc ? " UTC" : "");
+  }
+  function relative(date) {
+    const seconds = Math.round((date.getTime() - Date.now()) / 1000);
+    const size = Math.abs(seconds);
+    const units = [[86400, "d"], [3600, "h"], [60, "min"], [1, "s"]];
+    if (size < 5) return "just now";
+    for (let i = 0; i < units.length; i++) {
+      if (size >= units[i][0]) {
+        const text = Math.floor(size / units[i][0]) + " " + units[i][1];
+        return seconds < 0 ? text + " ago" : "in " + text;
+      }
+    }
+    return "just now";
+  }
+  function formatTimes(root) {
+    const mode = timeMode();
+    (root || document).querySelectorAll("time[data-t]").forEach(function (el) {
+      const date = new Date(el.getAttribute("datetime"));
+      if (isNaN(date.getTime())) return;
+      const forms = { local: absolute(date, false), relative: relative(date), utc: absolute(date, true) };
+      el.textContent = forms[mode];
+      el.title = TIME_MODES.filter(function (m) { return m !== mode; })
+        .map(function (m) { return forms[m]; }).join(" · ");
+    });
+  }
+  function timeSwitch() {
+    const select = document.getElementById("time-mode");
+    if (select) {
+      select.value = timeMode();
+      select.addEventListener("change", function () {
+        localStorage.setItem("time-mode", select.value);
+        formatTimes();
+      });
+    }
+    formatTimes();
+    // Swapped-in fragments (live refreshes, forms) come with server-rendered text.
+    document.addEventListener("htmx:afterSwap", function () { formatTimes(); });
+    document.addEventListener("htmx:load", function (event) { formatTimes(event.detail && event.detail.elt); });
+    // Relative times age: refresh them while that mode is on.
+    setInterval(function () { if (timeMode() === "relative") formatTimes(); }, 15000);
+  }
+
   document.addEventListener("DOMContentLoaded", function () {
+    navToggle();
+    timeSwitch();
     keepOpenDetails();
     connectLive();
     confirmForms();
