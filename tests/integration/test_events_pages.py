@@ -3,11 +3,12 @@
 of an event), and the list told over its websocket once stored events commit."""
 
 import asyncio
+from collections.abc import Callable
 
 import pytest
 from asgiref.sync import sync_to_async
 from channels.testing import WebsocketCommunicator
-from django.db import transaction
+from django.db import connection, transaction
 from django.test import Client, override_settings
 
 from devserver.asgi import application
@@ -123,9 +124,9 @@ def test_the_events_socket_is_told_once_stored_events_commit(monkeypatch: pytest
         communicator = WebsocketCommunicator(application, "/ws/events/", headers=headers)
         connected, _ = await communicator.connect()
         assert connected
-        await sync_to_async(_rolled_back_send)()
+        await sync_to_async(_in_thread(_rolled_back_send))()
         silent = await communicator.receive_nothing(timeout=0.3)
-        await sync_to_async(send)("shop/order.placed")
+        await sync_to_async(_in_thread(lambda: send("shop/order.placed")))()
         told = await communicator.receive_json_from(timeout=5)
         await communicator.disconnect()
         return told, silent
@@ -133,6 +134,19 @@ def test_the_events_socket_is_told_once_stored_events_commit(monkeypatch: pytest
     told, silent_after_rollback = asyncio.run(scenario())
     assert silent_after_rollback
     assert told == {"kind": "events", "count": 1}
+
+
+def _in_thread(work: Callable[[], object]) -> Callable[[], None]:
+    """Run `work` in asgiref's worker thread, closing the connection it opened there (the test
+    database cannot be dropped while a connection of that thread stays open)."""
+
+    def run() -> None:
+        try:
+            work()
+        finally:
+            connection.close()
+
+    return run
 
 
 def _rolled_back_send() -> None:
