@@ -20,8 +20,14 @@ longest run are timed over HTTP beside the same server's cheapest API call (GET 
 With --count-queries a second server, with Django's SQL logging on (slower: its timings are
 not reported), counts the queries per step.
 
+The run page of the longest run is timed as a reader uses it: the page as opened (its latest
+steps), its first page, a deep link to a step, the live fragment a websocket push re-fetches,
+and a step's panel; each prints its p95 against the page budget (PAGE_BUDGET_MS, issue 14).
+`--pages-only` makes one run of the longest length and times only those pages.
+
 Usage, from the project root:
     .venv/bin/python -m bench.long_run [--steps 100,250,500,1000] [--count-queries]
+    .venv/bin/python -m bench.long_run --steps 1000 --pages-only
 
 Prints a table and writes bench/results/long_run-<timestamp>.json.
 """
@@ -49,6 +55,8 @@ from .ten_steps import ROOT, BenchServer, _exit_on_sigterm, _ms, git_revision, p
 
 FUNCTION, EVENT = "many-steps", "many"
 DETAIL_REPEAT = 20
+PAGE_REPEAT = 40  # the run page's views: enough samples for a p95 that is not the maximum
+PAGE_BUDGET_MS = 300.0  # a 1,000-step run page answers in under this at p95 (issue 14)
 RUN_TIMEOUT_S = 900.0
 IDLE_S = 3.0
 SQL_LINE = re.compile(r"django\.db\.backends: \([0-9.]+\) (\w+)")
@@ -173,6 +181,24 @@ def time_get(server: DevServer, path: str, repeat: int) -> dict:
     return summary(samples) | {"bytes": len(response.content)}
 
 
+def time_run_page(server: DevServer, run_id: str, steps: int) -> dict[str, dict]:
+    """The run page of `run_id` as a reader uses it, each view timed PAGE_REPEAT times."""
+    hashed = [s["hashed_id"] for s in server.http.get(f"/api/runs/{run_id}").json()["steps"]]
+    middle = hashed[len(hashed) // 2] if hashed else ""
+    base = f"/runs/{run_id}/"
+    views = {
+        "opened (latest steps)": base,
+        "first page": f"{base}?page=1",
+        "deep link to a step": f"{base}?step={middle}",
+        "live fragment, step kept": f"{base}?fragment=live&step={middle}",
+        "step panel": f"{base}?fragment=panel&step={middle}",
+    }
+    return {
+        f"run page ({steps} steps): {label}": time_get(server, path, PAGE_REPEAT)
+        for label, path in views.items()
+    }
+
+
 def count_queries(work_dir: Path, counts: list[int]) -> dict[int, dict]:
     """Queries per step, from Django's SQL log on a second server (DEBUG on, so slower). The
     server's background work (reconciler, lease renewals) also queries: its rate while idle is
@@ -214,10 +240,11 @@ def _sql_verbs(log: Path, action: Callable[[], object]) -> Counter:
 
 def benchmark(work_dir: Path, args: argparse.Namespace) -> dict:
     runs = []
+    lengths = args.steps[-1:] if args.pages_only else args.steps
     with running_stack(work_dir / "timed") as (server, app), closing(Database(server)) as db:
         progress("warming up: one run of 20 steps")
         one_run(server, app, db, 20)
-        for steps in args.steps:
+        for steps in lengths:
             progress(f"measuring: one run of {steps} steps")
             runs.append(one_run(server, app, db, steps))
         longest = runs[-1]
@@ -231,6 +258,8 @@ def benchmark(work_dir: Path, args: argparse.Namespace) -> dict:
                 server, f"/runs/{longest['run_id']}/", DETAIL_REPEAT
             ),
         }
+        progress(f"timing the run page of the {longest['steps']}-step run as a reader uses it")
+        pages |= time_run_page(server, longest["run_id"], longest["steps"])
     queries = count_queries(work_dir / "queries", args.steps) if args.count_queries else {}
     first, last = runs[0], runs[-1]
     return {
@@ -238,7 +267,12 @@ def benchmark(work_dir: Path, args: argparse.Namespace) -> dict:
         "started_at": args.started_at,
         "git": git_revision(),
         "machine": {"cpus": os.cpu_count(), "loadavg_at_end": os.getloadavg()},
-        "config": {"steps": args.steps, "count_queries": args.count_queries},
+        "config": {
+            "steps": lengths,
+            "count_queries": args.count_queries,
+            "pages_only": args.pages_only,
+        },
+        "page_budget_ms": PAGE_BUDGET_MS,
         "runs": runs,
         "per_step_ratio": last["ms_per_step"] / first["ms_per_step"],
         "pages_ms": pages,
@@ -282,10 +316,14 @@ def print_table(results: dict) -> None:
     print(f"CPU per step, {last['steps']} / {first['steps']}: {', '.join(ratios)}")
     floor = next(iter(results["pages_ms"].values()))["p50"]
     for label, page in results["pages_ms"].items():
+        verdict = ""
+        if label.startswith("run page"):
+            verdict = "  ok" if page["p95"] < results["page_budget_ms"] else "  OVER BUDGET"
         print(
-            f"{label:<34} p50 {page['p50']:8.1f} ms  p95 {page['p95']:8.1f} ms  "
-            f"{page['bytes']:>9} B  {page['p50'] / floor:6.1f}x floor"
+            f"{label:<52} p50 {page['p50']:8.1f} ms  p95 {page['p95']:8.1f} ms  "
+            f"{page['bytes']:>9} B  {page['p50'] / floor:6.1f}x floor{verdict}"
         )
+    print(f"run page budget: p95 under {results['page_budget_ms']:.0f} ms")
     others = [run["cpu_ms_per_step"].get("others_cpu_pct") for run in runs]
     print(
         "rest of the machine meanwhile: "
@@ -313,6 +351,11 @@ def main(argv: list[str] | None = None) -> int:
         "--count-queries",
         action="store_true",
         help="also count SQL queries per step on a second server with SQL logging on",
+    )
+    parser.add_argument(
+        "--pages-only",
+        action="store_true",
+        help="one run of the longest length, then time its run page (no growth table)",
     )
     args = parser.parse_args(argv)
     try:

@@ -137,7 +137,8 @@ def build(
         if step.ended_at is not None:
             bisect.insort(ended, at(step.ended_at))
     run_row = _run_row(run, history, failures.get("", []), at, end)
-    total = _axis(age, [r.mark for r in rows], at)
+    pending = [r.mark for r in rows] if run.ended_at is None else []
+    total = _axis(age, pending, at)
     for row in [run_row, *rows]:
         row.spans = [_placed(s, total) for s in row.spans]
         if row.mark is not None:
@@ -265,7 +266,8 @@ def _parked(row: Row, step: Step, kind: str, start: float, end: float, now: date
         tip += f" · for {(step.opts or {})['event']}"
     row.spans.append(Span(kind, start, end, tip))
     timeout_set = step.opcode != Opcode.INVOKE or (step.opts or {}).get("timeout")
-    if step.wake_at is not None and timeout_set:
+    # A timeout that did not happen says nothing once the step is over; a wake time does.
+    if step.wake_at is not None and timeout_set and (not done or step.opcode == Opcode.SLEEP):
         ahead, past = _MARK_WORDS.get(step.opcode, ("due", "was due"))
         row.mark = Mark(step.wake_at, ahead if step.wake_at > now and not done else past, None)
     return row

@@ -39,13 +39,14 @@ def duration(seconds: float) -> str:
     seconds = max(seconds, 0.0)
     if seconds < 0.001:
         return "<1 ms" if seconds > 0 else "0 ms"
-    if seconds < 1:
+    # Each unit is chosen after rounding, so 59.6 s reads "1 min", never "60 s".
+    if round(seconds * 1000) < 1000:
         return f"{seconds * 1000:.0f} ms"
-    if seconds < 10:
+    if round(seconds, 1) < 10:
         return f"{seconds:.1f}".removesuffix(".0") + " s"
-    if seconds < 60:
-        return f"{seconds:.0f} s"
     whole = round(seconds)
+    if whole < 60:
+        return f"{whole} s"
     for unit, size, sub_unit, sub_size in (
         ("d", 86400, "h", 3600),
         ("h", 3600, "min", 60),

@@ -111,6 +111,8 @@ def test_a_wait_shows_its_event_expression_and_timeout():
         (2.0, "2 s"),
         (4.25, "4.2 s"),
         (42, "42 s"),
+        (0.9996, "1 s"),
+        (59.6, "1 min"),
         (185, "3 min 5 s"),
         (7440, "2 h 4 min"),
         (3 * 86400 + 4 * 3600, "3 d 4 h"),

@@ -148,3 +148,10 @@ def test_the_axis_has_round_ticks_from_zero():
     built = trace.build(_run(), [], [], [], at(10))
     assert [t.label for t in built.ticks] == ["0", "2 s", "4 s", "6 s", "8 s", "10 s"]
     assert [t.left for t in built.ticks] == [0, 20, 40, 60, 80, 100]
+
+
+def test_a_wait_that_ended_drops_its_timeout_and_keeps_the_axis_to_the_run():
+    wait = _step("approval", 1.0, 2.0, opcode="WaitForEvent", wake_at=at(40), opts={"event": "e"})
+    built = trace.build(_run(ended=3.0), [wait], [], [], at(5))
+    assert built.total == 3.0 and built.rows[0].mark is None
+    assert built.rows[0].spans[-1].tip.startswith("waited 1 s · for e")
