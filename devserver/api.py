@@ -9,7 +9,7 @@ from ninja.parser import Parser
 from console.api import actions, audit, decisions, events, runs, v1
 from foundation import strict_json
 from foundation.nul import contains_nul, may_contain_nul
-from runs.sdk_views import checkpoint_router
+from runs.sdk_views import checkpoint_router, signal_router
 
 
 class StrictParser(Parser):
@@ -37,3 +37,4 @@ v1_api = NinjaAPI(
 )
 v1_api.add_router("/", v1.router)
 v1_api.add_router("/", checkpoint_router)
+v1_api.add_router("/", signal_router)

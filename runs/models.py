@@ -131,11 +131,19 @@ class Step(models.Model):
     wake_at = models.DateTimeField(null=True, blank=True)
     # For a waitForEvent step: the event name it waits for (indexed for ingest-time matching).
     wait_event = models.CharField(max_length=255, blank=True, default="", db_index=True)
+    # For a waitForSignal step: the signal it holds. One step at a time holds a signal (the
+    # constraint below); a replaced wait, and a step that ended, hold none (runs/signals.py).
+    wait_signal = models.CharField(max_length=255, blank=True, default="")
 
     class Meta:
         ordering = ["started_at", "id"]
         constraints = [
-            models.UniqueConstraint(fields=["run", "hashed_id"], name="unique_step_per_run")
+            models.UniqueConstraint(fields=["run", "hashed_id"], name="unique_step_per_run"),
+            models.UniqueConstraint(
+                fields=["wait_signal"],
+                condition=~models.Q(wait_signal=""),
+                name="one_wait_per_signal",
+            ),
         ]
 
     def __str__(self) -> str:

@@ -10,7 +10,7 @@ from events.expressions import ExpressionError, validate_expression
 from foundation import clock
 from foundation.durations import DurationError, parse_duration, parse_wake_time
 
-from . import parallel, queue, states, step_results
+from . import parallel, queue, signals, states, step_results
 from .ai_gateway import ModelCall, call_model, safe_opts
 from .invocations import start_child_run
 from .memo import RunMemo
@@ -118,6 +118,8 @@ def _steps_reported(
         return _wait_for_event(memo, item, op, started)
     if op.opcode is Opcode.INVOKE:
         return _invoke(memo, item, op, started)
+    if op.opcode is Opcode.WAIT_FOR_SIGNAL:
+        return _wait_for_signal(memo, item, op, started)
     if op.opcode is Opcode.AI_GATEWAY and model_call is not None:
         return _ai_gateway(memo, item, op, started, model_call)
     return _unsupported(memo, item, op)
@@ -218,6 +220,26 @@ def _wait_for_event(memo: RunMemo, item: QueueItem, op: StepOp, started: datetim
     return _park(memo, item, wake_at, QueueReason.WAIT)
 
 
+def _wait_for_signal(memo: RunMemo, item: QueueItem, op: StepOp, started: datetime) -> Next:
+    """Hold the op's signal until POST /v1/signals or the timeout (runs/signals.py)."""
+    try:
+        if not signals.signal_of(op):
+            raise DurationError("a WaitForSignal op needs opts.signal")
+        wake_at = clock.now() + parse_duration(op.opts.get("timeout") or "0s")
+    except DurationError as exc:
+        error = {"name": ErrorName.INVALID_WAIT_FOR_SIGNAL, "message": str(exc)}
+        return _fail_run(memo, item, error)
+    recorded = signals.record_signal_wait(memo.run, op, started, wake_at)
+    if recorded is None:
+        return _resume_stored(memo, item, op)
+    if isinstance(recorded, signals.SignalTaken):  # the step fails; the function may catch it
+        error = {"name": ErrorName.SIGNAL_CONFLICT, "message": recorded.message}
+        failed = StepOp(Opcode.STEP_FAILED, op.hashed_id, op.name, op.display_name, error=error)
+        step_results.store_finished_step(memo, failed, started, item.attempt)
+        return _continue_or_join(memo, item)
+    return _park(memo, item, wake_at, QueueReason.WAIT)
+
+
 def _invoke(memo: RunMemo, item: QueueItem, op: StepOp, started: datetime) -> Next:
     timeout = op.opts.get("timeout")
     try:
@@ -289,7 +311,8 @@ def _resume_stored(memo: RunMemo, item: QueueItem, op: StepOp) -> Next:
         return _continue_or_join(memo, item)
     if op.opcode is Opcode.SLEEP:
         return _park(memo, item, step.wake_at or clock.now(), QueueReason.SLEEP, RunStatus.SLEEPING)
-    reason = QueueReason.WAIT if op.opcode is Opcode.WAIT_FOR_EVENT else QueueReason.INVOKE
+    waits = (Opcode.WAIT_FOR_EVENT, Opcode.WAIT_FOR_SIGNAL)
+    reason = QueueReason.WAIT if op.opcode in waits else QueueReason.INVOKE
     return _park(memo, item, step.wake_at or clock.now(), reason)
 
 

@@ -16,6 +16,7 @@ class Opcode(StrEnum):
     STEP_PLANNED = "StepPlanned"
     SLEEP = "Sleep"
     WAIT_FOR_EVENT = "WaitForEvent"
+    WAIT_FOR_SIGNAL = "WaitForSignal"  # JS 3.x/4.x step.waitForSignal (runs/signals.py)
     INVOKE = "InvokeFunction"
     AI_GATEWAY = "AIGateway"
     STEP = "Step"  # older SDKs: a step that ran, same as StepRun
@@ -35,6 +36,14 @@ class ParallelMode(StrEnum):
 
 
 PARALLEL_MODE_OPT = "parallelMode"
+
+
+class SignalConflict(StrEnum):
+    """`opts.conflict` of a WaitForSignal op (JS `onConflict`): what to do when another wait
+    holds the signal. Absent means FAIL, as in inngest/inngest (only "replace" replaces)."""
+
+    FAIL = "fail"
+    REPLACE = "replace"
 
 
 class ProtocolError(Exception):

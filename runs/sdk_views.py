@@ -1,5 +1,6 @@
-"""The engine's SDK-facing endpoints: `POST /fn/register` (an app's answer to our sync) and
-`POST /v1/checkpoint/{run_id}/async` (steps the JS SDK v4 ran inside one request). Each parses
+"""The engine's SDK-facing endpoints: `POST /fn/register` (an app's answer to our sync),
+`POST /v1/checkpoint/{run_id}/async` (steps the JS SDK v4 ran inside one request) and
+`POST /v1/signals` (a signal for a waiting run). Each parses
 its input and calls one function of the engine (credentials: console.access)."""
 
 import json
@@ -16,6 +17,7 @@ from foundation import strict_json
 from . import signing
 from .checkpoint import BadCheckpoint, StaleDispatch, record_checkpoint
 from .registration import RegistrationError, parse_registration, record_sync_error, register
+from .signals import send_signal
 from .sync import claim_sync_request, server_kind
 
 logger = logging.getLogger(__name__)
@@ -69,6 +71,27 @@ def checkpoint(request: HttpRequest, run_id: str) -> Status:
     except StaleDispatch as exc:
         return Status(409, {"error": str(exc)})
     return Status(200, None)
+
+
+# `POST /v1/signals` (runs/signals.py): the SDKs' `inngest.sendSignal` and `step.sendSignal`.
+signal_router = Router(tags=["inngest v1"])
+
+
+@signal_router.post("/signals", response={200: dict, 400: dict, 404: dict})
+def send_signal_view(request: HttpRequest) -> Status:
+    """Resume the run waiting for `signal` with `data`: `{"data": {"run_id"}}`, or a 404 that
+    the SDK reads as "no run was waiting"."""
+    try:
+        body = strict_json.loads(request.body)
+    except (json.JSONDecodeError, UnicodeDecodeError):
+        return Status(400, {"error": "signal body is not valid JSON", "status": 400})
+    signal = body.get("signal") if isinstance(body, dict) else None
+    if not isinstance(signal, str) or not signal:
+        return Status(400, {"error": "signal must be a non-empty string", "status": 400})
+    run_id = send_signal(signal, body.get("data"))
+    if run_id is None:
+        return Status(404, {"error": f"no run is waiting for signal {signal!r}", "status": 404})
+    return Status(200, {"data": {"run_id": run_id}})
 
 
 def _needs_our_sync_request(request: HttpRequest) -> bool:

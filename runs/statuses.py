@@ -74,6 +74,8 @@ class ErrorName(StrEnum):
     UNSUPPORTED_OPCODE = "UnsupportedOpcode"
     INVALID_SLEEP = "InvalidSleep"
     INVALID_WAIT_FOR_EVENT = "InvalidWaitForEvent"
+    INVALID_WAIT_FOR_SIGNAL = "InvalidWaitForSignal"
+    SIGNAL_CONFLICT = "SignalConflict"
     INVALID_INVOKE = "InvalidInvoke"
     INVOKE_TIMEOUT = "InngestInvokeTimeoutError"
     RUN_CANCELLED = "RunCancelled"

@@ -1,5 +1,6 @@
-"""Steps that wait on something outside the run: waitForEvent and invoke. A waiting step is a
-row with a deadline; an arriving event (or child run) completes it and wakes the run."""
+"""Steps that wait on something outside the run: waitForEvent, waitForSignal and invoke. A
+waiting step is a row with a deadline; an arriving event (or signal, or child run) completes it
+and wakes the run."""
 
 from datetime import datetime
 from typing import Any
@@ -20,7 +21,8 @@ def complete_waiting_step(step: Step, memo: Any, status: str = StepStatus.COMPLE
     """Resolve a waiting step once: whoever moves it out of Waiting first wins (event vs
     timeout vs child run); then the run's queue item is due now. False: someone else won."""
     position = Step.objects.filter(run_id=step.run_id, position__isnull=False).count()
-    if not states.try_move_step(step, status, memo=memo, position=position):
+    released = {"wait_signal": ""} if step.wait_signal else {}  # a signal wait lets go of it
+    if not states.try_move_step(step, status, memo=memo, position=position, **released):
         return False
     queue.wake_run(step.run_id)
     return True

@@ -134,6 +134,14 @@ def wait_for_event(
     return {**_op("WaitForEvent", step_id, opts=opts), "name": event}
 
 
+def wait_for_signal(
+    step_id: str, signal: str, timeout: str, conflict: str | None = None
+) -> dict[str, Any]:
+    """JS 3.x/4.x `step.waitForSignal(id, {signal, timeout, onConflict})`."""
+    opts = {"signal": signal, "timeout": timeout, **({"conflict": conflict} if conflict else {})}
+    return {**_op("WaitForSignal", step_id, opts=opts), "name": signal}
+
+
 def invoke(step_id: str, function_id: str, data: Any, timeout: str | None = None) -> dict:
     opts = {"function_id": function_id, "payload": {"data": data}}
     if timeout:

@@ -5,7 +5,7 @@ import fs from "node:fs";
 
 const pause = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
-export const raceSignalFunctions = ({ createFunction, APP_ID, SDK_MAJOR, log }) => {
+export const raceSignalFunctions = ({ createFunction, inngest, APP_ID, SDK_MAJOR, log }) => {
   const functions = [];
   if (SDK_MAJOR === "4") {
     functions.push(
@@ -27,5 +27,28 @@ export const raceSignalFunctions = ({ createFunction, APP_ID, SDK_MAJOR, log }) 
       }),
     );
   }
+  functions.push(
+    createFunction({ id: "signal-waiter" }, { event: `${APP_ID}/signal-wait` }, async ({ event, step }) => {
+      try {
+        const got = await step.waitForSignal("wait", {
+          signal: event.data.signal,
+          timeout: event.data.timeout || "1m",
+          onConflict: event.data.onConflict || "fail",
+        });
+        return { got };
+      } catch (error) {
+        return { error: error.message };
+      }
+    }),
+
+    createFunction({ id: "signal-sender" }, { event: `${APP_ID}/signal-send` }, async ({ event, step }) => {
+      const sent = await step.sendSignal("send", { signal: event.data.signal, data: event.data.data });
+      const nobody = await step.run("send-to-nobody", async () => {
+        const { runId } = await inngest.sendSignal({ signal: `${event.data.signal}-nobody`, data: 1 });
+        return runId ?? null;
+      });
+      return { runId: sent.runId ?? null, nobody };
+    }),
+  );
   return functions;
 };
