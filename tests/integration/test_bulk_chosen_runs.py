@@ -5,7 +5,9 @@ so "N of N done" never sits beside rows that still read Sleeping."""
 
 import re
 from datetime import timedelta
+from io import StringIO
 
+from django.core.management import call_command
 from django.test import Client
 
 from foundation import clock
@@ -116,3 +118,12 @@ def test_the_api_takes_run_ids_and_says_the_selector_in_words(fake_sdk: FakeSdk)
     body = answer.json()
     assert sorted(body["run_ids"]) == sorted(ids[:2])
     assert body["description"] == "2 chosen runs"
+
+
+def test_the_command_takes_run_ids(fake_sdk: FakeSdk):
+    ids = _sleeping_runs(fake_sdk, 3)
+    out = StringIO()
+    call_command("bulk", "cancel", "--ids", ",".join(ids[:2]), "--yes", stdout=out)
+    assert "runs: 2 chosen runs" in out.getvalue()
+    statuses = dict(Run.objects.filter(pk__in=ids).values_list("id", "status"))
+    assert [statuses[i] for i in ids] == [RunStatus.CANCELLED] * 2 + [RunStatus.SLEEPING]
