@@ -22,6 +22,7 @@ from .protocol import (
     SdkOutcome,
     StepOp,
     StepsReported,
+    unsupported_opcode,
 )
 from .retries import next_attempt_at
 from .statuses import (
@@ -354,8 +355,8 @@ def _continue_or_join(memo: RunMemo, item: QueueItem) -> Next:
 
 
 def _unsupported(memo: RunMemo, item: QueueItem, op: StepOp) -> Next:
-    message = f"opcode {op.opcode.value} (step {op.label!r}) is not supported by this server yet"
-    return _fail_run(memo, item, {"name": ErrorName.UNSUPPORTED_OPCODE, "message": message})
+    sdk = memo.run.function.app.sdk
+    return _fail_run(memo, item, unsupported_opcode(op.opcode.value, sdk, op.label))
 
 
 def _fail_run(memo: RunMemo, item: QueueItem, error: dict[str, Any]) -> Next:

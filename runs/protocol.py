@@ -7,6 +7,7 @@ from enum import StrEnum
 from typing import Any
 
 from . import signing
+from .statuses import ErrorName
 
 
 class Opcode(StrEnum):
@@ -48,6 +49,18 @@ class SignalConflict(StrEnum):
 
 class ProtocolError(Exception):
     """The SDK answered something we cannot interpret."""
+
+
+class UnknownOpcode(ProtocolError):
+    """An op whose opcode this server does not know (a newer SDK feature): the attempt fails
+    with an error that names the opcode and the SDK (runs/sdk_client.py)."""
+
+    def __init__(self, index: int, opcode: str) -> None:
+        super().__init__(f"operation {index} has unknown opcode {opcode!r}")
+        self.opcode = opcode
+
+
+SDK_HEADER = "x-inngest-sdk"  # on every SDK answer: "js:v4.24.0", "py:v0.5.19"
 
 
 # What a step row can hold (runs.models.Step): longer values are refused, not cut, so a step
@@ -172,12 +185,12 @@ def _parse_op(item: Any, index: int) -> StepOp:
     if not isinstance(item, dict):
         raise ProtocolError(f"operation {index} is not an object")
     raw_opcode = item.get("op")
+    if not isinstance(raw_opcode, str) or not raw_opcode:
+        raise ProtocolError(f"operation {index} has no opcode (`op`): got {raw_opcode!r}")
     try:
-        if not isinstance(raw_opcode, str):
-            raise ValueError(raw_opcode)
         opcode = Opcode(raw_opcode)
     except ValueError:
-        raise ProtocolError(f"operation {index} has unknown opcode {raw_opcode!r}") from None
+        raise UnknownOpcode(index, raw_opcode) from None
     hashed_id = item.get("id")
     if not isinstance(hashed_id, str) or not hashed_id:
         raise ProtocolError(f"operation {index} ({raw_opcode}) has no step id")
@@ -208,6 +221,18 @@ def _parse_op(item: Any, index: int) -> StepOp:
         error=error,
         opts=opts,
     )
+
+
+def unsupported_opcode(opcode: str, sdk: str | None, step: str = "") -> dict[str, Any]:
+    """The error of an attempt whose answer used an opcode this server does not support (yet):
+    it names the opcode and the SDK version, so the user knows what to upgrade or avoid. `step`:
+    the step of a known opcode this server cannot handle where it came (e.g. in parallel)."""
+    what = f"opcode {opcode!r} for step {step!r}" if step else f"unknown opcode {opcode!r}"
+    return {
+        "name": ErrorName.UNSUPPORTED_OPCODE,
+        "message": f"the app's SDK ({sdk or 'version unknown'}) answered with {what}, "
+        "which this server does not support yet",
+    }
 
 
 def error_from_body(body: Any, fallback: str) -> dict[str, Any]:

@@ -14,13 +14,16 @@ from foundation.nul import contains_nul, may_contain_nul
 
 from . import http_pool, signing
 from .protocol import (
+    SDK_HEADER,
     FunctionCompleted,
     FunctionErrored,
     ProtocolError,
     SdkOutcome,
     StepsReported,
+    UnknownOpcode,
     error_from_body,
     parse_ops,
+    unsupported_opcode,
 )
 from .statuses import ErrorName
 
@@ -160,6 +163,8 @@ def interpret_response(status: int, headers: Any, content: bytes) -> SdkOutcome:
                 no_retry=_header(headers, "x-inngest-no-retry") == "true",
                 retry_at=parse_retry_after(_header(headers, "retry-after")),
             )
+        except UnknownOpcode as exc:
+            return FunctionErrored(unsupported_opcode(exc.opcode, _header(headers, SDK_HEADER)))
         except ProtocolError as exc:
             return FunctionErrored({"name": ErrorName.PROTOCOL_ERROR, "message": str(exc)})
     fallback = f"the app answered HTTP {status}"

@@ -116,7 +116,7 @@ def test_step_input_is_exposed_only_when_the_sdk_sent_one():
         ([op("StepRun"), 7], "operation 1 is not an object"),
         ([op("StepRun"), {"op": "StepRun", "id": ""}], "operation 1 (StepRun) has no step id"),
         ([{"op": "StepRun", "id": 12}], "operation 0 (StepRun) has no step id"),
-        ([{"id": "x"}], "operation 0 has unknown opcode None"),
+        ([{"id": "x"}], "operation 0 has no opcode (`op`): got None"),
         ([{"id": "x", "op": "steprun"}], "operation 0 has unknown opcode 'steprun'"),
         ([op("Sleep", opts=["2s"])], "operation 0 (Sleep) has opts that are not an object"),
         ([op("StepRun", opts="x")], "operation 0 (StepRun) has opts that are not an object"),
