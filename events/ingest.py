@@ -12,6 +12,7 @@ from foundation import clock, strict_json
 from foundation.nul import contains_nul, may_contain_nul
 
 from .models import Event
+from .selectors import is_internal
 from .signals import events_stored
 
 # Sender ids looked up per query: under SQLite's limit on bound parameters.
@@ -200,9 +201,17 @@ def _kind(value: Any) -> str:
     )
 
 
+class InternalEventNotResent(ValueError):
+    """Internal `inngest/*` events are the server's own record: a copy would fake a run's end,
+    a cron tick or a failure, so none is ever sent again."""
+
+
 def send_again(event: Event) -> Event:
     """The same name, data and user as a new event: a new id, so no dedupe, and it triggers
-    functions exactly as the original did."""
+    functions exactly as the original did. InternalEventNotResent (nothing stored) for an
+    internal event."""
+    if is_internal(event.name):
+        raise InternalEventNotResent(f"{event.name} is an internal event: it is not sent again")
     again = IncomingEvent(
         name=event.name,
         data=event.data,

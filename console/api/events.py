@@ -6,7 +6,7 @@ from django.shortcuts import get_object_or_404
 from ninja import Router, Schema, Status
 
 from console import actions
-from events.ingest import EventValidationError, parse_body
+from events.ingest import EventValidationError, InternalEventNotResent, parse_body
 from events.models import Event
 from events.queries import events_page
 
@@ -51,8 +51,12 @@ def send_events(request):
     return Status(200, {"ids": ids})
 
 
-@router.post("/events/{event_id}/resend", response={200: SentEvents})
+@router.post("/events/{event_id}/resend", response={200: SentEvents, 409: Problem})
 def resend_event(request, event_id: str):
-    """Send an event again (a new id): the dashboard's "send again"."""
-    again = actions.resend_event(request, get_object_or_404(Event, pk=event_id))
+    """Send an event again (a new id): the dashboard's "send again". 409 for an internal
+    `inngest/*` event, which is never sent again."""
+    try:
+        again = actions.resend_event(request, get_object_or_404(Event, pk=event_id))
+    except InternalEventNotResent as exc:
+        return Status(409, {"error": str(exc)})
     return Status(200, {"ids": [again.id]})

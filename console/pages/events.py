@@ -13,6 +13,7 @@ from django.views.decorators.http import require_POST
 
 from console import actions
 from events.expressions import matches
+from events.ingest import InternalEventNotResent
 from events.models import Event
 from events.selectors import EventSelector, is_internal
 from flowcontrol.models import Decision
@@ -81,11 +82,11 @@ def event_runs(request: HttpRequest, event_id: str) -> HttpResponse:
 @require_POST
 def event_resend(request: HttpRequest, event_id: str) -> HttpResponse:
     event = get_object_or_404(Event, pk=event_id)
-    if is_internal(event.name):
-        # The server emits these itself; a copy would fake a run's end or a cron tick.
-        messages.error(request, f"{event.name} is an internal event: it is not sent again")
+    try:
+        stored = actions.resend_event(request, event)
+    except InternalEventNotResent as exc:
+        messages.error(request, str(exc))
         return redirect("event-detail", event_id=event.id)
-    stored = actions.resend_event(request, event)
     return redirect("event-detail", event_id=stored.id)
 
 

@@ -8,6 +8,7 @@ from collections.abc import Callable
 import pytest
 from asgiref.sync import sync_to_async
 from channels.testing import WebsocketCommunicator
+from django.core.management import CommandError, call_command
 from django.db import connection, transaction
 from django.test import Client, override_settings
 
@@ -75,6 +76,15 @@ def test_an_internal_event_is_not_sent_again_even_when_asked():
     internal = _internal()
     answer = Client().post(f"/events/{internal.id}/resend")
     assert answer.status_code == 302 and answer["Location"] == f"/events/{internal.id}/"
+    assert Event.objects.filter(name=internal.name).count() == 1
+
+
+def test_the_api_and_the_command_refuse_to_send_an_internal_event_again():
+    internal = _internal()
+    answer = Client().post(f"/api/events/{internal.id}/resend")
+    assert answer.status_code == 409 and "internal event" in answer.json()["error"]
+    with pytest.raises(CommandError, match="internal event"):
+        call_command("events", "resend", internal.id)
     assert Event.objects.filter(name=internal.name).count() == 1
 
 

@@ -10,7 +10,7 @@ import sys
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from console import actions
-from events.ingest import EventValidationError, parse_body
+from events.ingest import EventValidationError, InternalEventNotResent, parse_body
 from events.models import Event
 
 
@@ -26,7 +26,10 @@ class Command(BaseCommand):
             event = Event.objects.filter(pk=options["value"]).first()
             if event is None:
                 raise CommandError(f"no event {options['value']}")
-            again = actions.resend_event(None, event)
+            try:
+                again = actions.resend_event(None, event)
+            except InternalEventNotResent as exc:
+                raise CommandError(str(exc)) from None
             self.stdout.write(again.id)
             return
         raw = sys.stdin.read() if options["value"] == "-" else options["value"]
