@@ -111,9 +111,11 @@ def build(
     history: list[StatusChange],
     now: datetime,
     retry_due: dict[str, datetime] | None = None,
+    children: dict[str, str] | None = None,
 ) -> Trace:
     """The trace of `run` as of `now`. `retry_due`: for steps waiting for a retry, when the
-    next attempt is due (from the run's queue item), by hashed id."""
+    next attempt is due (from the run's queue item), by hashed id; `children`: the status of
+    the run each invoke step started, by hashed id."""
     origin = run.queued_at
     end = run.ended_at or now
     age = max((end - origin).total_seconds(), 0.001)
@@ -133,6 +135,10 @@ def build(
         before = bisect.bisect_right(ended, start)
         ready = max(ready_from, ended[before - 1]) if before else ready_from
         row = _step_row(step, failures.get(step.hashed_id, []), ready, at, now, retry_due or {})
+        child = (children or {}).get(step.hashed_id)
+        if child and row.spans:
+            last = row.spans[-1]
+            row.spans[-1] = Span(last.kind, last.start, last.end, f"{last.tip} · child run {child}")
         rows.append(row)
         if step.ended_at is not None:
             bisect.insort(ended, at(step.ended_at))

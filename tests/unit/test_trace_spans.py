@@ -155,3 +155,16 @@ def test_a_wait_that_ended_drops_its_timeout_and_keeps_the_axis_to_the_run():
     built = trace.build(_run(ended=3.0), [wait], [], [], at(5))
     assert built.total == 3.0 and built.rows[0].mark is None
     assert built.rows[0].spans[-1].tip.startswith("waited 1 s · for e")
+
+
+def test_an_invoke_says_its_child_runs_status():
+    call = _step(
+        "call", 1.0, None, opcode="InvokeFunction", status=StepStatus.WAITING, wake_at=at(9)
+    )
+    built = trace.build(
+        _run(RunStatus.WAITING, ended=None), [call], [], [], at(3), {}, {"h-call": "Sleeping"}
+    )
+    [row] = built.rows
+    assert _kinds(row) == ["queued", "invoking"]
+    assert "child run Sleeping" in row.spans[-1].tip
+    assert row.mark is None  # invoked without a timeout: nothing to mark
