@@ -33,12 +33,12 @@ _RUN_KINDS: dict[str, str] = {
     RunStatus.SLEEPING: "sleeping",
     RunStatus.WAITING: "waiting",
 }
-_PARKED_KINDS = {
+_PARKED_KINDS: dict[str, str] = {
     Opcode.SLEEP: "sleeping",
     Opcode.WAIT_FOR_EVENT: "waiting",
     Opcode.INVOKE: "invoking",
 }
-_MARK_WORDS = {
+_MARK_WORDS: dict[str, tuple[str, str]] = {
     Opcode.SLEEP: ("wakes", "woke"),
     Opcode.WAIT_FOR_EVENT: ("times out", "timeout was"),
     Opcode.INVOKE: ("times out", "timeout was"),

@@ -35,7 +35,8 @@ def test_the_run_page_shows_every_status_the_run_went_through(
     ]
     lane = page[page.index('id="run-row"') :]
     lane = lane[: lane.index("</a>")]
-    assert re.findall(r'class="span span-(\w+)', lane) == ["queued", "running", "sleeping", "running"]
+    kinds = re.findall(r'class="span span-(\w+)', lane)
+    assert kinds == ["queued", "running", "sleeping", "running"]
     # The sleep's own row: the nap drawn with its wake time marked, and how long it slept.
     nap = page[page.index('data-step-name="nap"') :]
     nap = nap[: nap.index("</a>")]
