@@ -5,7 +5,7 @@ pages and the APIs need a login or the raw signing key as a Bearer token (for sc
 hashed key every SDK sends is an SDK credential only), and
 any request that changes something (not GET/HEAD/OPTIONS) needs an operator. SDK-facing
 endpoints check their own credentials: the event key on `/e/`, the hashed signing key on
-`/fn/register`, `/v1/checkpoint` and `/v1/signals`."""
+`/fn/register`, `/v1/checkpoint`, `/v1/signals` and `/v1/realtime/token`."""
 
 from collections.abc import Callable
 
@@ -21,7 +21,7 @@ from runs.signing import bearer_is_operator_key, bearer_is_signing_key
 
 OPEN_PATHS = ("/static/", "/accounts/", "/admin/", "/e/")
 # Called by the SDKs themselves, with `Authorization: Bearer <hashed signing key>`.
-SDK_PATHS = ("/fn/register", "/v1/checkpoint/", "/v1/signals")
+SDK_PATHS = ("/fn/register", "/v1/checkpoint/", "/v1/signals", "/v1/realtime/token")
 API_PATHS = ("/api/", "/v1/")
 SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
 OPERATE = "console.operate"

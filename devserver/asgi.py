@@ -12,13 +12,17 @@ django.setup(set_prefix=False)
 from django.conf import settings  # noqa: E402
 from django.core.handlers.asgi import ASGIHandler  # noqa: E402
 
+from runs.realtime.routing import with_realtime_http, with_realtime_websocket  # noqa: E402
+
 from .http_handler import OneHopASGIHandler  # noqa: E402
 from .request_limits import App, BoundedRequests, Receive, Scope, Send  # noqa: E402
 
 # The dashboard's few static files are served by the same process: one command, nothing else.
 # DEVSERVER_FAST_HTTP_HANDLER=0 serves HTTP with Django's stock handler instead.
 django_asgi_app = BoundedRequests(
-    ASGIStaticFilesHandler(OneHopASGIHandler() if settings.FAST_HTTP_HANDLER else ASGIHandler())
+    with_realtime_http(  # realtime's publish and SSE stream are ASGI apps of their own
+        ASGIStaticFilesHandler(OneHopASGIHandler() if settings.FAST_HTTP_HANDLER else ASGIHandler())
+    )
 )
 
 from channels.auth import AuthMiddlewareStack  # noqa: E402
@@ -67,8 +71,11 @@ application = _PublishOnThisLoop(
             "http": django_asgi_app,
             # The session tells the consumer who is watching (staging needs a login).
             # The origin must be an allowed host (DNS rebinding) and the page's own host.
-            "websocket": AllowedHostsOriginValidator(
-                _SameOriginOnly(AuthMiddlewareStack(URLRouter(websocket_urlpatterns)))
+            # Realtime subscriptions carry their own credential (a token) and come from any origin.
+            "websocket": with_realtime_websocket(
+                AllowedHostsOriginValidator(
+                    _SameOriginOnly(AuthMiddlewareStack(URLRouter(websocket_urlpatterns)))
+                )
             ),
         }
     )

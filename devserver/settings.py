@@ -272,6 +272,24 @@ DEFAULT_RETRIES = 4  # the SDKs' default: 4 retries after the first attempt
 # Offer checkpointing to SDKs that support it (JS v4): several steps per request.
 CHECKPOINTING = env_bool("DEVSERVER_CHECKPOINTING", True)
 
+# --- Realtime (runs/realtime/) ------------------------------------------------------------
+# Messages are not durable, as in Inngest: they reach who is subscribed when they are published.
+# A published JSON message above this is refused (Inngest's 512 KiB); a streamed one ends there.
+REALTIME_MESSAGE_MAX_BYTES = env_int(
+    "DEVSERVER_REALTIME_MESSAGE_MAX_BYTES", 512 * 1024, minimum=1024
+)
+REALTIME_STREAM_MAX_BYTES = env_int(
+    "DEVSERVER_REALTIME_STREAM_MAX_BYTES", 1024 * 1024, minimum=1024
+)
+# Seconds a subscription token may wait before it opens a subscription (Inngest: one minute).
+REALTIME_TOKEN_SECONDS = env_int("DEVSERVER_REALTIME_TOKEN_SECONDS", 60, minimum=1)
+# Topics one websocket or SSE connection may hold, and messages queued for one subscriber
+# before the oldest are dropped (the subscriber is told how many).
+REALTIME_MAX_TOPICS = env_int("DEVSERVER_REALTIME_MAX_TOPICS", 64, minimum=1)
+REALTIME_SUBSCRIBER_QUEUE = env_int("DEVSERVER_REALTIME_SUBSCRIBER_QUEUE", 256, minimum=1)
+# The run page's view of a run's last messages (kept in memory or Redis, never in the database).
+REALTIME_RECENT_PER_RUN = env_int("DEVSERVER_REALTIME_RECENT_PER_RUN", 50, minimum=1)
+
 # --- SDK sync ---------------------------------------------------------------------------
 SDK_URLS = env_list("DEVSERVER_SDK_URLS", [])
 POLL_INTERVAL = env_float("DEVSERVER_POLL_INTERVAL", 5.0, minimum=0.5)

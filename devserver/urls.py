@@ -4,6 +4,7 @@ from django.contrib import admin
 from django.urls import include, path
 
 from events.views import ingest
+from runs.realtime.views import token_view
 from runs.sdk_views import register_view
 
 from .api import api, v1_api
@@ -12,6 +13,7 @@ urlpatterns = [
     path("e/<str:event_key>", ingest, name="ingest"),
     path("fn/register", register_view, name="register"),
     path("api/", api.urls),
+    path("v1/realtime/token", token_view, name="realtime-token"),
     path("v1/", v1_api.urls),
     path("admin/", admin.site.urls),
     path("", include("console.urls")),
