@@ -49,9 +49,24 @@
     });
   }
 
-  // A swap replaces the scrolled list of rows: keep where the reader was.
+  // What the reader looks at: a live refresh answering for another view is stale.
+  function view(params) {
+    return ["step", "q", "page"].map(function (key) { return params.get(key) || ""; }).join("\n");
+  }
+
+  // A swap replaces the scrolled list of rows: keep where the reader was. A live refresh that
+  // was asked for before a click on another step would undo that click: drop it, ask again.
   let scrolled = 0;
-  function beforeSwap() {
+  function beforeSwap(event) {
+    const elt = event.detail.elt;
+    if (elt && elt.id === "run-live" && event.detail.xhr && event.detail.xhr.responseURL) {
+      const asked = new URL(event.detail.xhr.responseURL).searchParams;
+      if (view(asked) !== view(query())) {
+        event.detail.shouldSwap = false;
+        htmx.trigger(elt, "live");
+        return;
+      }
+    }
     const rows = document.getElementById("trace-rows");
     if (rows) scrolled = rows.scrollTop;
   }
