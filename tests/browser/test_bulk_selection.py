@@ -67,7 +67,9 @@ def test_select_all_matching_the_filter_retries_every_failed_run(
         {"name": py_app.event("failsonce"), "data": {"key": f"{batch}-{i}", "batch": batch}}
         for i in range(3)
     ]
-    failed = [server.wait_run(e, py_app.slug("fails-once"))["id"] for e in server.send(events)]
+    failed = [
+        server.wait_run(e, py_app.slug("fails-once"), timeout=90)["id"] for e in server.send(events)
+    ]
     cel = f'event.data.batch == "{batch}"'
     _open_list(page, server, status="Failed", function=py_app.slug("fails-once"), **{"if": cel})
     expect(page.locator("#runs-rows tr[data-run-id]")).to_have_count(3)
@@ -96,7 +98,7 @@ def test_bulk_replay_of_ticked_completed_runs(server: DevServer, shared: dict, p
     js_app: SdkApp = shared["apps"]["js3"]
     batch = uuid.uuid4().hex[:8]
     events = server.send([{"name": js_app.event("multi"), "data": {"batch": batch}}] * 2)
-    done = [server.wait_run(e, js_app.slug("multi-step"))["id"] for e in events]
+    done = [server.wait_run(e, js_app.slug("multi-step"), timeout=90)["id"] for e in events]
     _open_list(
         page, server, function=js_app.slug("multi-step"), **{"if": f'event.data.batch == "{batch}"'}
     )

@@ -42,10 +42,10 @@ def test_runs_list_overview(server: DevServer, shared: dict, page: Page):
     waiting = server.send({"name": py_app.event("await"), "data": {"key": tag, "timeout": 240}})
     _sleeping(server, py_app, tag, 2)
     for event_id in done:
-        server.wait_run(event_id, py_app.slug("multi-step"))
-    server.wait_run(js_done[0], js_app.slug("with-input"))
-    server.wait_run(failed[0], py_app.slug("fails-once"))
-    server.wait_run(waiting[0], py_app.slug("await-signal"), {"Waiting"})
+        server.wait_run(event_id, py_app.slug("multi-step"), timeout=90)
+    server.wait_run(js_done[0], js_app.slug("with-input"), timeout=90)
+    server.wait_run(failed[0], py_app.slug("fails-once"), timeout=90)
+    server.wait_run(waiting[0], py_app.slug("await-signal"), {"Waiting"}, timeout=90)
 
     page.goto(f"{server.url}/runs/")
     headers = page.locator("#runs-table thead th").all_inner_texts()
@@ -78,7 +78,8 @@ def test_runs_list_overview(server: DevServer, shared: dict, page: Page):
 
 def test_an_invalid_cel_filter_shows_an_error_and_no_rows(server: DevServer, shared: dict, page):
     py_app: SdkApp = shared["apps"]["py"]
-    server.wait_run(server.send({"name": py_app.event("multi")})[0], py_app.slug("multi-step"))
+    [event_id] = server.send({"name": py_app.event("multi")})
+    server.wait_run(event_id, py_app.slug("multi-step"), timeout=90)
     page.goto(f"{server.url}/runs/?{urlencode({'if': BAD_FILTER})}")
     expect(page.locator("#filter-error")).to_contain_text("invalid expression")
     expect(page.locator('#run-filters input[name="if"]')).to_have_value(BAD_FILTER)
