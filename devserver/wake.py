@@ -8,6 +8,8 @@ wake-ups travel (a task name and ids): the work itself is already committed to t
 which stays the truth, so a wake-up lost on the way is still picked up by the reconciler.
 Access is the socket file's: mode 0600, the server's user only."""
 
+import atexit
+import contextlib
 import json
 import logging
 import os
@@ -59,9 +61,17 @@ def listen(send: Send) -> Path | None:
     finally:
         os.umask(previous)
     server.listen(16)
+    atexit.register(_remove_if_ours, path, path.stat().st_ino)
     thread = threading.Thread(target=_serve, args=(server, send), name="wake-socket", daemon=True)
     thread.start()
     return path
+
+
+def _remove_if_ours(path: Path, inode: int) -> None:
+    """At exit, the socket goes with the server (a newer server's socket stays)."""
+    with contextlib.suppress(OSError):
+        if path.stat().st_ino == inode:
+            path.unlink()
 
 
 def _serve(server: socket.socket, send: Send) -> None:
