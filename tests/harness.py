@@ -45,7 +45,10 @@ def cloud_mode_env(server_url: str, signing_key: str = SIGNING_KEY) -> dict[str,
     }
 
 
-_redis_dbs = iter(range(1, 10_000))
+# Each session starts at its own place among the Redis databases (by pid): two sessions that
+# run staging servers at once on one Redis (several people or agents on one machine) would
+# otherwise both hand out 2, 3, ... and take each other's wake-ups.
+_redis_dbs = iter(range(os.getpid() % 255, 10_000))
 
 
 def free_port() -> int:
