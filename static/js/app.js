@@ -116,12 +116,20 @@
     });
   }
 
-  // Every <time data-t> shown in the chosen mode: local time (the default), relative to now
-  // ("4 min ago"), or UTC; remembered in localStorage. The other two forms go in the title.
+  // Every <time data-t> shown in the chosen mode: local time, relative to now ("4 min ago"),
+  // or UTC; remembered in localStorage. "auto" (the default) lets each page choose: lists
+  // mark their times data-times="relative" (how recent matters there), detail pages read
+  // local. The other two forms go in the title.
   const TIME_MODES = ["local", "relative", "utc"];
-  function timeMode() {
+  function chosenMode() {
     const stored = localStorage.getItem("time-mode");
-    return TIME_MODES.indexOf(stored) >= 0 ? stored : "local";
+    return TIME_MODES.indexOf(stored) >= 0 ? stored : "auto";
+  }
+  function modeFor(el, chosen) {
+    if (chosen !== "auto") return chosen;
+    const scope = el.closest("[data-times]");
+    const wanted = scope && scope.dataset.times;
+    return TIME_MODES.indexOf(wanted) >= 0 ? wanted : "local";
   }
   function pad(n) { return String(n).padStart(2, "0"); }
   function absolute(date, utc) {
@@ -146,10 +154,11 @@
     return "just now";
   }
   function formatTimes(root) {
-    const mode = timeMode();
+    const chosen = chosenMode();
     (root || document).querySelectorAll("time[data-t]").forEach(function (el) {
       const date = new Date(el.getAttribute("datetime"));
       if (isNaN(date.getTime())) return;
+      const mode = modeFor(el, chosen);
       const forms = { local: absolute(date, false), relative: relative(date), utc: absolute(date, true) };
       el.textContent = forms[mode];
       el.title = TIME_MODES.filter(function (m) { return m !== mode; })
@@ -159,7 +168,7 @@
   function timeSwitch() {
     const select = document.getElementById("time-mode");
     if (select) {
-      select.value = timeMode();
+      select.value = chosenMode();
       select.addEventListener("change", function () {
         localStorage.setItem("time-mode", select.value);
         formatTimes();
@@ -170,7 +179,7 @@
     document.addEventListener("htmx:afterSwap", function () { formatTimes(); });
     document.addEventListener("htmx:load", function (event) { formatTimes(event.detail && event.detail.elt); });
     // Relative times age: refresh them while that mode is on.
-    setInterval(function () { if (timeMode() === "relative") formatTimes(); }, 15000);
+    setInterval(function () { if (chosenMode() !== "local" && chosenMode() !== "utc") formatTimes(); }, 15000);
   }
 
   document.addEventListener("DOMContentLoaded", function () {

@@ -64,6 +64,9 @@ def test_runs_list_overview(server: DevServer, shared: dict, page: Page):
     assert re.fullmatch(r"\d+ ms|\d+\.\d s", completed.locator("td.duration").inner_text())
     stamp = completed.locator("time[data-t]")
     assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d.*", stamp.get_attribute("datetime") or "")
+    # Nobody chose a time mode: the list reads relative ("12 s ago"), the full time in the title.
+    expect(stamp).to_have_text(re.compile(r"^(just now|\d+ (s|min|h) ago)$"))
+    assert re.search(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d", stamp.get_attribute("title") or "")
     # A compact filter bar: one line at desktop width, and the CEL label on a single line.
     bar = page.locator("#run-filters").bounding_box()
     field = page.locator("#run-filters select[name=status]").bounding_box()
