@@ -141,7 +141,9 @@ class SdkApp:
             **(env or {}),
         }
         if kind == "py":
-            cmd = [sys.executable, str(APPS / "python_app.py")]
+            # Relative to the working folder (ROOT): stack traces on the run page, and so in
+            # the README's screenshots, show no path of the machine that ran the tests.
+            cmd = [sys.executable, str((APPS / "python_app.py").relative_to(ROOT))]
         else:
             cmd = ["node", str(APPS / "js" / "app.mjs")]
             env["SDK_MAJOR"] = kind[-1]
