@@ -100,7 +100,9 @@ async def sse_app(scope: Scope, receive: Receive, send: Send) -> None:
     if topics is None:
         return await answer(send, 401, "a valid subscription token is required (?token=)")
     layer = get_channel_layer()
-    channel_name = await layer.new_channel("realtime-sse.")
+    # The default prefix: the Redis layer reads every "specific." channel of a process from one
+    # list, and a channel under another prefix would wait for whoever holds that read.
+    channel_name = await layer.new_channel()
     await join(channel_name, topics)
     outbox = Outbox(settings.REALTIME_SUBSCRIBER_QUEUE)
     headers = [

@@ -136,6 +136,13 @@ class Subscriber:
         return [r for r in self.records() if r["kind"] != "ready"]
 
 
+def _wait_sse(sse: "SseReader", *checks: Any) -> None:
+    try:
+        wait_until(lambda: all(check(sse.events) for check in checks), 20, "the SSE messages")
+    except AssertionError as exc:
+        raise AssertionError(f"{exc}; the SSE stream got {sse.events}") from None
+
+
 class SseReader:
     """`GET /v1/realtime/sse?token=` read in a thread: the `data:` events, parsed."""
 
@@ -187,7 +194,7 @@ def test_messages_published_in_a_run_reach_subscribers_of_their_topics_only(
             return kind != "js4" or "datastream-end" in [r["kind"] for r in records]
 
         wait_until(lambda: shipped(subscriber.messages()), 20, "the subscriber's messages")
-        wait_until(lambda: shipped(sse.events) and ended(sse.events), 20, "the SSE messages")
+        _wait_sse(sse, shipped, ended)
     finally:
         sse.stop = True
         subscriber.process.stop()
