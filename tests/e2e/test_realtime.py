@@ -54,6 +54,19 @@ def _sdk_env(server: DevServer) -> dict[str, str]:
 
 
 @pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory, artifacts: Path) -> Iterator[DevServer]:
+    """A server of this module's own (staging: web process, Celery workers, Redis layer)."""
+    work = tmp_path_factory.mktemp("realtime-server")
+    server = DevServer(work, name="realtime")
+    try:
+        yield server.start()
+    finally:
+        server.stop()
+        for path in work.glob("*.log"):
+            shutil.copy(path, artifacts / f"realtime-{path.name}")
+
+
+@pytest.fixture(scope="module")
 def rt_apps(
     server: DevServer, tmp_path_factory: pytest.TempPathFactory, artifacts: Path
 ) -> Iterator[dict[str, Any]]:

@@ -12,13 +12,16 @@ from typing import Any
 import pytest
 from asgiref.testing import ApplicationCommunicator
 from channels.testing import HttpCommunicator, WebsocketCommunicator
-from django.test import Client
+from django.test import Client, override_settings
 
 from devserver.asgi import application
+from foundation import clock
 from runs import signing
+from runs.models import App, Function, Run
 from runs.realtime import recent, tokens
 from runs.realtime.broadcast import Outbox
 from runs.realtime.tokens import Topic
+from runs.statuses import RunStatus
 
 pytestmark = pytest.mark.django_db
 SIGNING_KEY = "signkey-test-" + "ab12" * 16
@@ -276,3 +279,31 @@ def test_a_runs_last_messages_are_kept_for_the_run_page_bounded(settings: Any):
     kept = recent.recent(run_id)
     assert [json.loads(item["preview"]) for item in kept] == [{"n": 2}, {"n": 3}, {"n": 4}]
     assert {(item["channel"], item["topic"]) for item in kept} == {("c", "t")}
+
+
+def _run(status: str) -> str:
+    app = App.objects.create(name=f"rt-{status}", url=f"http://127.0.0.1:1/{status}")
+    function = Function.objects.create(app=app, slug=f"rt-{status}", name="f", step_url=app.url)
+    run = Run.objects.create(
+        id=clock.new_id(), function=function, status=status, queued_at=clock.now()
+    )
+    return run.id
+
+
+@override_settings(REQUIRE_LOGIN=False)
+def test_the_run_pages_realtime_fragment_lists_the_last_messages_newest_first():
+    running, finished = _run(RunStatus.RUNNING), _run(RunStatus.COMPLETED)
+    for n in range(2):
+        recent.remember(running, recent.entry("data", "orders:1", "status", {"n": n}, "t", 8))
+    recent.remember(running, recent.entry("data", "orders:1", "status", "<b>x</b>", "t", 8))
+
+    page = Client().get(f"/runs/{running}/realtime").content.decode()
+    rows = page.split('class="realtime-message"')[1:]
+    assert len(rows) == 3
+    assert "&lt;b&gt;x&lt;/b&gt;" in rows[0]  # newest first, escaped
+    assert "{&quot;n&quot;: 0}" in rows[2]
+    assert "Not durable" in page and 'hx-trigger="every' in page  # refreshes while running
+
+    done = Client().get(f"/runs/{finished}/realtime").content.decode()
+    assert "realtime-none" in done and "hx-trigger" not in done
+    assert Client().get("/runs/01NOSUCHRUN0000000000000000/realtime").status_code == 404
