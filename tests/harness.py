@@ -35,6 +35,12 @@ SECURED_SERVER_ENV = {
 }
 
 
+_RUN_RELATIVE = (
+    "import runpy, sys; sys.path.insert(0, {folder!r}); "
+    "runpy.run_path({folder!r} + '/' + {script!r}, run_name='__main__')"
+)
+
+
 def cloud_mode_env(server_url: str, signing_key: str = SIGNING_KEY) -> dict[str, str]:
     """What an SDK app needs to talk to a server that has a signing key."""
     return {
@@ -141,9 +147,11 @@ class SdkApp:
             **(env or {}),
         }
         if kind == "py":
-            # Relative to the working folder (ROOT): stack traces on the run page, and so in
-            # the README's screenshots, show no path of the machine that ran the tests.
-            cmd = [sys.executable, str((APPS / "python_app.py").relative_to(ROOT))]
+            # Compiled from paths relative to the working folder (ROOT): stack traces on run
+            # pages, and so the README's screenshots, name no folder of the machine that ran
+            # the tests (Python makes a script's own path absolute; run_path keeps it as given).
+            here = str(APPS.relative_to(ROOT))
+            cmd = [sys.executable, "-c", _RUN_RELATIVE.format(folder=here, script="python_app.py")]
         else:
             cmd = ["node", str(APPS / "js" / "app.mjs")]
             env["SDK_MAJOR"] = kind[-1]
