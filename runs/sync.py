@@ -1,5 +1,7 @@
 """SDK sync: ask apps to register (PUT to their serve URL), poll them, discover local ones.
-The app answers with `POST /fn/register` (sdk_views.py)."""
+The app answers with `POST /fn/register` (sdk_views.py). The PUT is signed as every request to
+an app (X-Inngest-Signature over its canonical JSON body: npm inngest 4.24.0
+`InngestCommHandler.handleAction`, PyPI inngest 0.5.19 `comm_lib/handler.py` `put`)."""
 
 import ipaddress
 import socket
@@ -69,11 +71,20 @@ def sync_app(url: str) -> str:
         record_sync_error(url, str(exc))
         return str(exc)
     deploy_id = _new_sync_request(url)
+    # Signed like every request to an app: JS 4.x with INNGEST_ENABLE_UNAUTHED_SYNC=false (and
+    # Python 0.5.19 with it) refuses an unsigned PUT. Both SDKs verify over the canonical JSON
+    # of the body they read; a JSON body (not an empty one) reads the same in every framework.
+    body = signing.canonical_json({"url": url})
     try:
         response = http_client().put(
             url,
             params={"deployId": deploy_id},
-            headers={"X-Inngest-Server-Kind": server_kind(), "Content-Type": "application/json"},
+            content=body,
+            headers={
+                "X-Inngest-Server-Kind": server_kind(),
+                "Content-Type": "application/json",
+                **signing.request_headers(body),
+            },
             timeout=30.0,
         )
     except httpx.TimeoutException:

@@ -1,0 +1,111 @@
+"""Function control against the official SDKs in their production (cloud) mode, each refusing
+an unsigned sync (`INNGEST_ENABLE_UNAUTHED_SYNC=false`): npm inngest 4.24.0 and 3.54.2, PyPI
+inngest 0.5.19 (apps: tests/apps/js/control_app.mjs, tests/apps/py_control.py).
+
+- signed sync: the console's PUT carries X-Inngest-Signature, so these apps register;
+- cron `jitter` (JS 4.x `{cron, jitter}`, Python `TriggerCron(jitter=...)`) is stored;
+- pausing a function: events start nothing (recorded as skipped), runs in flight hold their
+  next step until it is resumed; resuming replays nothing;
+- `POST /v1/cancellations` cancels the runs it selects."""
+
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from tests.harness import (
+    APPS,
+    SECURED_SERVER_ENV,
+    SIGNING_KEY,
+    DevServer,
+    Process,
+    cloud_mode_env,
+    free_port,
+    wait_until,
+)
+
+KINDS = ["js4", "js3", "py"]
+
+
+class ControlApp:
+    """One control app on one official SDK, in cloud mode, refusing unsigned syncs."""
+
+    def __init__(self, kind: str, server: DevServer, work: Path) -> None:
+        self.kind, self.app_id = kind, f"ctl-{kind}"
+        port = free_port()
+        self.url = f"http://127.0.0.1:{port}/api/inngest"
+        self.log_file = work / f"{self.app_id}.steps.log"
+        self.log_file.touch()
+        env = {
+            "APP_ID": self.app_id,
+            "PORT": str(port),
+            "LOG_FILE": str(self.log_file),
+            **cloud_mode_env(server.url),
+            "INNGEST_ENABLE_UNAUTHED_SYNC": "false",
+        }
+        if kind == "py":
+            cmd = [sys.executable, str(APPS / "py_control.py")]
+        else:
+            cmd = ["node", str(APPS / "js" / "control_app.mjs")]
+            env["SDK_MAJOR"] = kind[-1]
+        self.process = Process(self.app_id, cmd, env, work).start()
+        wait_until(self._serving, 30, f"{self.app_id} to serve")
+
+    def _serving(self) -> bool:
+        try:
+            return httpx.get(self.url, timeout=1).status_code in (200, 401)
+        except httpx.HTTPError:
+            return False
+
+    def slug(self, function: str) -> str:
+        return f"{self.app_id}-{function}"
+
+    def event(self, name: str) -> str:
+        return f"{self.app_id}/{name}"
+
+    def log_lines(self) -> list[str]:
+        return self.log_file.read_text().splitlines()
+
+
+@pytest.fixture(scope="module")
+def control(tmp_path_factory: pytest.TempPathFactory, artifacts: Path) -> Iterator[dict[str, Any]]:
+    work = tmp_path_factory.mktemp("control")
+    server = DevServer(
+        work, env={**SECURED_SERVER_ENV, "DEVSERVER_REQUIRE_LOGIN": "1"}, name="control"
+    )
+    server.http.headers["Authorization"] = f"Bearer {SIGNING_KEY}"
+    server.start()
+    apps: dict[str, ControlApp] = {}
+    try:
+        for kind in KINDS:
+            apps[kind] = ControlApp(kind, server, work)
+            assert server.http.post("/api/apps", json={"url": apps[kind].url}).status_code == 202
+        yield {"server": server, "apps": apps}
+    finally:
+        server.stop()
+        for app in apps.values():
+            app.process.stop()
+        for path in work.glob("*.log"):
+            (artifacts / f"control-{path.name}").write_bytes(path.read_bytes())
+
+
+def _functions(server: DevServer) -> dict[str, dict]:
+    return {f["slug"]: f for f in server.http.get("/api/functions").json()}
+
+
+@pytest.mark.parametrize("kind", ["js4", "py"])  # JS 3.54.2 has no such setting
+def test_an_app_refusing_unsigned_syncs_registers_through_the_signed_sync(
+    control: dict, kind: str
+):
+    server: DevServer = control["server"]
+    app: ControlApp = control["apps"][kind]
+    wait_until(
+        lambda: app.slug("pausable") in _functions(server), 60, f"{app.app_id} to register"
+    )
+    [synced] = [a for a in server.http.get("/api/apps").json() if a["url"] == app.url]
+    assert synced["sync_error"] == ""
+    # The same app refuses a PUT that is not signed: it was the signature that let ours in.
+    assert httpx.put(app.url, json={"url": app.url}, timeout=10).status_code == 401
