@@ -24,9 +24,7 @@ def log(line: str) -> None:
         handle.write(line + "\n")
 
 
-@client.create_function(
-    fn_id="pausable", trigger=inngest.TriggerEvent(event=f"{APP_ID}/pausable")
-)
+@client.create_function(fn_id="pausable", trigger=inngest.TriggerEvent(event=f"{APP_ID}/pausable"))
 def pausable(ctx: inngest.ContextSync) -> dict:
     n = ctx.event.data["n"]
     return {"n": ctx.step.run("work", lambda: (log(f"pausable:{n}"), n)[1])}

@@ -97,14 +97,10 @@ def _functions(server: DevServer) -> dict[str, dict]:
 
 
 @pytest.mark.parametrize("kind", ["js4", "py"])  # JS 3.54.2 has no such setting
-def test_an_app_refusing_unsigned_syncs_registers_through_the_signed_sync(
-    control: dict, kind: str
-):
+def test_an_app_refusing_unsigned_syncs_registers_through_the_signed_sync(control: dict, kind: str):
     server: DevServer = control["server"]
     app: ControlApp = control["apps"][kind]
-    wait_until(
-        lambda: app.slug("pausable") in _functions(server), 60, f"{app.app_id} to register"
-    )
+    wait_until(lambda: app.slug("pausable") in _functions(server), 60, f"{app.app_id} to register")
     [synced] = [a for a in server.http.get("/api/apps").json() if a["url"] == app.url]
     assert synced["sync_error"] == ""
     # The same app refuses a PUT that is not signed: it was the signature that let ours in.
