@@ -8,9 +8,8 @@ from dataclasses import dataclass
 from typing import Any
 
 import httpx
-from django.conf import settings
 
-from .sdk_client import http_client
+from .outbound import OutboundError, request
 from .statuses import ErrorName
 
 REDACTED = "[redacted]"
@@ -35,34 +34,29 @@ def call_model(opts: dict[str, Any]) -> ModelCall:
     if params:  # added to the URL's own query (`?api-version=...`), never in place of it
         url = str(httpx.URL(url).copy_merge_params(params))
     try:
-        response = http_client().post(
-            url,
-            json=opts.get("body") or {},
-            headers=headers,
-            timeout=settings.SDK_REQUEST_TIMEOUT,
-        )
-    except httpx.HTTPError as exc:
-        message = f"Error making AI request: {exc or type(exc).__name__}"
-        return _failed(_mask(message, key), None)
+        # Bounded like step.fetch (runs/outbound.py): the answer becomes the step's memo.
+        response = request("POST", url, headers, json.dumps(opts.get("body") or {}).encode())
+    except OutboundError as exc:
+        return _failed(mask_credentials(f"Error making AI request: {exc}", key), None)
     try:
-        body = response.json()
+        body = json.loads(response.body)
     except ValueError:
-        body = response.text
-    if response.status_code > 299:
-        message = f"Error making AI request: unsuccessful status code: {response.status_code}"
-        return _failed(message, _mask(body, key))
+        body = response.body.decode(errors="replace")
+    if response.status > 299:
+        message = f"Error making AI request: unsuccessful status code: {response.status}"
+        return _failed(message, mask_credentials(body, key))
     return ModelCall(ok=True, memo={"data": body})
 
 
-def _mask(value: Any, key: str) -> Any:
+def mask_credentials(value: Any, key: str) -> Any:
     """`value` with the key, and anything shaped like a bearer token or an API key, masked."""
     if isinstance(value, str):
         masked = value.replace(key, REDACTED) if key else value
         return _CREDENTIALS.sub(lambda m: (m.group(1) or "") + REDACTED, masked)
     if isinstance(value, list):
-        return [_mask(item, key) for item in value]
+        return [mask_credentials(item, key) for item in value]
     if isinstance(value, dict):
-        return {k: _mask(v, key) for k, v in value.items()}
+        return {k: mask_credentials(v, key) for k, v in value.items()}
     return value
 
 

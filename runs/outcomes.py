@@ -10,8 +10,8 @@ from events.expressions import ExpressionError, validate_expression
 from foundation import clock
 from foundation.durations import DurationError, parse_duration, parse_wake_time
 
-from . import parallel, queue, signals, states, step_results
-from .ai_gateway import ModelCall, call_model, safe_opts
+from . import ai_gateway, fetch_gateway, parallel, queue, signals, states, step_results
+from .ai_gateway import ModelCall
 from .invocations import start_child_run
 from .memo import RunMemo
 from .models import Attempt, QueueItem
@@ -43,9 +43,9 @@ class Next(enum.Enum):
 
 
 def apply_outcome(memo: RunMemo, item: QueueItem, outcome: SdkOutcome, started: datetime) -> Next:
-    # A model call (step.ai.infer) can take seconds: it happens before the transaction opens,
-    # never while one holds the database (SQLite has a single writer).
-    model_call = _model_call(outcome)
+    # A model call (step.ai.infer) or a step.fetch can take seconds: it happens before the
+    # transaction opens, never while one holds the database (SQLite has a single writer).
+    model_call = _gateway_call(outcome)
     with transaction.atomic():
         if isinstance(outcome, FunctionCompleted):
             queue.finish(item)
@@ -56,11 +56,14 @@ def apply_outcome(memo: RunMemo, item: QueueItem, outcome: SdkOutcome, started: 
         return _steps_reported(memo, item, outcome, started, model_call)
 
 
-def _model_call(outcome: SdkOutcome) -> ModelCall | None:
+def _gateway_call(outcome: SdkOutcome) -> ModelCall | None:
+    """The request an AIGateway or Gateway op asks the server to make, made."""
     if isinstance(outcome, StepsReported) and len(outcome.ops) == 1:
         op = outcome.ops[0]
         if op.opcode is Opcode.AI_GATEWAY:
-            return call_model(op.opts)
+            return ai_gateway.call_model(op.opts)
+        if op.opcode is Opcode.GATEWAY:
+            return fetch_gateway.fetch(op.opts)
     return None
 
 
@@ -121,8 +124,8 @@ def _steps_reported(
         return _invoke(memo, item, op, started)
     if op.opcode is Opcode.WAIT_FOR_SIGNAL:
         return _wait_for_signal(memo, item, op, started)
-    if op.opcode is Opcode.AI_GATEWAY and model_call is not None:
-        return _ai_gateway(memo, item, op, started, model_call)
+    if op.opcode in (Opcode.AI_GATEWAY, Opcode.GATEWAY) and model_call is not None:
+        return _gateway(memo, item, op, started, model_call)
     return _unsupported(memo, item, op)
 
 
@@ -273,10 +276,11 @@ def _invoke(memo: RunMemo, item: QueueItem, op: StepOp, started: datetime) -> Ne
     return _park(memo, item, wake_at, QueueReason.INVOKE)
 
 
-def _ai_gateway(
+def _gateway(
     memo: RunMemo, item: QueueItem, op: StepOp, started: datetime, call: ModelCall
 ) -> Next:
-    """The model call (made between two SDK requests) recorded; retried like a step."""
+    """The model call or step.fetch (made between two SDK requests) recorded; retried like a
+    step. Neither stores its credentials (the key, an Authorization header)."""
     if call.ok or item.attempt + 1 >= memo.execution_state(0).max_attempts:
         status = StepStatus.COMPLETED if call.ok else StepStatus.FAILED
         existing = memo.existing_step(op.hashed_id)
@@ -289,8 +293,8 @@ def _ai_gateway(
                 status,
                 hashed_id=op.hashed_id,
                 name=op.label,
-                opcode=Opcode.AI_GATEWAY,
-                opts=safe_opts(op.opts),
+                opcode=op.opcode,
+                opts=_safe_opts(op),
                 started_at=started,
                 ended_at=clock.now(),
                 **fields,
@@ -301,6 +305,12 @@ def _ai_gateway(
         Opcode.STEP_ERROR, op.hashed_id, op.name, op.display_name, error=call.memo["error"]
     )
     return _step_errored(memo, item, StepsReported([failed]), started)
+
+
+def _safe_opts(op: StepOp) -> dict[str, Any]:
+    if op.opcode is Opcode.GATEWAY:
+        return fetch_gateway.safe_opts(op.opts)
+    return ai_gateway.safe_opts(op.opts)
 
 
 def _resume_stored(memo: RunMemo, item: QueueItem, op: StepOp) -> Next:

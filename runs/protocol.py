@@ -20,6 +20,7 @@ class Opcode(StrEnum):
     WAIT_FOR_SIGNAL = "WaitForSignal"  # JS 3.x/4.x step.waitForSignal (runs/signals.py)
     INVOKE = "InvokeFunction"
     AI_GATEWAY = "AIGateway"
+    GATEWAY = "Gateway"  # JS 3.x/4.x step.fetch (runs/fetch_gateway.py)
     STEP = "Step"  # older SDKs: a step that ran, same as StepRun
     RUN_COMPLETE = "RunComplete"  # JS v4 checkpointing: the function returned `data`
 

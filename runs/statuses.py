@@ -80,6 +80,7 @@ class ErrorName(StrEnum):
     INVOKE_TIMEOUT = "InngestInvokeTimeoutError"
     RUN_CANCELLED = "RunCancelled"
     AI_GATEWAY_ERROR = "AIGatewayError"
+    GATEWAY_ERROR = "GatewayError"  # step.fetch got no answer (inngest/inngest's name)
     EXECUTOR_ERROR = "ExecutorError"
 
 
