@@ -5,7 +5,8 @@ pages and the APIs need a login or the raw signing key as a Bearer token (for sc
 hashed key every SDK sends is an SDK credential only), and
 any request that changes something (not GET/HEAD/OPTIONS) needs an operator. SDK-facing
 endpoints check their own credentials: the event key on `/e/`, the hashed signing key on
-`/fn/register`, `/v1/checkpoint`, `/v1/signals` and `/v1/realtime/token`."""
+`/fn/register`, `/v1/checkpoint`, `/v1/signals`, `/v1/realtime/token`, `/v1/traces/userland`
+and `/v1/runs/{id}/metadata`."""
 
 from collections.abc import Callable
 
@@ -21,7 +22,15 @@ from runs.signing import bearer_is_operator_key, bearer_is_signing_key
 
 OPEN_PATHS = ("/static/", "/accounts/", "/admin/", "/e/")
 # Called by the SDKs themselves, with `Authorization: Bearer <hashed signing key>`.
-SDK_PATHS = ("/fn/register", "/v1/checkpoint/", "/v1/signals", "/v1/realtime/token")
+SDK_PATHS = (
+    "/fn/register",
+    "/v1/checkpoint/",
+    "/v1/signals",
+    "/v1/realtime/token",
+    "/v1/traces/userland",
+)
+# Under the REST API's /v1/runs/: the SDK's metadata updates (runs/telemetry_views.py).
+SDK_PATH_SUFFIXES = ("/metadata",)
 API_PATHS = ("/api/", "/v1/")
 SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
 OPERATE = "console.operate"
@@ -40,7 +49,7 @@ class ConsoleAccessMiddleware:
         self.csrf = CsrfViewMiddleware(get_response)
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
-        if request.path.startswith(SDK_PATHS):
+        if request.path.startswith(SDK_PATHS) or _is_sdk_run_path(request):
             if signing.enabled() and not bearer_is_signing_key(
                 request.headers.get("Authorization")
             ):
@@ -75,6 +84,14 @@ class ConsoleAccessMiddleware:
                 if rejected is not None:
                     return rejected
         return self.get_response(request)
+
+
+def _is_sdk_run_path(request: HttpRequest) -> bool:
+    return (
+        request.method == "POST"
+        and request.path.startswith("/v1/runs/")
+        and request.path.endswith(SDK_PATH_SUFFIXES)
+    )
 
 
 def _cross_site(request: HttpRequest) -> bool:

@@ -9,12 +9,13 @@ from django.db import InterfaceError, OperationalError, transaction
 
 from foundation import clock
 
-from . import queue, states
+from . import queue, states, tracing
 from .cancellation import cancel_timed_out_runs, finish_deadline
 from .memo import RunMemo
+from .metadata import record_op_metadata
 from .models import Attempt, QueueItem, Run, Step
 from .outcomes import Next, apply_outcome
-from .protocol import build_request_body
+from .protocol import StepsReported, build_request_body
 from .retries import next_attempt_at
 from .sdk_client import call_function, step_url
 from .statuses import TERMINAL_RUN_STATUSES, ErrorName, QueueReason, RunStatus, StepStatus
@@ -77,7 +78,10 @@ def drive(item: QueueItem) -> None:
             )
         started = clock.now()
         state = memo.execution_state(item.attempt, queue_item_id=item.id)
-        outcome = call_function(url, build_request_body(state))
+        trace = tracing.request_headers(run.id, item.id, run.function.app.name, run.function.slug)
+        outcome = call_function(url, build_request_body(state), trace)
+        if isinstance(outcome, StepsReported):
+            record_op_metadata(run, outcome.ops)
         if may_checkpoint:
             memo = RunMemo.load(run)  # steps checkpointed during the call are in the database
         if apply_outcome(memo, item, outcome, started) is Next.STOP:

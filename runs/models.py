@@ -47,6 +47,9 @@ class Function(models.Model):
     step_url = models.URLField(max_length=2048)
     retries = models.PositiveIntegerField(default=4)
     archived = models.BooleanField(default=False)
+    # Set while an operator has paused the function (console/actions.py): events and crons
+    # start nothing, and runs in flight hold their next step (runs/pausing.py).
+    paused_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -212,6 +215,8 @@ class CronTrigger(models.Model):
     function = models.ForeignKey(Function, on_delete=models.CASCADE, related_name="crons")
     spec = models.CharField(max_length=255)
     next_fire_at = models.DateTimeField(db_index=True)
+    # The trigger's `jitter`: each tick's run starts up to this much later (runs/crons.py).
+    jitter = models.DurationField(null=True, blank=True)
 
     class Meta:
         constraints = [
@@ -271,4 +276,47 @@ class StatusChange(models.Model):
             models.Index(
                 fields=["at"], name="status_change_hooks_due", condition=models.Q(hooks_due=True)
             ),
+        ]
+
+
+class UserSpan(models.Model):
+    """A span the app exported itself (OTLP to /v1/traces/userland, runs/userspans.py), drawn
+    under its step on the run's trace. `step_hashed_id` is blank when the span did not name
+    its step (the page then places it by time)."""
+
+    run = models.ForeignKey(Run, on_delete=models.CASCADE, related_name="user_spans")
+    span_id = models.CharField(max_length=16)
+    parent_span_id = models.CharField(max_length=16, blank=True, default="")
+    step_hashed_id = models.CharField(max_length=64, blank=True, default="")
+    name = models.CharField(max_length=255)
+    started_at = models.DateTimeField()
+    ended_at = models.DateTimeField()
+    status = models.CharField(max_length=8, blank=True, default="")  # "", "ok" or "error"
+    attributes = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        ordering = ["started_at", "id"]
+        constraints = [
+            # An exporter that retries a batch sends the same spans again: stored once.
+            models.UniqueConstraint(fields=["run", "span_id"], name="unique_user_span_per_run")
+        ]
+
+
+class RunMetadata(models.Model):
+    """Metadata of a run (blank `step_hashed_id`) or of one of its steps, one row per `kind`
+    (`userland.*`, `inngest.score`, `inngest.experiment`, `inngest.ai`...), its updates combined
+    as they arrive (runs/metadata.py)."""
+
+    run = models.ForeignKey(Run, on_delete=models.CASCADE, related_name="metadata")
+    step_hashed_id = models.CharField(max_length=64, blank=True, default="")
+    kind = models.CharField(max_length=128)
+    values = models.JSONField(default=dict)
+    updated_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["run", "step_hashed_id", "kind"], name="unique_metadata_kind"
+            )
         ]

@@ -64,6 +64,32 @@ class UnknownOpcode(ProtocolError):
 SDK_HEADER = "x-inngest-sdk"  # on every SDK answer: "js:v4.24.0", "py:v0.5.19"
 
 
+class TraceHeader(StrEnum):
+    """Sent with every call to the app (runs/tracing.py). W3C trace context, which the JS SDK's
+    extendedTracesMiddleware reads to parent its spans (components/execution/engine.js) and
+    parses `tracestate` for TRACESTATE_APP/TRACESTATE_FN (otel/consts.js); the request and job
+    ids the JS SDK hands to the function's logger (InngestCommHandler.js, Inngest.js)."""
+
+    TRACEPARENT = "traceparent"
+    TRACESTATE = "tracestate"
+    REQUEST_ID = "x-request-id"
+    JOB_ID = "x-inngest-job-id"
+
+
+TRACESTATE_APP = "inngest@app"
+TRACESTATE_FN = "inngest@fn"
+
+
+class MetadataOp(StrEnum):
+    """How a metadata update combines with what a run or step holds (inngest/inngest
+    pkg/enums/metadata_opcode.go, `Values.Combine`): JS 4.x sends "set" and "merge"."""
+
+    MERGE = "merge"  # replace the given keys
+    SET = "set"  # replace everything
+    DELETE = "delete"  # remove the given keys
+    ADD = "add"  # add numbers key by key
+
+
 # What a step row can hold (runs.models.Step): longer values are refused, not cut, so a step
 # id always means the same step.
 MAX_STEP_ID_LENGTH = 64
@@ -82,6 +108,8 @@ class StepOp:
     data: Any = None
     error: dict[str, Any] | None = None
     opts: dict[str, Any] = field(default_factory=dict)
+    # JS 4.x: `[{kind, scope, op, values}]` set during the step (runs/metadata.py).
+    metadata: list[Any] = field(default_factory=list)
 
     @property
     def label(self) -> str:
@@ -221,6 +249,7 @@ def _parse_op(item: Any, index: int) -> StepOp:
         data=item.get("data"),
         error=error,
         opts=opts,
+        metadata=item["metadata"] if isinstance(item.get("metadata"), list) else [],
     )
 
 

@@ -51,11 +51,13 @@ def step_url(base_url: str, fn_slug: str, step_id: str) -> str:
     return urlunsplit(parts._replace(query=urlencode(query)))
 
 
-def call_function(url: str, body: bytes) -> SdkOutcome:
+def call_function(url: str, body: bytes, trace: dict[str, str] | None = None) -> SdkOutcome:
+    """`trace`: the call's trace context and request ids (runs/tracing.py)."""
     headers = {
         "Content-Type": "application/json",
         "X-Inngest-Server-Kind": "cloud" if signing.enabled() else "dev",
         "User-Agent": USER_AGENT,
+        **(trace or {}),
         **signing.request_headers(body),
     }
     limit = settings.SDK_RESPONSE_MAX_BYTES

@@ -17,10 +17,12 @@ from .schemas import (
     AttemptOut,
     ErrorOut,
     FunctionOut,
+    MetadataOut,
     RunDetailOut,
     RunOut,
     RunPage,
     StepOut,
+    UserSpanOut,
 )
 
 router = Router(tags=["runs"])
@@ -160,6 +162,8 @@ def get_run(request, run_id: str):
             }
             for item in run.queue_items.all()
         ],
+        "metadata": [MetadataOut.from_orm(m) for m in run.metadata.all()],
+        "user_spans": [UserSpanOut.from_orm(s) for s in run.user_spans.all()],
     }
 
 

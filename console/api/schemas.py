@@ -73,10 +73,34 @@ class PendingWorkOut(Schema):
     target_step: str
 
 
+class MetadataOut(Schema):
+    """A kind of metadata of the run (blank `step_hashed_id`) or of a step (runs/metadata.py)."""
+
+    step_hashed_id: str
+    kind: str
+    values: dict[str, Any]
+    updated_at: datetime
+
+
+class UserSpanOut(Schema):
+    """A span the app exported (runs/userspans.py)."""
+
+    span_id: str
+    parent_span_id: str
+    step_hashed_id: str
+    name: str
+    started_at: datetime
+    ended_at: datetime
+    status: str
+    attributes: dict[str, Any]
+
+
 class RunDetailOut(RunOut):
     steps: list[StepOut]
     failed_attempts: list[AttemptOut]
     pending: list[PendingWorkOut]
+    metadata: list[MetadataOut]
+    user_spans: list[UserSpanOut]
 
 
 class RunPage(Schema):

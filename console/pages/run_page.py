@@ -3,16 +3,17 @@ the trace (one page of its rows), the panel of the selected step or of the run, 
 
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import urlencode
+from urllib.parse import quote, urlencode
 
 from django.http import QueryDict
+from django.utils.safestring import mark_safe
 
 from events.models import Event
 from foundation import clock
 from runs.models import Attempt, QueueItem, Run
 from runs.statuses import QueueReason, RunStatus, Subject
 
-from . import trace, trace_html
+from . import telemetry, trace, trace_html
 from .step_panel import AttemptView, ErrorView, JsonBlock, StepPanel, build_panel, failed_attempt
 
 # Rows drawn per page of the trace: a 1,000-step run is four pages of ~90 KB of HTML each,
@@ -61,19 +62,30 @@ def page_context(run: Run, params: QueryDict) -> dict[str, Any]:
     selected = params.get("step", "")
     rows, paging = _page_of(built.rows, params, selected)
     keep = _keep(paging)
+    # The app's own spans and the run's metadata: a bounded number of rows per run.
+    spans = telemetry.place_spans(built, list(run.user_spans.all()))
+    metadata = list(run.metadata.all())
     panel = {
         "run": run,
         "selected": selected,
         "keep": keep,
         "panel": _panel(run, built, attempts, selected, now),
         "run_panel": _run_panel(run, built, attempts) if not selected else None,
+        "user_spans": telemetry.span_views(spans.get(selected, [])) if selected else [],
+        "metadata": telemetry.metadata_views(metadata, selected),
     }
     if params.get("fragment") == "panel":
         return panel  # the panel alone: no rows to write
+    after = {
+        row.key: telemetry.rows_html(row.key, spans[row.key], f"?{keep}step={quote(row.key)}")
+        for row in rows
+        if row.key in spans
+    }
+    unplaced = telemetry.rows_html("", spans.get("", []), f"?{keep}")
     return panel | {
         "trace": built,
         "rows": rows,
-        "rows_html": trace_html.rows_html(rows, selected, keep),
+        "rows_html": mark_safe(unplaced + trace_html.rows_html(rows, selected, keep, after)),
         "run_spans": trace_html.spans_html(built.run_row),
         "paging": paging,
         "step_count": len(built.rows),

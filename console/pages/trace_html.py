@@ -13,9 +13,15 @@ from .trace import Row, Span
 NARROW = 7.0
 
 
-def rows_html(rows: list[Row], selected: str, keep: str) -> SafeString:
-    """One link per row (`?{keep}step=<hashed id>`): name, spans and mark, duration."""
-    return mark_safe("".join(_row(row, selected, keep) for row in rows))  # escaped below
+def rows_html(
+    rows: list[Row], selected: str, keep: str, after: dict[str, str] | None = None
+) -> SafeString:
+    """One link per row (`?{keep}step=<hashed id>`): name, spans and mark, duration; `after`:
+    HTML drawn under a step's row (the app's own spans, console/pages/telemetry.py)."""
+    extra = after or {}
+    return mark_safe(  # escaped below and by the writers of `after`
+        "".join(_row(row, selected, keep) + extra.get(row.key, "") for row in rows)
+    )
 
 
 def spans_html(row: Row) -> SafeString:
