@@ -220,6 +220,8 @@ def test_messages_published_in_a_run_reach_subscribers_of_their_topics_only(
         assert {m["runId"] for m in data} == {run["id"]}
         page = server.http.get(f"/runs/{run['id']}/realtime").text  # the run page's fragment
         assert "{&quot;status&quot;: &quot;shipped&quot;}" in page
+        run_page = server.http.get(f"/runs/{run['id']}/").text  # which loads that fragment
+        assert f'hx-get="/runs/{run["id"]}/realtime"' in run_page
     if kind == "js4":  # a streamed publish: start, chunks as sent, end, all on topic "stream"
         streamed = [e for e in sse.events if e["kind"] != "data"]
         assert streamed[0]["kind"] == "datastream-start"
