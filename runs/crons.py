@@ -1,7 +1,13 @@
 """Cron triggers: one row per schedule of an active function, and the ticks that start runs
-(each claimed exactly once, however many beat processes run). Parsing: foundation/schedules."""
+(each claimed exactly once, however many beat processes run). Parsing: foundation/schedules.
 
-from datetime import datetime
+`jitter` (npm inngest 4.x `{cron, jitter}`, PyPI inngest `TriggerCron(jitter=...)`): the tick
+is still claimed at its scheduled time, and its run is queued to start a random offset in
+[0, jitter) later, so functions sharing a schedule do not all start in the same instant. The
+offset is chosen once, by the process that claimed the tick."""
+
+import random
+from datetime import datetime, timedelta
 
 from django.db import transaction
 
@@ -14,16 +20,21 @@ from .triggers import start_run
 
 
 def sync_cron_triggers(function: Function) -> None:
-    """Keep one CronTrigger row per cron trigger of an active function (and none otherwise)."""
-    specs = [] if function.archived else [t["cron"] for t in function.triggers if t.get("cron")]
-    CronTrigger.objects.filter(function=function).exclude(spec__in=specs).delete()
-    existing = set(CronTrigger.objects.filter(function=function).values_list("spec", flat=True))
+    """Keep one CronTrigger row per cron trigger of an active function (and none otherwise),
+    with the trigger's current jitter."""
+    triggers = [] if function.archived else [t for t in function.spec.triggers if t.cron]
+    jitters = {t.cron: t.jitter for t in triggers}
+    CronTrigger.objects.filter(function=function).exclude(spec__in=list(jitters)).delete()
+    existing = {c.spec: c for c in CronTrigger.objects.filter(function=function)}
     now = clock.now()
-    for spec in specs:
-        if spec not in existing:
+    for spec, jitter in jitters.items():
+        cron = existing.get(spec)
+        if cron is None:
             CronTrigger.objects.create(
-                function=function, spec=spec, next_fire_at=next_fire_time(spec, now)
+                function=function, spec=spec, jitter=jitter, next_fire_at=next_fire_time(spec, now)
             )
+        elif cron.jitter != jitter:
+            CronTrigger.objects.filter(pk=cron.pk).update(jitter=jitter)
 
 
 def claim_tick(cron: CronTrigger, now: datetime) -> bool:
@@ -36,16 +47,29 @@ def claim_tick(cron: CronTrigger, now: datetime) -> bool:
 
 def fire_due_crons() -> int:
     """Start a run for every due tick. Claiming a tick is a conditional update, so with several
-    beat processes each tick still starts exactly one run; missed ticks are not replayed."""
+    beat processes each tick still starts exactly one run; missed ticks are not replayed. A
+    paused function's ticks are claimed and start nothing (resuming replays none)."""
     now = clock.now()
     fired = 0
-    for cron in CronTrigger.objects.filter(next_fire_at__lte=now).select_related("function"):
+    due = CronTrigger.objects.filter(next_fire_at__lte=now).select_related("function")
+    for cron in due:
         with transaction.atomic():
             if not claim_tick(cron, now):
+                continue
+            if cron.function.paused_at is not None:
                 continue
             [event] = store_events(
                 [IncomingEvent.internal("inngest/scheduled.timer", {"cron": cron.spec})]
             ).stored
-            start_run(cron.function, event)
+            start_run(cron.function, event, due_at=now + jitter_offset(cron.jitter))
             fired += 1
     return fired
+
+
+def jitter_offset(jitter: timedelta | None) -> timedelta:
+    """A uniformly random delay in [0, jitter) (whole milliseconds); none without a jitter.
+    Not a secret: the standard generator will do."""
+    if not jitter or jitter <= timedelta(0):
+        return timedelta(0)
+    milliseconds = int(jitter / timedelta(milliseconds=1))
+    return timedelta(milliseconds=random.randrange(milliseconds))  # noqa: S311 (not a secret)

@@ -22,11 +22,14 @@ __all__ = ["CancelOn", "FunctionSpec", "SpecError", "SpecField", "Trigger", "par
 
 @dataclass(frozen=True)
 class Trigger:
-    """An event name (a trailing `*` matches a prefix) with an optional CEL `if`, or a cron."""
+    """An event name (a trailing `*` matches a prefix) with an optional CEL `if`, or a cron
+    with an optional `jitter` (JS 4.x `{cron, jitter}`, Python `TriggerCron(jitter=...)`):
+    each tick's run starts a random time in [0, jitter) after the tick."""
 
     event: str = ""
     expression: str | None = None
     cron: str = ""
+    jitter: timedelta | None = None
 
 
 @dataclass(frozen=True)
@@ -120,7 +123,9 @@ def _trigger(trigger: Any, where: str) -> Trigger:
             split_cron(trigger["cron"])
         except CronError as exc:
             raise SpecError(f"{where}: {exc}") from None
-        return Trigger(cron=trigger["cron"])
+        jitter = trigger.get("jitter")  # Python 0.5.19 sends null when it has none
+        parsed = duration(jitter, f"{where}.jitter") if jitter is not None else None
+        return Trigger(cron=trigger["cron"], jitter=parsed or None)  # "0s": none
     raise SpecError(f"{where} needs an event name or a cron schedule")
 
 

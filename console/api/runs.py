@@ -100,7 +100,7 @@ def resync_app(request, app_id: int):
 
 @router.get("/functions", response=list[FunctionOut])
 def list_functions(request, include_archived: bool = False):
-    functions = Function.objects.select_related("app")
+    functions = Function.objects.select_related("app").prefetch_related("crons")
     if not include_archived:
         functions = functions.filter(archived=False)
     return [
@@ -111,6 +111,15 @@ def list_functions(request, include_archived: bool = False):
             "triggers": f.triggers,
             "retries": f.retries,
             "archived": f.archived,
+            "paused": f.paused_at is not None,
+            "crons": [
+                {
+                    "spec": c.spec,
+                    "jitter": c.jitter.total_seconds() if c.jitter is not None else None,
+                    "next_fire_at": c.next_fire_at,
+                }
+                for c in f.crons.all()
+            ],
             "config": f.config,
         }
         for f in functions

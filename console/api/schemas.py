@@ -21,6 +21,14 @@ class AppIn(Schema):
     url: str
 
 
+class CronOut(Schema):
+    """A cron trigger as stored: its schedule, `jitter` in seconds (null: none), next tick."""
+
+    spec: str
+    jitter: float | None
+    next_fire_at: datetime
+
+
 class FunctionOut(Schema):
     slug: str
     name: str
@@ -28,6 +36,8 @@ class FunctionOut(Schema):
     triggers: list[dict[str, Any]]
     retries: int
     archived: bool
+    paused: bool
+    crons: list[CronOut]
     config: dict[str, Any]
 
 

@@ -105,3 +105,14 @@ def test_an_app_refusing_unsigned_syncs_registers_through_the_signed_sync(contro
     assert synced["sync_error"] == ""
     # The same app refuses a PUT that is not signed: it was the signature that let ours in.
     assert httpx.put(app.url, json={"url": app.url}, timeout=10).status_code == 401
+
+
+@pytest.mark.parametrize("kind", ["js4", "py"])  # JS 3.54.2's cron trigger has no jitter
+def test_a_cron_jitter_is_registered_with_its_trigger(control: dict, kind: str):
+    server: DevServer = control["server"]
+    app: ControlApp = control["apps"][kind]
+    function = wait_until(
+        lambda: _functions(server).get(app.slug("jitter-cron")), 60, f"{app.app_id} to register"
+    )
+    [cron] = function["crons"]
+    assert cron["spec"] == "0 0 1 1 *" and cron["jitter"] == 30.0

@@ -45,6 +45,8 @@ def _value(field: models.Field, tag: str) -> Any:
         return {"tag": tag, "list": [1, 2.5, "é ✓ \u2028", None, True], "deep": {"n": number}}
     if isinstance(field, models.DateTimeField):
         return datetime(2026, 11, 30, 12, 34, 56, 123456, tzinfo=ZONE) + timedelta(seconds=number)
+    if isinstance(field, models.DurationField):
+        return timedelta(seconds=number, microseconds=123456)
     if isinstance(field, models.BooleanField):
         return not field.get_default()
     if isinstance(field, models.IntegerField):  # Positive, Big, plain
