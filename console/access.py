@@ -5,8 +5,8 @@ pages and the APIs need a login or the raw signing key as a Bearer token (for sc
 hashed key every SDK sends is an SDK credential only), and
 any request that changes something (not GET/HEAD/OPTIONS) needs an operator. SDK-facing
 endpoints check their own credentials: the event key on `/e/`, the hashed signing key on
-`/fn/register`, `/v1/checkpoint`, `/v1/signals`, `/v1/realtime/token`, `/v1/traces/userland`
-and `/v1/runs/{id}/metadata`."""
+`/fn/register`, `/v1/checkpoint`, `/v1/signals`, `/v1/realtime/token`, `/v1/traces/userland`,
+`/v1/runs/{id}/metadata` and `/v0/runs/` (a run's state, use_api)."""
 
 from collections.abc import Callable
 
@@ -28,6 +28,7 @@ SDK_PATHS = (
     "/v1/signals",
     "/v1/realtime/token",
     "/v1/traces/userland",
+    "/v0/runs/",  # a run's state for an SDK told use_api (runs/state_views.py)
 )
 # Under the REST API's /v1/runs/: the SDK's metadata updates (runs/telemetry_views.py).
 SDK_PATH_SUFFIXES = ("/metadata",)

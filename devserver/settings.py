@@ -261,6 +261,12 @@ SDK_REQUEST_TIMEOUT = env_float("DEVSERVER_SDK_TIMEOUT", 120.0, minimum=0.1)
 # An app's answer (a step's output, or the function's) above this fails the attempt, as
 # Inngest's 4 MiB output limit does: memoized state stays small enough to replay.
 SDK_RESPONSE_MAX_BYTES = env_int("DEVSERVER_STEP_OUTPUT_MAX_BYTES", 4 * 1024 * 1024, minimum=1024)
+# A run whose memoized state (step outputs, batch events) would make a request to the app
+# larger than this gets `use_api` instead: the SDK fetches the state from /v0/runs/{id}/actions
+# and /batch, and the request carries only the trigger event and the stack.
+STATE_INLINE_MAX_BYTES = env_int(
+    "DEVSERVER_STATE_INLINE_MAX_BYTES", 4 * 1024 * 1024, minimum=1024 * 1024
+)
 LEASE_SECONDS = env_float("DEVSERVER_LEASE_SECONDS", 15.0, minimum=1.0)
 RECONCILE_INTERVAL = env_float("DEVSERVER_RECONCILE_INTERVAL", 1.0, minimum=0.1)
 RETRY_BASE_SECONDS = env_float("DEVSERVER_RETRY_BASE_SECONDS", 1.0, minimum=0.0)

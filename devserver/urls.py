@@ -6,6 +6,7 @@ from django.urls import include, path
 from events.views import ingest
 from runs.realtime.views import token_view
 from runs.sdk_views import register_view
+from runs.state_views import run_actions_view, run_batch_view
 
 from .api import api, v1_api
 
@@ -15,6 +16,8 @@ urlpatterns = [
     path("api/", api.urls),
     path("v1/realtime/token", token_view, name="realtime-token"),
     path("v1/", v1_api.urls),
+    path("v0/runs/<str:run_id>/batch", run_batch_view, name="run-batch"),
+    path("v0/runs/<str:run_id>/actions", run_actions_view, name="run-actions"),
     path("admin/", admin.site.urls),
     path("", include("console.urls")),
 ]

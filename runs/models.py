@@ -125,12 +125,18 @@ class Step(models.Model):
     opcode = models.CharField(max_length=32)
     status = models.CharField(max_length=16, choices=StepStatus.choices)
     memo = models.JSONField(null=True, blank=True)
+    # Bytes of `memo` as JSON, written with it (runs/states.py): a run's state size is summed
+    # without reading the memos (runs/memo.py, use_api). Null: stored before it was counted.
+    memo_size = models.PositiveBigIntegerField(null=True, blank=True)
     opts = models.JSONField(null=True, blank=True)
     # Completion order: the stack the SDK receives in `ctx.stack.stack`.
     position = models.PositiveIntegerField(null=True, blank=True)
     attempts = models.PositiveIntegerField(default=1)
     started_at = models.DateTimeField()
     ended_at = models.DateTimeField(null=True, blank=True)
+    # When the attempt that produced the result began (after retries: the last one; failed
+    # attempts have Attempt rows). Null: stored before it was recorded.
+    attempt_started_at = models.DateTimeField(null=True, blank=True)
     wake_at = models.DateTimeField(null=True, blank=True)
     # For a waitForEvent step: the event name it waits for (indexed for ingest-time matching).
     wait_event = models.CharField(max_length=255, blank=True, default="", db_index=True)

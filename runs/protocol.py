@@ -170,35 +170,51 @@ class ExecutionState:
     checkpointing: bool = False
     # Edited inputs of steps not run yet (a rerun from a step): sent as `{"input": [...]}`.
     step_inputs: dict[str, Any] = field(default_factory=dict)
+    # Large state (runs/memo.py): the SDK fetches events and memos from /v0/runs/{id}/batch
+    # and /actions instead. A body over `inline_max_bytes` (0: no limit) gets use_api too.
+    use_api: bool = False
+    inline_max_bytes: int = 0
 
 
 def build_request_body(state: ExecutionState) -> bytes:
+    if not state.use_api:
+        body = _request_body(state, use_api=False)
+        if not state.inline_max_bytes or len(body) <= state.inline_max_bytes:
+            return body
+    return _request_body(state, use_api=True)
+
+
+def _request_body(state: ExecutionState, use_api: bool) -> bytes:
+    """With `use_api` the state stays out: the Python SDK (0.5.19, comm_lib/handler.py) reads
+    the top-level `use_api`, the JS SDK (3.x/4.x, helpers/functions.js) `ctx.use_api`; both
+    then GET /v0/runs/{id}/batch and /actions (runs/state_views.py). Both still need `event`."""
     ctx: dict[str, Any] = {
         "run_id": state.run_id,
         "attempt": state.attempt,
         "max_attempts": state.max_attempts,
         "disable_immediate_execution": False,
-        "use_api": False,
+        "use_api": use_api,
         "stack": {"stack": state.stack, "current": len(state.stack)},
     }
     if state.checkpointing:
         ctx.update({"fn_id": state.fn_slug, "qi_id": state.queue_item_id})
     body = {
         "event": state.event,
-        "events": state.events,
-        "steps": _steps_with_inputs(state),
+        "events": [] if use_api else state.events,
+        "steps": {} if use_api else steps_with_inputs(state.memos, state.step_inputs),
         "ctx": ctx,
-        "use_api": False,
+        "use_api": use_api,
         "version": 1,
     }
     return signing.canonical_json(body)
 
 
-def _steps_with_inputs(state: ExecutionState) -> dict[str, Any]:
-    if not state.step_inputs:
-        return state.memos
-    pending = {h: {"input": v} for h, v in state.step_inputs.items() if h not in state.memos}
-    return {**pending, **state.memos}
+def steps_with_inputs(memos: dict[str, Any], step_inputs: dict[str, Any]) -> dict[str, Any]:
+    """The request's `steps`: edited inputs of steps not run yet, then the memos in order."""
+    if not step_inputs:
+        return memos
+    pending = {h: {"input": v} for h, v in step_inputs.items() if h not in memos}
+    return {**pending, **memos}
 
 
 def parse_ops(body: Any) -> list[StepOp]:

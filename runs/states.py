@@ -17,6 +17,7 @@ from django.db import models, transaction
 from foundation import clock, fast_sql
 
 from .models import BulkAction, Run, StatusChange, Step
+from .state_size import json_size
 from .statuses import (
     FINISHED_STEP_STATUSES,
     TERMINAL_RUN_STATUSES,
@@ -175,6 +176,8 @@ def record_step(run: Run, status: str, **fields: Any) -> Step | None:
     refused write is logged and nothing else changes. Call inside a transaction."""
     if status not in STEP_TRANSITIONS:
         raise InvalidTransition(f"unknown step status {status!r}")
+    if "memo" in fields:
+        fields["memo_size"] = json_size(fields["memo"])
     step = Step(run=run, status=status, **fields)
     if not fast_sql.insert(step, if_absent=True):
         logger.warning(
@@ -192,6 +195,8 @@ def try_move_step(step: Step, to: str, **fields: Any) -> bool:
     """Move a stored step to `to` unless its stored status forbids it (a finished step never
     moves again). True: done and `step` updated; False: lost race, nothing written."""
     changes = dict(fields)
+    if "memo" in changes:
+        changes["memo_size"] = json_size(changes["memo"])
     if to in FINISHED_STEP_STATUSES and step.ended_at is None:
         changes["ended_at"] = clock.now()
     before = step.status
@@ -219,6 +224,7 @@ def copy_steps(run: Run, steps: Iterable[Step]) -> None:
             opcode=s.opcode,
             status=_S.COMPLETED,
             memo=s.memo,
+            memo_size=json_size(s.memo) if s.memo_size is None else s.memo_size,
             opts=s.opts,
             position=index,
             attempts=0,  # never attempted in this run: its output was carried over
