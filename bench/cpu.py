@@ -53,3 +53,40 @@ def usage(
     others = None if machine is None or None in ours else machine - sum(ours)
     result["others_cpu_pct"] = None if others is None else max(others, 0) * 100 / wall_s
     return result
+
+
+# A process table: pid -> (command, session id, CPU seconds). Processes started by
+# tests.harness.Process lead a session of their own, so a session id names a process and
+# everything it forked (Celery's prefork pool, for one).
+Table = dict[int, tuple[str, int, float]]
+
+
+def process_table() -> Table:
+    """Every live process's command, session and user + system CPU seconds."""
+    table: Table = {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+        except OSError:
+            continue  # ended meanwhile
+        command = stat[stat.index("(") + 1 : stat.rindex(")")]
+        fields = stat.rsplit(")", 1)[1].split()
+        table[int(entry.name)] = (
+            command,
+            int(fields[3]),
+            (int(fields[11]) + int(fields[12])) / TICKS,
+        )
+    return table
+
+
+def group_seconds(before: Table, after: Table, *, session: int = 0, command: str = "") -> float:
+    """CPU seconds used between two tables by the processes of `session`, or named `command`.
+    A process started meanwhile counts whole; one that ended meanwhile counts 0 (its last
+    moments are lost: a bench keeps its processes alive while it measures)."""
+    used = 0.0
+    for pid, (name, sid, seconds) in after.items():
+        if (session and sid == session) or (command and name == command):
+            used += seconds - before.get(pid, ("", 0, 0.0))[2]
+    return used

@@ -1,7 +1,22 @@
-"""Peer: the 10-step workflow as a Celery chain of 10 tasks on Redis, run by a real
-`celery worker` subprocess (threads pool, as our worker). A run is the chain from apply_async
-until the result backend (the same Redis) holds the last task's result; every task's result
-is stored there, as a step's output is. This module is also the worker's app (`celery -A`)."""
+"""Peer: the 10-step workflow as a Celery chain of 10 tasks on Redis (broker and result
+backend), run by a real `celery worker` subprocess set up as Celery's docs recommend. This
+module is also the worker's app (`celery -A`).
+
+Checked against Celery's docs (Celery 5.x, docs.celeryq.dev/en/stable/...):
+- userguide/concurrency/index.html: prefork is the default pool, "recommended for most
+  users"; so the worker runs prefork with its default concurrency, one process per CPU
+  (before: `--pool threads -c 8`, chosen to mirror our worker, not a Celery user's setup).
+- userguide/optimizing.html: the prefetch multiplier (default 4) should stay high for many
+  short tasks (1 is for long ones); these tasks are tiny, so the default is kept.
+- userguide/tasks.html and glossary.html: by default a task is acknowledged before it runs,
+  so one running when its worker dies is lost; `acks_late` is the setting for idempotent
+  tasks that must run again instead. A durable workflow's steps need that, and these are
+  idempotent: task_acks_late=True (Redis redelivers after its visibility_timeout, 1 h).
+- userguide/canvas.html: a chain passes each task's result to the next and its
+  AsyncResult.get() waits for the last; no task waits on another (no synchronous subtasks).
+- getting-started/backends-and-brokers/redis.html: Redis as broker and result backend; the
+  Redis backend's get() waits on pub/sub, not by polling.
+A run is apply_async to AsyncResult.get(): every task's result stored in Redis on the way."""
 
 import sys
 import time
@@ -15,7 +30,7 @@ from celery import Celery, chain
 
 from tests.harness import Process
 
-from .loop import Run
+from .loop import Processes, Run
 
 STEPS = 10
 TOTAL = sum(range(STEPS))
@@ -26,6 +41,7 @@ START_TIMEOUT_S = 60.0
 # would set up the dev server's Django project in this app's worker.
 app = Celery("bench-peers", fixups=[])
 app.conf.update(
+    task_acks_late=True,  # see the docstring: a step survives its worker's death
     result_expires=600,  # the stored results clean themselves up
     broker_connection_retry_on_startup=True,
     worker_enable_remote_control=False,  # no pidbox keys left in the shared Redis database
@@ -47,34 +63,38 @@ def ten_steps(queue: str) -> chain:
 
 
 def run(queue: str) -> None:
-    """One run: the chain, to the last task's result (Redis pub/sub, no polling)."""
+    """One run, as a Celery client starts a chain and waits for its result."""
     total = ten_steps(queue).apply_async().get(timeout=RUN_TIMEOUT_S)
     if total != TOTAL:
         raise RuntimeError(f"the Celery chain returned {total}, not {TOTAL}")
 
 
 @contextmanager
-def worker(redis_url: str, threads: int, log_dir: Path) -> Iterator[tuple[Process, Run]]:
-    """A `celery worker` on a queue of its own in `redis_url` (so it takes no one else's
-    tasks on a shared Redis database), once it has run a chain; and one run on it. Its
-    queue's keys are deleted on the way out."""
+def worker(redis_url: str, processes: int | None, log_dir: Path) -> Iterator[tuple[Processes, Run]]:
+    """A `celery worker` (prefork; `processes` children, default one per CPU) on a queue of
+    its own in `redis_url`, so it takes no one else's tasks on a shared Redis database, once
+    it has run a chain. Yields what its runs cost and one run. Its queue's keys are deleted
+    on the way out."""
     queue = f"bench-peers-{time.time_ns()}"
     app.conf.update(broker_url=redis_url, result_backend=redis_url)
+    concurrency = () if processes is None else ("--concurrency", str(processes))
     process = Process(
         "celery-worker",
         [
             *(sys.executable, "-m", "celery", "-A", __name__),
             *("--broker", redis_url, "--result-backend", redis_url),
-            *("worker", "--pool", "threads", "--concurrency", str(threads), "--queues", queue),
+            *("worker", *concurrency, "--queues", queue),
             *("--hostname", f"{queue}@%h", "--loglevel", "WARNING"),
+            # One worker: nothing to gossip or sync with; heartbeats are for monitors.
             *("--without-gossip", "--without-mingle", "--without-heartbeat"),
         ],
         {},
         log_dir,
     ).start()
+    assert process.proc is not None
     try:
         _wait_for_first_run(process, queue)
-        yield process, partial(run, queue)
+        yield Processes({"worker": process.proc.pid}), partial(run, queue)
     finally:
         process.stop()
         client = redis.Redis.from_url(redis_url)
