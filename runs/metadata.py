@@ -29,6 +29,7 @@ MAX_KIND_LENGTH = 128
 MAX_VALUES_BYTES = 64 * 1024
 MAX_KINDS_PER_RUN = 200
 MAX_UPDATES_PER_REQUEST = 50
+RUN_SCOPE = "run"
 _KIND = re.compile(r"[A-Za-z0-9_.:\-/@]+")
 
 
@@ -45,6 +46,9 @@ class Update:
     kind: str
     op: MetadataOp
     values: dict[str, Any]
+    # On an op: "run" puts it on the run (JS `step.metadata(...)`, `step.score(...)` without a
+    # step target), "step" or "extended_trace" on the op's step (InngestMetadata.js).
+    scope: str = ""
 
 
 def parse_updates(raw: Any, where: str = "metadata") -> list[Update]:
@@ -73,7 +77,7 @@ def _parse_update(item: Any, where: str) -> Update:
     size = len(json.dumps(values, separators=(",", ":")).encode())
     if size > MAX_VALUES_BYTES:
         raise BadMetadata(f"{where}.values is {size} bytes, over {MAX_VALUES_BYTES}")
-    return Update(kind, op, values)
+    return Update(kind, op, values, str(item.get("scope") or ""))
 
 
 def combine(current: dict[str, Any], update: Update) -> dict[str, Any]:
@@ -133,7 +137,9 @@ def record_op_metadata(run: Run, ops: list[StepOp]) -> None:
         if not op.metadata:
             continue
         try:
-            apply_updates(run, op.hashed_id, parse_updates(op.metadata, f"op {op.label}"))
+            updates = parse_updates(op.metadata, f"op {op.label}")
+            apply_updates(run, op.hashed_id, [u for u in updates if u.scope != RUN_SCOPE])
+            apply_updates(run, "", [u for u in updates if u.scope == RUN_SCOPE])
         except BadMetadata as exc:
             logger.warning("run %s: metadata of step %s not stored: %s", run.id, op.label, exc)
 

@@ -170,7 +170,7 @@ def store_spans(spans: list[ExportedSpan]) -> Stored:
         by_run.setdefault(span.run_id, []).append(span)
     for run_id, group in by_run.items():
         run = Run.objects.filter(pk=run_id).only("id").first() if run_id else None
-        ours = [s for s in group if run is not None and s.trace_id == trace_id(run.id)]
+        ours = [s for s in group if run is not None and _in_trace(s, trace_id(run.id))]
         rejected += len(group) - len(ours)
         if run is None or not ours:
             continue
@@ -199,9 +199,18 @@ def _store_for_run(run: Run, spans: list[ExportedSpan]) -> int:
         return kept
 
 
-def _is_call_root(span: ExportedSpan) -> bool:
+def _in_trace(span: ExportedSpan, run_trace: str) -> bool:
+    """The span belongs to the run's trace. The JS SDK starts its spans in a trace of its own
+    and links them by the `inngest.traceparent` attribute (the call's traceparent)."""
     parsed = parse_traceparent(str(span.attributes.get(TRACEPARENT_ATTR) or ""))
-    return parsed is not None and span.parent_span_id == parsed[1]
+    return run_trace in (span.trace_id, parsed[0] if parsed else "")
+
+
+def _is_call_root(span: ExportedSpan) -> bool:
+    """The SDK's root span of a call: it has no parent (the SDK tracks only spans under it),
+    or hangs from the call's own span."""
+    parsed = parse_traceparent(str(span.attributes.get(TRACEPARENT_ATTR) or ""))
+    return not span.parent_span_id or (parsed is not None and span.parent_span_id == parsed[1])
 
 
 def _fields(span: ExportedSpan) -> dict[str, Any]:

@@ -45,21 +45,28 @@ def test_metadata_on_an_op_is_kept_under_its_step_and_shown_with_it(fake_sdk: Fa
                 "values": {"acc": {"value": 0.9}},
             },
             {"kind": "inngest.ai", "scope": "step", "op": "set", "values": {"input_tokens": 12}},
+            {"kind": "userland.default", "scope": "run", "op": "set", "values": {"plan": "pro"}},
         ]
     }
     run = _run(fake_sdk, op)
-    kinds = {m.kind: m for m in RunMetadata.objects.filter(run=run)}
-    assert set(kinds) == {"inngest.score", "inngest.ai"}
-    assert {m.step_hashed_id for m in kinds.values()} == {hashed("one")}
+    kinds = {m.kind: m.step_hashed_id for m in RunMetadata.objects.filter(run=run)}
+    assert kinds == {
+        "inngest.score": hashed("one"),
+        "inngest.ai": hashed("one"),
+        "userland.default": "",  # scope "run": the run's own
+    }
     client = Client()
     panel = client.get(f"/runs/{run.id}/?step={hashed('one')}").content.decode()
     assert 'id="step-metadata"' in panel and "input_tokens" in panel
+    assert "plan" not in panel
     run_panel = client.get(f"/runs/{run.id}/").content.decode()
-    assert 'id="run-metadata"' not in run_panel  # nothing of the run's own
+    assert 'id="run-metadata"' in run_panel and "plan" in run_panel
+    assert "input_tokens" not in run_panel
     detail = client.get(f"/api/runs/{run.id}").json()
     assert {(m["kind"], m["step_hashed_id"]) for m in detail["metadata"]} == {
         ("inngest.score", hashed("one")),
         ("inngest.ai", hashed("one")),
+        ("userland.default", ""),
     }
 
 

@@ -19,6 +19,7 @@ from tests.integration.fake_sdk import FakeSdk, completed, hashed, ops, step_run
 KEY = "signkey-prod-" + "0123456789abcdef" * 4
 CALL_SPAN = "aaaaaaaaaaaaaaaa"
 ROOT_SPAN = "bbbbbbbbbbbbbbbb"
+SDK_TRACE = "0af7651916cd43dd8448eb211c80319c"  # the JS SDK's spans start a trace of their own
 
 
 def _attr(key: str, value: Any) -> dict[str, Any]:
@@ -27,10 +28,12 @@ def _attr(key: str, value: Any) -> dict[str, Any]:
 
 
 def _span(run_id: str, span_id: str, name: str, start_ns: int, **extra: Any) -> dict[str, Any]:
-    """A span as the JS SDK's OTLP/JSON exporter writes it."""
+    """A span as the JS SDK's OTLP/JSON exporter writes it, linked to the call by the
+    `inngest.traceparent` attribute (the traceparent we sent)."""
+    call_trace = extra.pop("call_trace", trace_id(run_id))
     attrs = [
         _attr("sdk.run.id", run_id),
-        _attr("inngest.traceparent", f"00-{trace_id(run_id)}-{CALL_SPAN}-01"),
+        _attr("inngest.traceparent", f"00-{call_trace}-{CALL_SPAN}-01"),
         *[_attr(k, v) for k, v in extra.pop("attrs", {}).items()],
     ]
     return {
@@ -75,9 +78,16 @@ def test_spans_are_stored_once_under_their_step_and_drawn_under_it(fake_sdk: Fak
     client = Client()
     start = _ns(one.started_at)
     spans = [
-        # The SDK's root span of the call: the call itself, not drawn.
-        _span(run.id, ROOT_SPAN, "inngest.execution", start, parent=CALL_SPAN),
-        _span(run.id, "c" * 16, "db.query", start, attrs={"inngest.step.hash": hashed("two")}),
+        # The SDK's root span of the call (no parent, a trace id of its own): not drawn.
+        _span(run.id, ROOT_SPAN, "inngest.execution", start, parent="", trace=SDK_TRACE),
+        _span(
+            run.id,
+            "c" * 16,
+            "db.query",
+            start,
+            trace=SDK_TRACE,
+            attrs={"inngest.step.hash": hashed("two")},
+        ),
         _span(run.id, "d" * 16, "nested", start, parent="c" * 16, code=2),
     ]
     first = _export(client, spans)
@@ -122,7 +132,7 @@ def test_spans_of_no_known_run_or_another_trace_are_dropped_and_counted(fake_sdk
         Client(),
         [
             _span("01NOSUCHRUN000000000000000", "1" * 16, "lost", 10**18),
-            _span(run.id, "2" * 16, "forged", 10**18, trace=other_trace),
+            _span(run.id, "2" * 16, "forged", 10**18, trace=other_trace, call_trace=other_trace),
         ],
     )
     assert answer.status_code == 200
