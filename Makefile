@@ -116,8 +116,8 @@ test-staging: $(VENV)/.installed node chromium services
 bench: $(VENV)/.installed
 	$(BIN)/python -m bench.ten_steps
 
-# The same 10-step workflow on DBOS and as a Celery chain, on the same Postgres and Redis.
-# ARGS="--ours" puts bench.ten_steps beside them; --help lists the rest.
+# The same 10-step workflow on DBOS, as a Celery chain and on our server, alternating in
+# rounds, on the same Postgres and Redis. ARGS="--quick" for a smoke check; --help lists the rest.
 .PHONY: bench-peers
 bench-peers: $(VENV)/.installed services
 	$(BIN)/pip install --quiet -e '.[bench]'

@@ -109,9 +109,9 @@ def measure_ours(args: argparse.Namespace, work_dir: Path) -> tuple[list[dict], 
 MEASURE = {"dbos": measure_dbos, "celery": measure_celery, "ours": measure_ours}
 
 
-def write_results(results: dict) -> Path:
-    RESULTS_DIR.mkdir(parents=True, exist_ok=True)
-    path = RESULTS_DIR / f"peers-{results['started_at']}.json"
+def write_results(results: dict, results_dir: Path) -> Path:
+    results_dir.mkdir(parents=True, exist_ok=True)
+    path = results_dir / f"peers-{results['started_at']}.json"
     path.write_text(json.dumps(results, indent=2) + "\n")
     return path
 
@@ -149,6 +149,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         type=int,
         default=None,
         help="Celery prefork children (Celery's default: one per CPU)",
+    )
+    parser.add_argument(
+        "--results-dir", type=Path, default=RESULTS_DIR, help="where the JSON goes (bench/results)"
     )
     # The README's command predates ours being measured by default; it still works.
     parser.add_argument("--ours", action="store_true", help=argparse.SUPPRESS)
@@ -198,7 +201,8 @@ def main(argv: list[str] | None = None) -> int:
         "results": rows,
     }
     print_table(results)
-    print(f"results: {write_results(results).relative_to(ROOT)}")
+    path = write_results(results, args.results_dir.resolve())
+    print(f"results: {path.relative_to(ROOT) if path.is_relative_to(ROOT) else path}")
     return 0
 
 
