@@ -16,6 +16,7 @@ from runs.protocol import Opcode
 
 from .step_panel import JsonBlock
 from .trace import MIN_WIDTH, Row, Trace
+from .trace_html import NARROW
 from .trace_time import after_start, duration
 
 # Steps whose time is a wait, not code running: a span is never placed in them by time.
@@ -91,14 +92,16 @@ def rows_html(key: str, rows: list[SpanRow], href: str) -> str:
     for row in rows:
         span = row.span
         status = " span-error" if span.status == "error" else ""
+        narrow = " narrow" if row.width < NARROW else ""
         took = escape(duration((span.ended_at - span.started_at).total_seconds()))
         parts.append(
             f'<a class="trace-grid trace-row user-span" href="{href}" data-step="{escape(key)}" '
             f'data-span-id="{escape(span.span_id)}" style="--depth: {row.depth}">'
             f'<span class="trace-name" title="{escape(span.name)}">'
             f'<span class="user-span-name">{escape(span.name)}</span></span>'
-            f'<span class="trace-lane"><span class="span span-userland{status}" style="left: '
-            f'{row.left}%; width: {row.width}%" data-tip="{escape(row.tip)}"></span></span>'
+            f'<span class="trace-lane"><span class="span span-userland{status}{narrow}" '
+            f'style="left: {row.left}%; width: {row.width}%" data-tip="{escape(row.tip)}">'
+            f"{took}</span></span>"
             f'<span class="trace-took">{took}</span></a>'
         )
     return "".join(parts)
