@@ -284,7 +284,12 @@ def _gateway(
     if call.ok or item.attempt + 1 >= memo.execution_state(0).max_attempts:
         status = StepStatus.COMPLETED if call.ok else StepStatus.FAILED
         existing = memo.existing_step(op.hashed_id)
-        fields = {"memo": call.memo, "position": memo.next_position, "attempts": item.attempt + 1}
+        fields = {
+            "memo": call.memo,
+            "position": memo.next_position,
+            "attempts": item.attempt + 1,
+            "attempt_started_at": started,
+        }
         if existing is not None:
             states.move_step(existing, status, **fields)
         else:

@@ -13,7 +13,8 @@ from .statuses import ErrorName, StepStatus
 
 
 def store_finished_step(memo: RunMemo, op: StepOp, started: datetime, attempt: int) -> None:
-    """A StepRun or StepFailed op: the step's output (or final error) becomes its memo."""
+    """A StepRun or StepFailed op: the step's output (or final error) becomes its memo.
+    `started`: when this attempt's call to the SDK began (kept as attempt_started_at)."""
     value: Any  # the step's memoized output: what the SDK gets back on replay
     if op.opcode is Opcode.STEP_FAILED:
         error = op.error or {"name": ErrorName.GENERIC, "message": ""}
@@ -32,6 +33,7 @@ def store_finished_step(memo: RunMemo, op: StepOp, started: datetime, attempt: i
             memo=value,
             position=memo.next_position,
             attempts=attempt + 1,
+            attempt_started_at=started,
             **({"opts": opts} if opts else {}),
         )
     else:
@@ -46,6 +48,7 @@ def store_finished_step(memo: RunMemo, op: StepOp, started: datetime, attempt: i
             position=memo.next_position,
             attempts=attempt + 1,
             started_at=started,
+            attempt_started_at=started,
             ended_at=clock.now(),
         )
         if stored is None:  # stored meanwhile (a checkpoint of the same step): the first stays

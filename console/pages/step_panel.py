@@ -77,7 +77,7 @@ class ErrorView:
 class AttemptView:
     number: int  # as people count: the first attempt is 1 (Attempt.number is 0-based)
     outcome: str  # failed, completed, running, waiting for retry
-    started_at: datetime | None  # None: not recorded (the last attempt after a retry)
+    started_at: datetime | None  # None: not recorded (a last attempt stored before it was)
     ended_at: datetime | None
     took: str
     offset: str
@@ -211,8 +211,9 @@ def _last_attempt(
         outcome = "failed" if step.status == StepStatus.FAILED else "completed"
     else:
         outcome = "running"
-    # After a retry the last attempt's start is not stored (only failed attempts are rows).
-    started = None if failures else step.started_at
+    # After a retry the last attempt's start is Step.attempt_started_at (None: stored before
+    # it was recorded; failed attempts are Attempt rows).
+    started = step.attempt_started_at if failures else step.started_at
     ended = step.ended_at
     took = duration(((ended or now) - started).total_seconds()) if started else ""
     offset_from = ended or now

@@ -237,8 +237,15 @@ def _step_row(
         row.spans.append(Span("backoff", previous_end, end, tip))
         if due is not None:
             row.mark = Mark(due, f"attempt {len(failures) + 1} due", None)
+    elif step.attempts > len(failures) and (last := _last_start(step, at, previous_end)):
+        # The last attempt's start is stored (Step.attempt_started_at): its wait, then it.
+        last_start = last
+        tip = f"waited {duration(last_start - previous_end)} for attempt {step.attempts}"
+        row.spans.append(Span("backoff", previous_end, last_start, tip))
+        kind = "failed" if step.status == StepStatus.FAILED else "running"
+        row.spans.append(Span(kind, last_start, end, _final_tip(step, end - last_start)))
     elif step.attempts > len(failures):
-        # The last attempt's own start is not stored: its span includes the wait for it.
+        # A step stored before attempt starts were recorded: its span includes the wait.
         outcome = "failed" if step.status == StepStatus.FAILED else "succeeded"
         tip = (
             f"attempt {step.attempts} {outcome} {duration(end - previous_end)} after attempt "
@@ -248,6 +255,15 @@ def _step_row(
             Span("retry" if outcome == "succeeded" else "failed", previous_end, end, tip)
         )
     return row
+
+
+def _last_start(step: Step, at: Clock, previous_end: float) -> float | None:
+    """Where the last attempt began on the axis, if recorded and after the failed ones (a
+    start at 0 cannot follow a failed attempt, so a float here is always truthy)."""
+    if step.attempt_started_at is None:
+        return None
+    start = at(step.attempt_started_at)
+    return start if start >= previous_end else None
 
 
 def _final_tip(step: Step, took: float) -> str:

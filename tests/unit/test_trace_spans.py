@@ -51,7 +51,26 @@ def _kinds(row: trace.Row) -> list[str]:
     return [span.kind for span in row.spans]
 
 
-def test_a_retried_step_has_a_span_per_attempt_and_the_waits_between():
+def test_the_last_attempt_after_retries_is_drawn_from_its_recorded_start():
+    step = _step("pay", 1.0, 6.0, attempts=3, attempt_started_at=at(5.0))
+    failures = [_failure("pay", 0, 1.0, 1.5, "card declined"), _failure("pay", 1, 3.0, 3.2)]
+    [row] = trace.build(_run(), [step], failures, [], at(10)).rows
+    assert _kinds(row) == ["queued", "failed", "backoff", "failed", "backoff", "running"]
+    wait, last = row.spans[-2:]
+    assert (wait.start, wait.end, last.start, last.end) == (3.2, 5.0, 5.0, 6.0)
+    assert wait.tip.startswith("waited 1.8 s for attempt 3")
+    assert last.tip.startswith("attempt 3 in 1 s")
+    assert not any("not recorded" in span.tip for span in row.spans)
+
+
+def test_a_last_attempt_that_failed_for_good_is_drawn_from_its_recorded_start():
+    step = _step("pay", 1.0, 4.0, attempts=2, status=StepStatus.FAILED, attempt_started_at=at(3))
+    [row] = trace.build(_run(), [step], [_failure("pay", 0, 1.0, 1.5)], [], at(10)).rows
+    assert _kinds(row) == ["queued", "failed", "backoff", "failed"]
+    assert row.spans[-1].tip.startswith("attempt 2 failed after 1 s")
+
+
+def test_a_retried_step_stored_before_attempt_starts_were_recorded_keeps_the_wait_in_its_span():
     step = _step("pay", 1.0, 6.0, attempts=3)
     failures = [_failure("pay", 0, 1.0, 1.5, "card declined"), _failure("pay", 1, 3.0, 3.2)]
     built = trace.build(_run(), [step], failures, [], at(10))
