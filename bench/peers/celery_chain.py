@@ -103,6 +103,7 @@ def worker(redis_url: str, processes: int | None, log_dir: Path) -> Iterator[tup
 
 
 def _wait_for_first_run(process: Process, queue: str) -> None:
+    assert process.proc is not None
     result = ten_steps(queue).apply_async()
     deadline = time.monotonic() + START_TIMEOUT_S
     while not result.ready():

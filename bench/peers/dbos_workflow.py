@@ -64,7 +64,12 @@ def server_settings(database_url: str) -> dict[str, str]:
     """The Postgres settings that decide what one commit costs."""
     names = ("server_version", "synchronous_commit", "fsync", "wal_sync_method")
     with psycopg.connect(database_url) as connection:
-        return {name: connection.execute(f"SHOW {name}").fetchone()[0] for name in names}
+        return {name: _one(connection.execute(f"SHOW {name}").fetchone()) for name in names}
+
+
+def _one(row: tuple | None) -> str:
+    assert row is not None  # SHOW always answers one row
+    return str(row[0])
 
 
 @contextmanager
