@@ -11,7 +11,8 @@ from django.http import HttpRequest
 from events.ingest import IncomingEvent, IngestResult, send_again, store_events
 from events.models import Event
 from runs import bulk, cancellation, forks, manual, registration, retention, sync
-from runs.models import App, BulkAction, Function, Run
+from runs.models import App, BulkAction, BulkKind, Function, Run
+from runs.selectors import RunSelector
 
 from . import audit
 
@@ -53,6 +54,17 @@ def confirm_bulk(by: Actor, action: BulkAction) -> bool:
         if confirmed:
             audit.record(by, "bulk.confirm", str(action.pk), kind=action.kind, runs=action.total)
     return confirmed
+
+
+def cancel_in_bulk(by: Actor, selector: RunSelector) -> BulkAction:
+    """Cancel the active runs `selector` matches, at once (Inngest's `POST /v1/cancellations`):
+    the exact runs are recorded (bulk.prepare, which may run the `if` filter in the filter
+    worker, so outside any transaction), then confirmed and audited as one bulk cancel."""
+    action = bulk.prepare(BulkKind.CANCEL, selector, "api")
+    with transaction.atomic():
+        bulk.confirm(action)
+        audit.record(by, "bulk.cancel", str(action.pk), runs=action.total, **selector.as_params())
+    return action
 
 
 def invoke_function(by: Actor, function: Function, data: dict[str, Any]) -> Run:

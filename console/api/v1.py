@@ -1,16 +1,19 @@
 """The Inngest dev server's REST API (`/v1/...`), with its field names, for users' scripts.
-The SDKs' own `/v1/checkpoint` is the engine's (runs/sdk_views.py), on the same API."""
+The SDKs' own `/v1/checkpoint` is the engine's (runs/sdk_views.py), on the same API.
+`POST /v1/cancellations` takes and answers Inngest's bulk-cancellation shape (inngest.com docs,
+"Bulk Cancellation": `app_id`, `function_id`, `started_after`, `started_before`, `if`)."""
 
 from django.db.models import Q
 from django.shortcuts import get_object_or_404
-from ninja import Router, Status
+from ninja import Field, Router, Schema, Status
 
 from console import actions
 from events.models import Event
 from events.queries import events_page
 from foundation import clock
 from runs.cancellation import RunAlreadyEnded
-from runs.models import Run, RunStatus
+from runs.models import Function, Run, RunStatus
+from runs.selectors import RunSelector, SelectorError
 
 router = Router(tags=["inngest v1"])
 
@@ -88,3 +91,58 @@ def delete_run(request, run_id: str):
     except RunAlreadyEnded as exc:
         return Status(409, {"error": str(exc)})
     return Status(200, _envelope(_run_v1(run)))
+
+
+# Inngest answers with the environment's id; the dev server has a single environment.
+ENVIRONMENT_ID = "00000000-0000-0000-0000-000000000000"
+
+
+class CancellationIn(Schema):
+    app_id: str
+    function_id: str  # as the app names it ("schedule-reminder"), or our app-prefixed slug
+    started_after: str = ""
+    started_before: str = ""
+    if_: str = Field("", alias="if")
+
+
+@router.post("/cancellations", response={200: dict, 400: dict, 404: dict})
+def create_cancellation(request, payload: CancellationIn):
+    """Cancel the active runs of one function started in a time range (bounds exclusive
+    as far as a run id can say) and, with `if`, whose event matches a CEL expression."""
+    slug = _function_slug(payload.app_id, payload.function_id)
+    if slug is None:
+        return Status(
+            404, {"error": f"no function {payload.function_id!r} in app {payload.app_id!r}"}
+        )
+    try:
+        selector = RunSelector.from_fields(
+            app=payload.app_id,
+            function=slug,
+            since=payload.started_after.strip(),
+            until=payload.started_before.strip(),
+            expression=payload.if_.strip(),
+        )
+        action = actions.cancel_in_bulk(request, selector)
+    except SelectorError as exc:
+        return Status(400, {"error": str(exc)})
+    return Status(
+        200,
+        {
+            "id": str(action.pk),
+            "environment_id": ENVIRONMENT_ID,
+            "app_id": payload.app_id,
+            "function_id": payload.function_id,
+            "started_after": payload.started_after or None,
+            "started_before": payload.started_before or None,
+            "if": payload.if_ or None,
+        },
+    )
+
+
+def _function_slug(app_id: str, function_id: str) -> str | None:
+    """Our slug is the app-prefixed id the SDK registers; Inngest's API takes the bare id."""
+    functions = Function.objects.filter(app__name=app_id)
+    for slug in (f"{app_id}-{function_id}", function_id):
+        if functions.filter(slug=slug).exists():
+            return slug
+    return None

@@ -116,3 +116,29 @@ def test_a_cron_jitter_is_registered_with_its_trigger(control: dict, kind: str):
     )
     [cron] = function["crons"]
     assert cron["spec"] == "0 0 1 1 *" and cron["jitter"] == 30.0
+
+
+def _wait_status(server: DevServer, event_id: str, slug: str, statuses: set[str]) -> dict:
+    def reached() -> dict | None:
+        runs = [r for r in server.runs_for_event(event_id) if r["function_id"] == slug]
+        run = server.http.get(f"/api/runs/{runs[0]['run_id']}").json() if runs else None
+        return run if run and run["status"] in statuses else None
+
+    return wait_until(reached, 60, f"a run of {slug} to be {statuses}")
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_v1_cancellations_cancel_the_matching_sleeping_runs(control: dict, kind: str):
+    server: DevServer = control["server"]
+    app: ControlApp = control["apps"][kind]
+    wait_until(lambda: app.slug("napper") in _functions(server), 60, "the app to register")
+    ids = [
+        server.send({"name": app.event("nap"), "data": {"n": n, "seconds": 600}})[0] for n in (1, 2)
+    ]
+    for event_id in ids:
+        _wait_status(server, event_id, app.slug("napper"), {"Sleeping"})
+    body = {"app_id": app.app_id, "function_id": "napper", "if": "event.data.n == 1"}
+    answer = server.http.post("/v1/cancellations", json=body)
+    assert answer.status_code == 200 and answer.json()["function_id"] == "napper"
+    _wait_status(server, ids[0], app.slug("napper"), {"Cancelled"})
+    assert _wait_status(server, ids[1], app.slug("napper"), {"Sleeping"})["status"] == "Sleeping"
