@@ -15,14 +15,17 @@ from django.core.handlers.asgi import ASGIHandler  # noqa: E402
 from runs.realtime.routing import with_realtime_http, with_realtime_websocket  # noqa: E402
 
 from .http_handler import OneHopASGIHandler  # noqa: E402
+from .ingest_route import LeanIngest  # noqa: E402
 from .request_limits import App, BoundedRequests, Receive, Scope, Send  # noqa: E402
 
 # The dashboard's few static files are served by the same process: one command, nothing else.
 # DEVSERVER_FAST_HTTP_HANDLER=0 serves HTTP with Django's stock handler instead.
+_django_http = with_realtime_http(  # realtime's publish and SSE stream are ASGI apps of their own
+    ASGIStaticFilesHandler(OneHopASGIHandler() if settings.FAST_HTTP_HANDLER else ASGIHandler())
+)
+# DEVSERVER_LEAN_INGEST=0: `POST /e/` through Django's view too.
 django_asgi_app = BoundedRequests(
-    with_realtime_http(  # realtime's publish and SSE stream are ASGI apps of their own
-        ASGIStaticFilesHandler(OneHopASGIHandler() if settings.FAST_HTTP_HANDLER else ASGIHandler())
-    )
+    LeanIngest(_django_http) if settings.LEAN_INGEST else _django_http
 )
 
 from channels.auth import AuthMiddlewareStack  # noqa: E402

@@ -252,6 +252,14 @@ EVENT_MAX_BYTES = env_int("DEVSERVER_EVENT_MAX_BYTES", 512 * 1024, minimum=1024)
 HTTP_HEADER_TIMEOUT = env_float("DEVSERVER_HTTP_HEADER_TIMEOUT", 10.0, minimum=0.1)
 HTTP_IDLE_TIMEOUT = env_float("DEVSERVER_HTTP_IDLE_TIMEOUT", 15.0, minimum=0.1)
 HTTP_REQUEST_TIMEOUT = env_float("DEVSERVER_HTTP_REQUEST_TIMEOUT", 300.0, minimum=1.0)
+# The web server: uvicorn (httptools, uvloop) serves ~4x daphne's requests per CPU second
+# (bench/ingest.py); daphne (Twisted) stays selectable. Both keep the three timeouts above.
+HTTP_SERVER = env_str("DEVSERVER_HTTP_SERVER", "uvicorn")
+if HTTP_SERVER not in ("uvicorn", "daphne"):
+    raise ConfigError(f"DEVSERVER_HTTP_SERVER must be uvicorn or daphne, got {HTTP_SERVER!r}")
+# `POST /e/{key}` served by devserver/ingest_route.py ahead of Django, its events stored by
+# the group committer (events/group_commit.py); 0 sends it through Django's view.
+LEAN_INGEST = env_bool("DEVSERVER_LEAN_INGEST", True)
 REQUEST_MAX_BYTES = env_int("DEVSERVER_REQUEST_MAX_BYTES", 10 * 1024 * 1024, minimum=1024)
 DATA_UPLOAD_MAX_MEMORY_SIZE = REQUEST_MAX_BYTES
 EVENT_DEDUPE_SECONDS = 24 * 3600

@@ -141,21 +141,31 @@ def store_events(incoming: list[IncomingEvent], ids: list[str] | None = None) ->
     the same request) is not stored again: its earlier event's id is returned instead. `ids`
     (from the SDK's seed, events/seeds.py): the events' ids; one stored already is a retried
     send, answered with its id and not stored again."""
+    seeds: list[str | None] = [*ids] if ids else [None] * len(incoming)
+    return store_seeded(incoming, seeds)
+
+
+def store_seeded(incoming: list[IncomingEvent], ids: list[str | None]) -> IngestResult:
+    """`store_events` with an id or None per event, so that several requests' events (each
+    request seeded or not) are stored in one transaction (events/group_commit.py)."""
     result = IngestResult()
     received = clock.now()
     default_ts = int(received.timestamp() * 1000)
     with transaction.atomic():
         seen = _recent_duplicates({item.external_id for item in incoming}, received)
-        retried = set(Event.objects.filter(pk__in=ids).values_list("id", flat=True)) if ids else ()
-        for index, item in enumerate(incoming):
+        seeded = [i for i in ids if i is not None]
+        retried = (
+            set(Event.objects.filter(pk__in=seeded).values_list("id", flat=True)) if seeded else ()
+        )
+        for item, seeded_id in zip(incoming, ids, strict=True):
             duplicate = seen.get(item.external_id) if item.external_id else None
-            if duplicate is None and ids and ids[index] in retried:
-                duplicate = ids[index]
+            if duplicate is None and seeded_id is not None and seeded_id in retried:
+                duplicate = seeded_id
             if duplicate is not None:
                 result.ids.append(duplicate)
                 continue
             event = Event(
-                id=ids[index] if ids else clock.new_id(),
+                id=seeded_id or clock.new_id(),
                 name=item.name,
                 external_id=item.external_id,
                 data=item.data,

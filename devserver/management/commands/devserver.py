@@ -63,8 +63,11 @@ class Command(BaseCommand):
 
 def _serve(host: str, port: int) -> None:
     from devserver.asgi import application  # django.setup() at import: only once serving
-    from devserver.http_server import serve  # loads daphne and Twisted: only once serving
 
     if settings.FILTERS_IN_WORKER:
         isolation.warm_up()  # the filter worker starts while the web process does
+    if settings.HTTP_SERVER == "uvicorn":
+        from devserver.uvicorn_server import serve  # the web server's loop: only once serving
+    else:
+        from devserver.http_server import serve  # loads daphne and Twisted: only once serving
     serve(application, host, port)

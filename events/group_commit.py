@@ -1,0 +1,132 @@
+"""Group commit: the events of concurrent `POST /e/` requests stored in one transaction by one
+committer thread, each request answered with its own ids once that transaction has committed.
+
+One commit per request caps single-event ingest at the commit rate and costs a transaction's
+fixed work (dedupe lookups, the functions stamp, the trigger scan, BEGIN/COMMIT) per event.
+Here whatever requests arrived while the last group was committing form the next group:
+nothing waits for a timer, and a lone request is stored as soon as it arrives. Durability is
+unchanged: a submission's future is settled only after its group's transaction committed (or
+failed), so nothing is acknowledged before it is stored.
+
+A group that fails (a broken row, a receiver of `events_stored` raising, a seeded retry of the
+same send in the same group) is not the fault of every request in it: each submission is then
+stored alone, in its own transaction, and only the one that fails again gets the error."""
+
+import logging
+import queue
+import threading
+from concurrent.futures import Future
+from dataclasses import dataclass, field
+
+from django.db import IntegrityError, close_old_connections
+
+from .ingest import IncomingEvent, store_events, store_seeded
+
+logger = logging.getLogger(__name__)
+
+# A group stops growing past this many events: it bounds a transaction's length (and its
+# lookups' bound parameters) while still taking a few hundred concurrent requests at once.
+GROUP_MAX_EVENTS = 1000
+
+
+@dataclass
+class Submission:
+    """One request's events, its seeded ids (or None), and the future its answer waits on:
+    the event ids in the request's order, or the exception that kept them from being stored."""
+
+    events: list[IncomingEvent]
+    ids: list[str] | None
+    future: Future[list[str]] = field(default_factory=Future)
+
+
+class GroupCommitter:
+    """A queue of submissions and the one thread that commits them in groups."""
+
+    def __init__(self, max_events: int = GROUP_MAX_EVENTS) -> None:
+        self.max_events = max_events
+        self._queue: queue.SimpleQueue[Submission] = queue.SimpleQueue()
+        self._thread: threading.Thread | None = None
+        self._start_lock = threading.Lock()
+
+    def submit(self, events: list[IncomingEvent], ids: list[str] | None) -> Future[list[str]]:
+        """Queue one request's events; the future resolves after they are committed."""
+        submission = Submission(events, ids)
+        self._queue.put(submission)
+        if self._thread is None:
+            self._start()
+        return submission.future
+
+    def _start(self) -> None:
+        with self._start_lock:  # two first requests at once start one thread
+            if self._thread is None:
+                thread = threading.Thread(target=self._run, name="group-commit", daemon=True)
+                thread.start()
+                self._thread = thread
+
+    def _run(self) -> None:
+        while True:
+            group = self._next_group()
+            # A long-lived thread outside any request: drop a connection the database broke
+            # (a Postgres restart) or that outlived CONN_MAX_AGE, as request_finished would.
+            close_old_connections()
+            try:
+                commit_group(group)
+            except BaseException as exc:  # the thread must outlive any one group
+                logger.exception("group commit failed outside its own error handling")
+                for submission in group:
+                    if not submission.future.done():
+                        submission.future.set_exception(exc)
+
+    def _next_group(self) -> list[Submission]:
+        """Block for the first submission, then take whatever else is waiting, up to the cap."""
+        group = [self._queue.get()]
+        count = len(group[0].events)
+        while count < self.max_events:
+            try:
+                submission = self._queue.get_nowait()
+            except queue.Empty:
+                break
+            group.append(submission)
+            count += len(submission.events)
+        return group
+
+
+def commit_group(group: list[Submission]) -> None:
+    """Store every submission of `group` in one transaction and settle each future with its own
+    ids; if that transaction fails, store each submission alone (see the module's docstring)."""
+    if len(group) == 1:
+        _commit_alone(group[0])
+        return
+    events = [event for submission in group for event in submission.events]
+    seeds: list[str | None] = []
+    for submission in group:
+        seeds += submission.ids if submission.ids else [None] * len(submission.events)
+    try:
+        result = store_seeded(events, seeds)
+    except Exception:
+        # Rolled back whole: nothing of the group is stored, so each is tried on its own.
+        for submission in group:
+            _commit_alone(submission)
+        return
+    start = 0
+    for submission in group:
+        end = start + len(submission.events)
+        submission.future.set_result(result.ids[start:end])
+        start = end
+
+
+def _commit_alone(submission: Submission) -> None:
+    """One request's events in their own transaction, as the Django view stores them."""
+    try:
+        try:
+            result = store_events(submission.events, submission.ids)
+        except IntegrityError:
+            if submission.ids is None:
+                raise
+            # A retry of the same send stored these ids first (in another group or request):
+            # this attempt now finds them stored and answers with them.
+            result = store_events(submission.events, submission.ids)
+    except Exception as exc:
+        submission.future.set_exception(exc)
+        return
+    submission.future.set_result(result.ids)
