@@ -7,7 +7,7 @@ from django.db import transaction
 
 from foundation import clock
 
-from . import queue, states
+from . import defer, queue, states
 from .metadata import record_op_metadata
 from .models import QueueItem, Run, Step
 from .protocol import Opcode, ProtocolError, parse_ops
@@ -39,6 +39,7 @@ def record_checkpoint(run_id: str, body: Any) -> int:
         if run.status in TERMINAL_RUN_STATUSES:
             raise StaleDispatch(f"run {run_id} already ended as {run.status}")
         stored = _store_steps(run, ops)
+        defer.record_lazy_ops(run, ops)
         record_op_metadata(run, ops)
         if not queue.renew_held_lease(item):
             raise StaleDispatch(f"run {run_id}: queue item {item.id} was taken over meanwhile")

@@ -1,6 +1,7 @@
 """Drive one queue item: call the SDK, record what it reports, and keep going until the run
 ends or has to wait (sleep, retry backoff). A completed step is stored before the next call."""
 
+import dataclasses
 import logging
 from datetime import datetime
 
@@ -9,7 +10,7 @@ from django.db import InterfaceError, OperationalError, transaction
 
 from foundation import clock
 
-from . import queue, states, tracing
+from . import defer, queue, states, tracing
 from .cancellation import cancel_timed_out_runs, finish_deadline
 from .memo import RunMemo
 from .metadata import record_op_metadata
@@ -69,6 +70,7 @@ def drive(item: QueueItem) -> None:
                 _start_finish_timeout(run)
         queue.confirm_lease(item)
     may_checkpoint = settings.CHECKPOINTING and run.function.app.sdk.startswith("js:")
+    sends_defers = run.function.app.sdk.startswith("js:")
     urls: dict[str, str] = {}  # by target step: most calls of a run go to the same URL
     while True:
         url = urls.get(item.target_step)
@@ -78,6 +80,8 @@ def drive(item: QueueItem) -> None:
             )
         started = clock.now()
         state = memo.execution_state(item.attempt, queue_item_id=item.id)
+        if sends_defers:  # JS 4.4+ reads the run's defers (runs/defer.py)
+            state = dataclasses.replace(state, defers=defer.prior_defers(run))
         trace = tracing.request_headers(run.id, item.id, run.function.app.name, run.function.slug)
         outcome = call_function(url, build_request_body(state), trace)
         if isinstance(outcome, StepsReported):

@@ -4,7 +4,7 @@ after commit, and a run's end resumes the run that invoked it and emits its life
 
 from events.signals import events_stored
 
-from . import live, states
+from . import defer, live, states
 from .invocations import resume_invoker
 from .lifecycle import emit_lifecycle_events
 from .triggers import on_events_stored
@@ -20,3 +20,4 @@ def connect() -> None:
     # A parent waiting on this run resumes before listeners of its lifecycle events start.
     states.on_run_ended(resume_invoker)
     states.on_run_ended(emit_lifecycle_events)
+    states.on_run_ended(defer.schedule_defers)  # defer() runs start once their parent ended

@@ -6,7 +6,7 @@ from events.models import Event
 from flowcontrol.spec import FlowControl
 
 from .spec import FunctionSpec, SpecField
-from .statuses import BulkStatus, QueueReason, RunStatus, StepStatus, Subject
+from .statuses import BulkStatus, DeferStatus, QueueReason, RunStatus, StepStatus, Subject
 
 
 class App(models.Model):
@@ -326,3 +326,30 @@ class RunMetadata(models.Model):
                 fields=["run", "step_hashed_id", "kind"], name="unique_metadata_kind"
             )
         ]
+
+
+class Defer(models.Model):
+    """A `defer()` of a run (JS 4.4+, runs/defer.py): the function `fn_slug` gets one run,
+    started by an `inngest/deferred.schedule` event once this run ends, unless aborted first.
+    Insert-only per (run, hashed_id), so the SDK's retransmits of one DeferAdd store it once."""
+
+    run = models.ForeignKey(Run, on_delete=models.CASCADE, related_name="defers")
+    hashed_id = models.CharField(max_length=64)
+    name = models.CharField(max_length=1024, blank=True, default="")  # the user's defer id
+    fn_slug = models.CharField(max_length=255)
+    status = models.CharField(max_length=16, choices=DeferStatus.choices)
+    input = models.JSONField(null=True, blank=True)  # dropped once aborted
+    input_size = models.PositiveIntegerField(default=0)
+    meta = models.JSONField(null=True, blank=True)
+    reason = models.CharField(max_length=32, blank=True, default="")  # why Rejected
+    event_id = models.CharField(max_length=26, blank=True, default="")  # once Scheduled
+    created_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["run", "hashed_id"], name="unique_defer_per_run")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name or self.hashed_id} -> {self.fn_slug} ({self.status})"

@@ -10,7 +10,7 @@ from events.expressions import ExpressionError, validate_expression
 from foundation import clock
 from foundation.durations import DurationError, parse_duration, parse_wake_time
 
-from . import ai_gateway, fetch_gateway, parallel, queue, signals, states, step_results
+from . import ai_gateway, defer, fetch_gateway, parallel, queue, signals, states, step_results
 from .ai_gateway import ModelCall
 from .invocations import start_child_run
 from .memo import RunMemo
@@ -45,8 +45,13 @@ class Next(enum.Enum):
 def apply_outcome(memo: RunMemo, item: QueueItem, outcome: SdkOutcome, started: datetime) -> Next:
     # A model call (step.ai.infer) or a step.fetch can take seconds: it happens before the
     # transaction opens, never while one holds the database (SQLite has a single writer).
-    model_call = _gateway_call(outcome)
+    lazy_ops, answer = defer.split_lazy_ops(outcome)  # defer() ops ride beside the others
+    model_call = _gateway_call(answer) if answer is not None else None
     with transaction.atomic():
+        defer.record_lazy_ops(memo.run, lazy_ops)
+        if answer is None:
+            return _continue_or_join(memo, item)
+        outcome = answer
         if isinstance(outcome, FunctionCompleted):
             queue.finish(item)
             states.move_run(memo.run, RunStatus.COMPLETED, output=outcome.output)

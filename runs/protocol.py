@@ -23,6 +23,9 @@ class Opcode(StrEnum):
     GATEWAY = "Gateway"  # JS 3.x/4.x step.fetch (runs/fetch_gateway.py)
     STEP = "Step"  # older SDKs: a step that ran, same as StepRun
     RUN_COMPLETE = "RunComplete"  # JS v4 checkpointing: the function returned `data`
+    # JS 4.4+ `defer()`: lazy ops riding beside another op (runs/defer.py).
+    DEFER_ADD = "DeferAdd"
+    DEFER_ABORT = "DeferAbort"
 
 
 class ParallelMode(StrEnum):
@@ -174,6 +177,9 @@ class ExecutionState:
     # and /actions instead. A body over `inline_max_bytes` (0: no limit) gets use_api too.
     use_api: bool = False
     inline_max_bytes: int = 0
+    # The run's defers, `{hashed id: {"abortable": bool}}` (runs/defer.py): JS 4.4+ reads
+    # `defers` and does not send a DeferAdd it finds there again.
+    defers: dict[str, Any] = field(default_factory=dict)
 
 
 def build_request_body(state: ExecutionState) -> bytes:
@@ -206,6 +212,8 @@ def _request_body(state: ExecutionState, use_api: bool) -> bytes:
         "use_api": use_api,
         "version": 1,
     }
+    if state.defers:
+        body["defers"] = state.defers
     return signing.canonical_json(body)
 
 

@@ -16,12 +16,13 @@ from django.db import models, transaction
 
 from foundation import clock, fast_sql
 
-from .models import BulkAction, Run, StatusChange, Step
+from .models import BulkAction, Defer, Run, StatusChange, Step
 from .state_size import json_size
 from .statuses import (
     FINISHED_STEP_STATUSES,
     TERMINAL_RUN_STATUSES,
     BulkStatus,
+    DeferStatus,
     RunStatus,
     StepStatus,
     Subject,
@@ -54,6 +55,14 @@ BULK_TRANSITIONS: dict[str, frozenset[str]] = {
     _B.QUEUED: frozenset({_B.RUNNING, _B.COMPLETED}),
     _B.RUNNING: frozenset({_B.COMPLETED}),
     _B.COMPLETED: frozenset(),
+}
+_D = DeferStatus
+# A defer is written once; only one waiting for its run's end may still change (runs/defer.py).
+DEFER_TRANSITIONS: dict[str, frozenset[str]] = {
+    _D.AFTER_RUN: frozenset({_D.ABORTED, _D.SCHEDULED}),
+    _D.ABORTED: frozenset(),
+    _D.REJECTED: frozenset(),
+    _D.SCHEDULED: frozenset(),
 }
 # A run's end whose hooks have not run this long after it is picked up by the reconciler.
 END_HOOKS_LATE_AFTER = timedelta(seconds=10)
@@ -263,11 +272,35 @@ def try_move_bulk(action: BulkAction, to: str, **fields: Any) -> bool:
     return True
 
 
+# -- defers ----------------------------------------------------------------------------------
+
+
+def record_defer(defer: Defer) -> bool:
+    """Insert a run's defer in its first status. False: one with that hashed id is stored
+    already (the SDK sent it again), and nothing was written. Call inside a transaction."""
+    if defer.status not in DEFER_TRANSITIONS:
+        raise InvalidTransition(f"unknown defer status {defer.status!r}")
+    if not fast_sql.insert(defer, if_absent=True):
+        return False
+    _record(Subject.DEFER, "", defer.status, run_id=defer.run_id, step_hashed_id=defer.hashed_id)
+    return True
+
+
+def try_move_defer(defer: Defer, to: str, **fields: Any) -> bool:
+    """Abort or schedule a defer still waiting for its run's end. False: it was aborted or
+    scheduled meanwhile (by a retransmit, or the end hook running twice); nothing written."""
+    before = defer.status
+    if not _guarded_update(Subject.DEFER, defer, to, dict(fields)):
+        return False
+    _record(Subject.DEFER, before, to, run_id=defer.run_id, step_hashed_id=defer.hashed_id)
+    return True
+
+
 # -- shared ----------------------------------------------------------------------------------
 
 
 def _guarded_update(
-    subject: Subject, row: Run | Step | BulkAction, to: str, changes: dict[str, Any]
+    subject: Subject, row: Run | Step | BulkAction | Defer, to: str, changes: dict[str, Any]
 ) -> bool:
     """The one guarded write: `UPDATE … SET status = to WHERE id = … AND status IN (allowed
     from)`. True: written, and `row` updated in memory; False: the race was lost."""
@@ -284,6 +317,7 @@ _TABLES = {
     Subject.RUN: RUN_TRANSITIONS,
     Subject.STEP: STEP_TRANSITIONS,
     Subject.BULK: BULK_TRANSITIONS,
+    Subject.DEFER: DEFER_TRANSITIONS,
 }
 
 

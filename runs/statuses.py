@@ -39,6 +39,16 @@ class BulkStatus(models.TextChoices):
     COMPLETED = "Completed"
 
 
+class DeferStatus(models.TextChoices):
+    """A `defer()` of a run (runs/defer.py). AfterRun, Aborted and Rejected are inngest/inngest's
+    enums.DeferStatus; Scheduled is ours: its `inngest/deferred.schedule` event is stored."""
+
+    AFTER_RUN = "AfterRun"  # scheduled when the run ends, unless aborted first
+    ABORTED = "Aborted"  # the function called `.abort()`
+    REJECTED = "Rejected"  # over a limit or malformed: never scheduled, retransmits dedupe
+    SCHEDULED = "Scheduled"
+
+
 class QueueReason(models.TextChoices):
     """Why a queue item is due; `planned` items are parallel steps that join at the end,
     `race` items parallel steps in race mode, which resume the run as soon as each ends."""
@@ -90,3 +100,4 @@ class Subject(models.TextChoices):
     RUN = "run"
     STEP = "step"
     BULK = "bulk"
+    DEFER = "defer"
