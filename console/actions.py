@@ -10,7 +10,7 @@ from django.http import HttpRequest
 
 from events.ingest import IncomingEvent, IngestResult, send_again, store_events
 from events.models import Event
-from runs import bulk, cancellation, forks, manual, registration, retention, sync
+from runs import bulk, cancellation, forks, manual, pausing, registration, retention, sync
 from runs.models import App, BulkAction, BulkKind, Function, Run
 from runs.selectors import RunSelector
 
@@ -81,6 +81,23 @@ def run_cron_now(by: Actor, function: Function) -> Run:
         run = manual.fire_cron_now(function)
         audit.record(by, "function.run_cron", function.slug, run=run.id)
     return run
+
+
+def pause_function(by: Actor, function: Function) -> None:
+    """Pause a function: events and crons start nothing, runs in flight hold their next step.
+    PauseUnchanged (nothing audited) when it is paused already."""
+    with transaction.atomic():
+        pausing.pause(function)
+        audit.record(by, "function.pause", function.slug)
+
+
+def resume_function(by: Actor, function: Function) -> int:
+    """Resume a paused function; its held runs go on (how many items were woken). Nothing
+    skipped while paused is replayed. PauseUnchanged (nothing audited) when it is not paused."""
+    with transaction.atomic():
+        woken = pausing.resume(function)
+        audit.record(by, "function.resume", function.slug, woken=woken)
+    return woken
 
 
 # -- events, apps, history -------------------------------------------------------------------

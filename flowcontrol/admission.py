@@ -85,6 +85,11 @@ def link_held_events(function_id: int, event_ids: list[str], run_id: str) -> Non
     ).update(run_id=run_id)
 
 
+def record_paused(function: Gated, event: Event) -> Decision:
+    """A paused function skips the event (runs/pausing.py); recorded so the event says why."""
+    return _record(function, event, DecisionKind.PAUSED, "", "the function is paused")
+
+
 def _record(function: Gated, event: Event, kind: str, key: str, detail: str) -> Decision:
     return Decision.objects.create(
         function_id=function.id,

@@ -18,6 +18,7 @@ class DecisionKind(models.TextChoices):
     SINGLETON_SKIPPED = "singleton_skipped"
     SINGLETON_CANCELLED = "singleton_cancelled"
     CANCELLED = "cancelled"
+    PAUSED = "paused"  # the function was paused (runs/pausing.py): the event started nothing
 
 
 class Decision(models.Model):

@@ -19,7 +19,7 @@ from foundation import clock, fast_sql
 from foundation.fast_sql import column, db_value, table
 
 from . import wakeups
-from .models import QueueItem, Run
+from .models import Function, QueueItem, Run
 from .statuses import PARALLEL_REASONS, QueueReason
 from .wakeups import Task
 
@@ -75,13 +75,21 @@ def dispatch(item_id: str, due_at: datetime) -> None:
 
 
 def claim(item_id: str) -> QueueItem | None:
-    """Take the item if it is due and nobody holds a live lease on it."""
+    """Take the item if it is due, nobody holds a live lease on it and its function is not
+    paused (a paused function's runs hold their next step; runs/pausing.py wakes them)."""
     now = clock.now()
     lease_until, due = column(QueueItem, "lease_until"), column(QueueItem, "due_at")
+    # In the same statement, so a claim costs no extra round trip for the pause check.
+    paused = (
+        f"SELECT 1 FROM {table(Run)} JOIN {table(Function)}"
+        f" ON {table(Function)}.{column(Function, 'id')} = {table(Run)}.{column(Run, 'function')}"
+        f" WHERE {table(Run)}.{column(Run, 'id')} = {table(QueueItem)}.{column(QueueItem, 'run')}"
+        f" AND {table(Function)}.{column(Function, 'paused_at')} IS NOT NULL"
+    )
     sql = (
         f"UPDATE {table(QueueItem)} SET {column(QueueItem, 'lease_owner')} = %s, {lease_until} = %s"
         f" WHERE {column(QueueItem, 'id')} = %s AND {due} <= %s"
-        f" AND ({lease_until} IS NULL OR {lease_until} < %s)"
+        f" AND ({lease_until} IS NULL OR {lease_until} < %s) AND NOT EXISTS ({paused})"
     )
     stamp = partial(db_value, QueueItem, "due_at")
     with connection.cursor() as cursor:

@@ -10,7 +10,13 @@ from django.db import connection, transaction
 
 from events.expressions import evaluate, matches
 from events.models import Event
-from flowcontrol.admission import admit, link_decisions, link_held_events, take_due
+from flowcontrol.admission import (
+    admit,
+    link_decisions,
+    link_held_events,
+    record_paused,
+    take_due,
+)
 from flowcontrol.concurrency import constraints_for
 from foundation import clock
 from foundation.fast_sql import column, table
@@ -67,7 +73,11 @@ def start_runs_for_events(events: list[Event], functions: list[Function]) -> Non
 
 
 def _admit_and_start(function: Function, event: Event) -> None:
-    """Flow control decides first (skip, hold, delay, cancel others); then the run starts."""
+    """Flow control decides first (skip, hold, delay, cancel others); then the run starts.
+    A paused function starts nothing: the event is recorded as skipped, never replayed."""
+    if function.paused_at is not None:
+        record_paused(function, event)
+        return
     admission = admit(function, event, _active_runs)
     if admission.flush_at is not None:  # a debounce or batch holds the event until then
         wakeups.send_on_commit(Task.FLUSH_PENDING, at=admission.flush_at)

@@ -11,10 +11,11 @@ from runs import bulk
 from runs.forks import ForkNotAllowed, plan
 from runs.manual import CannotStart
 from runs.models import BulkAction, Function, Run, RunOrigin
+from runs.pausing import PauseUnchanged
 from runs.selectors import RunSelector, SelectorError
 
 from .runs import run_out
-from .schemas import ErrorOut, RunOut
+from .schemas import ErrorOut, FunctionStateOut, RunOut
 
 router = Router(tags=["actions"])
 
@@ -141,3 +142,26 @@ def function_run_cron(request, slug: str):
         return Status(201, run_out(run))
     except CannotStart as exc:
         return Status(409, {"error": str(exc)})
+
+
+@router.post("/functions/{slug}/pause", response={200: FunctionStateOut, 409: ErrorOut})
+def function_pause(request, slug: str):
+    """Pause: events start nothing (recorded as skipped), crons do not fire, runs in flight
+    hold their next step. Inngest has no REST endpoint for this; the shape is ours."""
+    function = get_object_or_404(Function, slug=slug)
+    try:
+        actions.pause_function(request, function)
+    except PauseUnchanged as exc:
+        return Status(409, {"error": str(exc)})
+    return Status(200, {"slug": function.slug, "paused": True, "woken": 0})
+
+
+@router.post("/functions/{slug}/resume", response={200: FunctionStateOut, 409: ErrorOut})
+def function_resume(request, slug: str):
+    """Resume: held runs go on with their next step; nothing skipped is replayed."""
+    function = get_object_or_404(Function, slug=slug)
+    try:
+        woken = actions.resume_function(request, function)
+    except PauseUnchanged as exc:
+        return Status(409, {"error": str(exc)})
+    return Status(200, {"slug": function.slug, "paused": False, "woken": woken})

@@ -29,6 +29,14 @@ class CronOut(Schema):
     next_fire_at: datetime
 
 
+class FunctionStateOut(Schema):
+    """A function after pause or resume; `woken`: held queue items resumed."""
+
+    slug: str
+    paused: bool
+    woken: int
+
+
 class FunctionOut(Schema):
     slug: str
     name: str

@@ -1,5 +1,6 @@
 """Functions pages: configuration, cron schedules, invoke (a form that keeps what was typed
-after an error and offers the trigger events' latest data as templates) and run now."""
+after an error and offers the trigger events' latest data as templates), run now, and pause or
+resume (runs/pausing.py says what a pause does)."""
 
 import json
 from datetime import datetime
@@ -15,6 +16,7 @@ from foundation import clock, strict_json
 from foundation.schedules import CronError, next_fire_time
 from runs.manual import CannotStart
 from runs.models import Function
+from runs.pausing import PauseUnchanged
 
 from .event_templates import templates_for
 
@@ -81,6 +83,28 @@ def function_run_cron(request: HttpRequest, slug: str) -> HttpResponse:
         messages.error(request, str(exc))
         return redirect("function-detail", slug=slug)
     return redirect("run-detail", run_id=run.id)
+
+
+@require_POST
+def function_pause(request: HttpRequest, slug: str) -> HttpResponse:
+    function = get_object_or_404(Function, slug=slug)
+    try:
+        actions.pause_function(request, function)
+        messages.success(request, f"Paused {slug}: events and crons start nothing until resumed.")
+    except PauseUnchanged as exc:
+        messages.error(request, str(exc))
+    return redirect("function-detail", slug=slug)
+
+
+@require_POST
+def function_resume(request: HttpRequest, slug: str) -> HttpResponse:
+    function = get_object_or_404(Function, slug=slug)
+    try:
+        woken = actions.resume_function(request, function)
+        messages.success(request, f"Resumed {slug}; {woken} held run step(s) go on.")
+    except PauseUnchanged as exc:
+        messages.error(request, str(exc))
+    return redirect("function-detail", slug=slug)
 
 
 def _cron_schedule(function: Function) -> list[dict[str, object]]:

@@ -1,7 +1,8 @@
-"""`manage.py functions`: invoke a function with data, or fire its cron now.
+"""`manage.py functions`: invoke a function with data, fire its cron now, pause or resume it.
 
 manage.py functions invoke shop-hello-world --data '{"name": "Ada"}'
 manage.py functions run-cron shop-nightly-report
+manage.py functions pause shop-nightly-report
 """
 
 import json
@@ -12,13 +13,14 @@ from console import actions
 from foundation import strict_json
 from runs.manual import CannotStart
 from runs.models import Function
+from runs.pausing import PauseUnchanged
 
 
 class Command(BaseCommand):
-    help = "Invoke a function with JSON data, or run one of its cron schedules now."
+    help = "Invoke a function with JSON data, run its cron now, pause or resume it."
 
     def add_arguments(self, parser: CommandParser) -> None:
-        parser.add_argument("action", choices=["invoke", "run-cron"])
+        parser.add_argument("action", choices=["invoke", "run-cron", "pause", "resume"])
         parser.add_argument("slug")
         parser.add_argument("--data", default="{}", help="event.data for invoke: a JSON object")
 
@@ -26,6 +28,9 @@ class Command(BaseCommand):
         function = Function.objects.filter(slug=options["slug"]).first()
         if function is None:
             raise CommandError(f"no function {options['slug']}")
+        if options["action"] in ("pause", "resume"):
+            self._pause_or_resume(function, options["action"])
+            return
         try:
             if options["action"] == "invoke":
                 data = strict_json.loads(options["data"])
@@ -39,3 +44,14 @@ class Command(BaseCommand):
         except CannotStart as exc:
             raise CommandError(str(exc)) from None
         self.stdout.write(f"started run {run.id}")
+
+    def _pause_or_resume(self, function: Function, action: str) -> None:
+        try:
+            if action == "pause":
+                actions.pause_function(None, function)
+                self.stdout.write(f"paused {function.slug}")
+            else:
+                woken = actions.resume_function(None, function)
+                self.stdout.write(f"resumed {function.slug} ({woken} held step(s) woken)")
+        except PauseUnchanged as exc:
+            raise CommandError(str(exc)) from None
