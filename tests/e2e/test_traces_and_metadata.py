@@ -86,9 +86,7 @@ def test_the_app_gets_the_runs_trace_context_and_its_span_is_kept_under_its_step
     seen = _seen_headers(traces_apps[kind], run["id"])
     assert seen, "the app logged no call carrying this run's traceparent"
     for headers in seen:
-        assert re.fullmatch(
-            rf"00-{trace_id(run['id'])}-[0-9a-f]{{16}}-01", headers["traceparent"]
-        )
+        assert re.fullmatch(rf"00-{trace_id(run['id'])}-[0-9a-f]{{16}}-01", headers["traceparent"])
         assert headers["tracestate"] == f"inngest@app=tr-{kind},inngest@fn=tr-{kind}-traced"
         assert len(headers["requestId"]) == 26 and len(headers["jobId"]) == 26
     spans = wait_until(
@@ -113,8 +111,7 @@ def test_metadata_from_steps_scores_and_the_api_is_kept_per_step_or_per_run(
 
     def kinds() -> dict[tuple[str, str], dict] | None:
         found = {
-            (m["step_hashed_id"], m["kind"]): m["values"]
-            for m in server.run(run["id"])["metadata"]
+            (m["step_hashed_id"], m["kind"]): m["values"] for m in server.run(run["id"])["metadata"]
         }
         return found if len(found) >= 4 else None
 
