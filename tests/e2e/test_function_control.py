@@ -10,6 +10,7 @@ inngest 0.5.19 (apps: tests/apps/js/control_app.mjs, tests/apps/py_control.py).
 
 import sys
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -142,3 +143,39 @@ def test_v1_cancellations_cancel_the_matching_sleeping_runs(control: dict, kind:
     assert answer.status_code == 200 and answer.json()["function_id"] == "napper"
     _wait_status(server, ids[0], app.slug("napper"), {"Cancelled"})
     assert _wait_status(server, ids[1], app.slug("napper"), {"Sleeping"})["status"] == "Sleeping"
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_a_paused_function_skips_events_holds_runs_and_resumes(control: dict, kind: str):
+    server: DevServer = control["server"]
+    app: ControlApp = control["apps"][kind]
+    napper, pausable = app.slug("napper"), app.slug("pausable")
+    wait_until(lambda: napper in _functions(server), 60, "the app to register")
+    [nap] = server.send({"name": app.event("nap"), "data": {"n": 7, "seconds": 2}})
+    sleeping = _wait_status(server, nap, napper, {"Sleeping"})
+    for slug in (napper, pausable):
+        assert server.http.post(f"/api/functions/{slug}/pause").status_code == 200
+    assert _functions(server)[pausable]["paused"] is True
+
+    [skipped] = server.send({"name": app.event("pausable"), "data": {"n": 1}})
+    decisions = wait_until(
+        lambda: server.http.get("/api/decisions", params={"event": skipped}).json(),
+        30,
+        "the skip to be recorded",
+    )
+    assert [(d["function"], d["kind"]) for d in decisions] == [(pausable, "paused")]
+    # Past the sleep's end the run still holds the step after it.
+    wake_at = max(datetime.fromisoformat(s["wake_at"]) for s in sleeping["steps"] if s["wake_at"])
+    # A few reconciler passes after the wake-up (same machine, same clock as the server).
+    held_until = wake_at + timedelta(seconds=3)
+    wait_until(lambda: datetime.now(UTC) > held_until, 30, "the wake-up time to pass")
+    assert server.http.get(f"/api/runs/{sleeping['id']}").json()["status"] != "Completed"
+    assert "napper:after:7" not in app.log_lines()
+
+    for slug in (napper, pausable):
+        assert server.http.post(f"/api/functions/{slug}/resume").status_code == 200
+    _wait_status(server, nap, napper, {"Completed"})
+    [later] = server.send({"name": app.event("pausable"), "data": {"n": 2}})
+    assert _wait_status(server, later, pausable, {"Completed"})["output"] == {"n": 2}
+    assert "pausable:1" not in app.log_lines()  # the skipped event was not replayed
+    assert server.runs_for_event(skipped) == []
