@@ -24,6 +24,10 @@ _PARKED = {Opcode.SLEEP, Opcode.WAIT_FOR_EVENT, Opcode.WAIT_FOR_SIGNAL, Opcode.I
 # How many earlier steps a span's start is checked against when placed by time.
 _LOOK_BACK = 64
 MAX_DEPTH = 6  # nesting drawn; deeper spans are drawn at this depth
+# Span rows drawn under one step (or unplaced): the page's cost stays bounded by its steps; the
+# rest are counted in a last row (and all are in the step's panel and the API).
+MAX_ROWS_PER_STEP = 50
+MAX_PANEL_SPANS = 100
 
 
 @dataclass(frozen=True)
@@ -89,7 +93,7 @@ def _depth(span: UserSpan, by_id: dict[str, UserSpan]) -> int:
 def rows_html(key: str, rows: list[SpanRow], href: str) -> str:
     """The rows of a step's spans; each links to its step (`href`)."""
     parts = []
-    for row in rows:
+    for row in rows[:MAX_ROWS_PER_STEP]:
         span = row.span
         status = " span-error" if span.status == "error" else ""
         narrow = " narrow" if row.width < NARROW else ""
@@ -104,10 +108,18 @@ def rows_html(key: str, rows: list[SpanRow], href: str) -> str:
             f"{took}</span></span>"
             f'<span class="trace-took">{took}</span></a>'
         )
+    if len(rows) > MAX_ROWS_PER_STEP:
+        more = len(rows) - MAX_ROWS_PER_STEP
+        parts.append(
+            f'<a class="trace-grid trace-row user-span more" href="{href}" '
+            f'data-step="{escape(key)}"><span class="trace-name muted">and {more} more spans: '
+            f"see the step's panel</span><span></span><span></span></a>"
+        )
     return "".join(parts)
 
 
 def span_views(rows: list[SpanRow]) -> list[SpanView]:
+    """The first MAX_PANEL_SPANS spans of a step, for its panel (all of them: the API)."""
     return [
         SpanView(
             r.span.name,
@@ -115,7 +127,7 @@ def span_views(rows: list[SpanRow]) -> list[SpanView]:
             r.span.status,
             JsonBlock.of(r.span.attributes),
         )
-        for r in rows
+        for r in rows[:MAX_PANEL_SPANS]
     ]
 
 

@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 from django.test import Client, override_settings
 
+from console.pages import telemetry
 from runs import userspans
 from runs.models import UserSpan
 from runs.tracing import trace_id
@@ -199,3 +200,19 @@ def test_span_times_and_values_are_read_as_the_exporter_writes_them():
     assert span.attributes["n"] == 7 and span.run_id == "01R"
     assert len(span.name) == userspans.MAX_NAME_CHARS
     assert len(span.attributes["long"]) == userspans.MAX_VALUE_CHARS
+
+
+def test_a_step_draws_a_bounded_number_of_span_rows_and_counts_the_rest(
+    fake_sdk: FakeSdk, monkeypatch
+):
+    monkeypatch.setattr(telemetry, "MAX_ROWS_PER_STEP", 2)
+    run = _two_step_run(fake_sdk)
+    start = _ns(run.steps.get(hashed_id=hashed("one")).started_at)
+    step = {"inngest.step.hash": hashed("one")}
+    spans = [_span(run.id, f"{i:016x}", f"s{i}", start + i, attrs=step) for i in range(1, 6)]
+    assert _export(Client(), spans).status_code == 200
+    page = Client().get(f"/runs/{run.id}/").content.decode()
+    assert page.count("data-span-id=") == 2
+    assert "and 3 more spans" in page
+    panel = Client().get(f"/runs/{run.id}/?step={hashed('one')}").content.decode()
+    assert all(f"s{i}<" in panel for i in range(1, 6))  # the panel lists them all
