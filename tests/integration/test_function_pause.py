@@ -4,6 +4,7 @@ nothing. API, page and command each go through one audited operator action."""
 
 from datetime import timedelta
 from io import StringIO
+from typing import Any
 
 import pytest
 from django.core.management import CommandError, call_command
@@ -17,6 +18,12 @@ from runs.models import CronTrigger, Function, Run
 from runs.statuses import RunStatus
 from tests.integration.drive import TimeTravel, run_until_quiet, send_event
 from tests.integration.fake_sdk import FakeSdk, completed, ops, sleep
+
+
+@pytest.fixture(autouse=True)
+def _open_console(settings: Any) -> None:
+    """The dev console (no login): the pages and API as an operator uses them."""
+    settings.REQUIRE_LOGIN = False
 
 
 def _pause(client: Client, slug: str, action: str = "pause") -> int:
