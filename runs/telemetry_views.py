@@ -19,15 +19,16 @@ router = Router(tags=["inngest v1"])
 
 @router.post("/traces/userland", response={200: dict, 400: dict, 415: dict})
 def export_spans(request: HttpRequest) -> Status:
-    """An OTLP/HTTP export. The answer is OTLP's ExportTraceServiceResponse: spans dropped
-    (unknown run, over a run's bound) are counted in `partialSuccess`, never an error, so the
-    exporter does not retry them."""
+    """An OTLP/HTTP export (JSON from the JS SDK, or protobuf). The answer is OTLP's
+    ExportTraceServiceResponse, as JSON: spans dropped (unknown run, over a run's bound) are
+    counted in `partialSuccess`, never an error, so the exporter does not retry them."""
     content_type = request.headers.get("Content-Type", "").split(";")[0].strip().lower()
-    if content_type not in ("application/json", ""):
-        message = f"only OTLP/JSON (application/json) is accepted here, got {content_type}"
+    if content_type not in ("application/json", "application/x-protobuf", ""):
+        message = "OTLP/HTTP takes application/json or application/x-protobuf, got " + content_type
         return Status(415, {"error": message, "status": 415})
     try:
-        stored = store_spans(parse_export(request.body))
+        protobuf = content_type == "application/x-protobuf"
+        stored = store_spans(parse_export(request.body, protobuf))
     except BadSpans as exc:
         return Status(400, {"error": str(exc), "status": 400})
     if not stored.rejected:

@@ -7,12 +7,17 @@ nanosecond times as strings, attributes as `[{key, value: {stringValue|intValue|
 spans inside a run are exported; each carries `sdk.run.id` and `inngest.traceparent` (the call's
 trace context, runs/tracing.py), and under checkpointing `inngest.step.hash` (its step)."""
 
+import base64
 import json
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
 from django.db import IntegrityError, transaction
+# protobuf ships no type stubs (types-protobuf is a separate package we do not install).
+from google.protobuf.json_format import MessageToDict  # type: ignore[import-untyped]
+from google.protobuf.message import DecodeError  # type: ignore[import-untyped]
+from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
 
 from .models import Run, UserSpan
 from .tracing import parse_traceparent, trace_id
@@ -60,14 +65,18 @@ class Stored:
     rejected: int  # over a run's bound, for an unknown run, or outside the run's trace
 
 
-def parse_export(body: bytes) -> list[ExportedSpan]:
-    """The spans of an OTLP/JSON `ExportTraceServiceRequest`."""
+def parse_export(body: bytes, protobuf: bool = False) -> list[ExportedSpan]:
+    """The spans of an `ExportTraceServiceRequest`: OTLP/JSON, or OTLP/protobuf (what other
+    OTLP/HTTP exporters send by default) decoded by the official `opentelemetry-proto`."""
     if len(body) > MAX_BODY_BYTES:
         raise BadSpans(f"the export is {len(body)} bytes, over {MAX_BODY_BYTES}")
-    try:
-        request = json.loads(body)
-    except (UnicodeDecodeError, json.JSONDecodeError):
-        raise BadSpans("the body is not OTLP/JSON (only application/json is accepted)") from None
+    if protobuf:
+        request = _from_protobuf(body)
+    else:
+        try:
+            request = json.loads(body)
+        except (UnicodeDecodeError, json.JSONDecodeError):
+            raise BadSpans("the body is not OTLP/JSON") from None
     if not isinstance(request, dict):
         raise BadSpans("the body must be an object with resourceSpans")
     spans = []
@@ -79,6 +88,23 @@ def parse_export(body: bytes) -> list[ExportedSpan]:
                 if len(spans) > MAX_SPANS_PER_REQUEST:
                     raise BadSpans(f"the export has over {MAX_SPANS_PER_REQUEST} spans")
     return spans
+
+
+def _from_protobuf(body: bytes) -> dict[str, Any]:
+    """The protobuf export in OTLP/JSON's shape: protobuf's JSON mapping gives camelCase keys
+    and int64 as strings, as OTLP/JSON does, but bytes as base64 where OTLP/JSON wants hex."""
+    try:
+        message = ExportTraceServiceRequest.FromString(body)
+    except DecodeError:
+        raise BadSpans("the body is not an OTLP/protobuf ExportTraceServiceRequest") from None
+    request = MessageToDict(message)
+    for resource in request.get("resourceSpans", []):
+        for scope in resource.get("scopeSpans", []):
+            for span in scope.get("spans", []):
+                for key in ("traceId", "spanId", "parentSpanId"):
+                    if key in span:
+                        span[key] = base64.b64decode(span[key]).hex()
+    return request
 
 
 def _list(parent: Any, key: str, where: str) -> list[Any]:

@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 from django.test import Client, override_settings
+from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
 
 from console.pages import telemetry
 from runs import userspans
@@ -159,8 +160,39 @@ def test_an_export_that_is_not_otlp_json_gets_a_400_naming_the_field(
     assert answer.status_code == 400 and why in answer.json()["error"]
 
 
-def test_protobuf_exports_are_refused_with_415(db: None):
-    answer = Client().post("/v1/traces/userland", b"\x0a", content_type="application/x-protobuf")
+def test_an_otlp_protobuf_export_is_read_like_json(fake_sdk: FakeSdk):
+    run = _two_step_run(fake_sdk)
+    request = ExportTraceServiceRequest()
+    span = request.resource_spans.add().scope_spans.add().spans.add()
+    span.trace_id = bytes.fromhex(SDK_TRACE)
+    span.span_id = bytes.fromhex("9" * 16)
+    span.parent_span_id = bytes.fromhex(ROOT_SPAN)
+    span.name = "proto.span"
+    span.start_time_unix_nano = _ns(run.started_at)
+    span.end_time_unix_nano = _ns(run.started_at) + 1000
+    span.status.code = 2
+    for key, value in (("sdk.run.id", run.id), ("inngest.step.hash", hashed("one"))):
+        span.attributes.add(key=key).value.string_value = value
+    traceparent = f"00-{trace_id(run.id)}-{CALL_SPAN}-01"
+    span.attributes.add(key="inngest.traceparent").value.string_value = traceparent
+    span.attributes.add(key="n").value.int_value = 7
+    body = request.SerializeToString()
+
+    answer = Client().post("/v1/traces/userland", body, content_type="application/x-protobuf")
+
+    assert answer.status_code == 200 and answer.json() == {}
+    stored = UserSpan.objects.get(run=run)
+    assert (stored.span_id, stored.parent_span_id) == ("9" * 16, ROOT_SPAN)
+    assert stored.step_hashed_id == hashed("one") and stored.status == "error"
+    assert stored.attributes["n"] == 7
+    garbage = Client().post(
+        "/v1/traces/userland", b"\xff\xff", content_type="application/x-protobuf"
+    )
+    assert garbage.status_code == 400 and "OTLP/protobuf" in garbage.json()["error"]
+
+
+def test_other_content_types_are_refused_with_415(db: None):
+    answer = Client().post("/v1/traces/userland", b"x", content_type="text/plain")
     assert answer.status_code == 415
 
 
