@@ -5,8 +5,10 @@ pages and the APIs need a login or the raw signing key as a Bearer token (for sc
 hashed key every SDK sends is an SDK credential only), and
 any request that changes something (not GET/HEAD/OPTIONS) needs an operator. SDK-facing
 endpoints check their own credentials: the event key on `/e/`, the hashed signing key on
-`/fn/register`, `/v1/checkpoint`, `/v1/signals`, `/v1/realtime/token`, `/v1/traces/userland`,
-`/v1/runs/{id}/metadata` and `/v0/runs/` (a run's state, use_api)."""
+`/fn/register`, `/v1/checkpoint` (with Durable Endpoints' runs), `/v1/signals`,
+`/v1/realtime/token`, `/v1/traces/userland`,
+`/v1/runs/{id}/metadata` and `/v0/runs/` (a run's state, use_api). A Durable Endpoint's
+output (`/v1/http/runs/{id}/output`) is read with the run's token alone (runs/endpoints.py)."""
 
 from collections.abc import Callable
 
@@ -21,10 +23,12 @@ from runs import signing
 from runs.signing import bearer_is_operator_key, bearer_is_signing_key
 
 OPEN_PATHS = ("/static/", "/accounts/", "/admin/", "/e/")
+# Credentialed by a token in the query, which the view checks (runs/endpoint_views.py).
+TOKEN_PATHS = ("/v1/http/runs/",)
 # Called by the SDKs themselves, with `Authorization: Bearer <hashed signing key>`.
 SDK_PATHS = (
     "/fn/register",
-    "/v1/checkpoint/",
+    "/v1/checkpoint",  # and /v1/checkpoint/{run_id}/async|steps (runs/endpoint_views.py)
     "/v1/signals",
     "/v1/realtime/token",
     "/v1/traces/userland",
@@ -55,6 +59,8 @@ class ConsoleAccessMiddleware:
                 request.headers.get("Authorization")
             ):
                 return _api_error(401, "Authentication failed: send the hashed signing key")
+            return self.get_response(request)
+        if request.path.startswith(TOKEN_PATHS) and request.method in SAFE_METHODS:
             return self.get_response(request)
         is_api = request.path.startswith(API_PATHS)
         if is_api and request.method not in SAFE_METHODS and _cross_site(request):

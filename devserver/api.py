@@ -9,6 +9,7 @@ from ninja.parser import Parser
 from console.api import actions, audit, decisions, events, runs, v1
 from foundation import strict_json
 from foundation.nul import contains_nul, may_contain_nul
+from runs.endpoint_views import router as endpoint_router
 from runs.sdk_views import checkpoint_router, signal_router
 from runs.telemetry_views import router as telemetry_router
 
@@ -38,5 +39,6 @@ v1_api = NinjaAPI(
 )
 v1_api.add_router("/", v1.router)
 v1_api.add_router("/", checkpoint_router)
+v1_api.add_router("/", endpoint_router)  # Durable Endpoints
 v1_api.add_router("/", signal_router)
 v1_api.add_router("/", telemetry_router)

@@ -8,6 +8,7 @@ from typing import Any
 from .protocol import CONNECT_PATH, PUBLISH_PATH, SSE_PATH
 from .publish import Receive, Scope, Send, publish_app
 from .subscribe import RealtimeSocket, sse_app
+from .tee import TEE_PATH, tee_app
 
 
 class _ByPath:
@@ -21,7 +22,7 @@ class _ByPath:
 
 
 def with_realtime_http(app: Any) -> Any:
-    return _ByPath({PUBLISH_PATH: publish_app, SSE_PATH: sse_app}, app)
+    return _ByPath({PUBLISH_PATH: publish_app, SSE_PATH: sse_app, TEE_PATH: tee_app}, app)
 
 
 def with_realtime_websocket(app: Any) -> Any:
