@@ -54,12 +54,18 @@ _local = threading.local()
 
 
 def post(
-    url: str, body: bytes, headers: dict[str, str], timeout: float, max_bytes: int = 1 << 62
+    url: str,
+    body: bytes,
+    headers: dict[str, str],
+    timeout: float,
+    max_bytes: int = 1 << 62,
+    method: str = "POST",
 ) -> RawResponse:
     """POST `body`; the answer whatever its status, or HttpTimeout (the whole answer took
-    longer than `timeout`), HttpTooLarge (its body is over `max_bytes`) or HttpUnreachable."""
+    longer than `timeout`), HttpTooLarge (its body is over `max_bytes`) or HttpUnreachable.
+    `method`: a Durable Endpoint is called back with its own method (runs/endpoint_calls.py)."""
     if not settings.FAST_HTTP_POOL:
-        return _post_with_httpx(url, body, headers, timeout, max_bytes)
+        return _post_with_httpx(url, body, headers, timeout, max_bytes, method)
     parts = urlsplit(url)
     path = parts.path or "/"
     if parts.query:
@@ -70,7 +76,7 @@ def post(
         connection, reused = _connection(key, timeout)
         watch = _WATCHDOG.watch(connection, deadline)
         try:
-            connection.request("POST", path, body=body, headers=headers)
+            connection.request(method, path, body=body, headers=headers)
             response = connection.getresponse()
             raw = RawResponse(
                 status=response.status,
@@ -211,7 +217,12 @@ _httpx_lock = threading.Lock()
 
 
 def _post_with_httpx(
-    url: str, body: bytes, headers: dict[str, str], timeout: float, max_bytes: int
+    url: str,
+    body: bytes,
+    headers: dict[str, str],
+    timeout: float,
+    max_bytes: int,
+    method: str = "POST",
 ) -> RawResponse:
     """The same call through httpx; its timeout bounds each read, so the deadline is checked
     between chunks (headers dripped slowly are bounded per read only)."""
@@ -226,7 +237,7 @@ def _post_with_httpx(
     deadline = time.monotonic() + timeout
     try:
         with _httpx_client.stream(
-            "POST", url, content=body, headers=headers, timeout=timeout
+            method, url, content=body, headers=headers, timeout=timeout
         ) as response:
             declared = response.headers.get("content-length", "")
             if declared.isdigit() and int(declared) > max_bytes:

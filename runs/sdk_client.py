@@ -51,8 +51,11 @@ def step_url(base_url: str, fn_slug: str, step_id: str) -> str:
     return urlunsplit(parts._replace(query=urlencode(query)))
 
 
-def call_function(url: str, body: bytes, trace: dict[str, str] | None = None) -> SdkOutcome:
-    """`trace`: the call's trace context and request ids (runs/tracing.py)."""
+def call_function(
+    url: str, body: bytes, trace: dict[str, str] | None = None, method: str = "POST"
+) -> SdkOutcome:
+    """`trace`: the call's trace context and request ids (runs/tracing.py), and any other
+    headers of the call (a Durable Endpoint's `x-run-id`); `method`: the endpoint's own."""
     headers = {
         "Content-Type": "application/json",
         "X-Inngest-Server-Kind": "cloud" if signing.enabled() else "dev",
@@ -62,7 +65,9 @@ def call_function(url: str, body: bytes, trace: dict[str, str] | None = None) ->
     }
     limit = settings.SDK_RESPONSE_MAX_BYTES
     try:
-        response = http_pool.post(url, body, headers, settings.SDK_REQUEST_TIMEOUT, limit)
+        response = http_pool.post(
+            url, body, headers, settings.SDK_REQUEST_TIMEOUT, limit, method=method
+        )
     except http_pool.HttpTimeout:
         return FunctionErrored(
             {
