@@ -198,6 +198,8 @@ class DevServer:
         self.work_dir, self.name = work_dir, name
         self.process: Process | None = None
         self.workers: list[Process] = []
+        # Staging: Celery worker processes and threads each (bench.scale_out varies them).
+        self.worker_count, self.worker_threads = STAGING_WORKERS, 8
         self.http = httpx.Client(base_url=self.url, timeout=30)
         if STAGING:
             # Staging requires a login for pages and /api/; scripts use the signing key.
@@ -265,7 +267,7 @@ class DevServer:
                     "--pool",
                     "threads",
                     "--concurrency",
-                    "8",
+                    str(self.worker_threads),
                     "--hostname",
                     f"w{i}-{self.port}@%h",
                     "--without-gossip",
@@ -276,7 +278,7 @@ class DevServer:
                 env,
                 self.work_dir,
             ).start()
-            for i in range(STAGING_WORKERS)
+            for i in range(self.worker_count)
         ]
         self.workers.append(
             Process(
