@@ -64,9 +64,14 @@ def publish_bulk(action: BulkAction) -> None:
 
 
 def _send(groups: list[str], message: dict) -> None:
+    global _loop
     layer = get_channel_layer()
     if layer is None:
         return
+    if _loop is not None and _loop.is_closed():
+        # The loop that served the last request is gone (an ASGI app run under asyncio.run,
+        # as a test or a one-off tool does): forget it rather than fail every later publish.
+        _loop = None
     if isinstance(layer, InMemoryChannelLayer):
         groups = [g for g in groups if layer.groups.get(g)]  # nobody watching: nothing to do
         if not groups or _loop is None:
