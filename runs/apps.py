@@ -11,3 +11,8 @@ class RunsConfig(AppConfig):
         from . import hooks
 
         hooks.connect()
+        # Connect's workers answer the calls to `connect://` step URLs (runs/connect/).
+        from .connect.dispatch import dispatch
+        from .sdk_client import add_dispatch_hook
+
+        add_dispatch_hook(dispatch)

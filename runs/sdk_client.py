@@ -1,6 +1,7 @@
 """Calling an app's serve endpoint: one HTTP request in, one typed outcome out."""
 
 import json
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from email.utils import parsedate_to_datetime
 from typing import Any
@@ -29,6 +30,16 @@ from .statuses import ErrorName
 
 USER_AGENT = "inngest-devserver-django/0.1"
 _client: httpx.Client | None = None
+# Calls another transport answers instead of HTTP (runs/connect/dispatch.py: `connect://` step
+# URLs go to a worker that dialed in). Installed in RunsConfig.ready(), so this module imports
+# none of them; a hook returns None for a URL that is not its own.
+DispatchHook = Callable[[str, bytes, dict[str, str]], SdkOutcome | None]
+_dispatch_hooks: list[DispatchHook] = []
+
+
+def add_dispatch_hook(hook: DispatchHook) -> None:
+    if hook not in _dispatch_hooks:
+        _dispatch_hooks.append(hook)
 
 
 def http_client() -> httpx.Client:
@@ -56,6 +67,10 @@ def call_function(
 ) -> SdkOutcome:
     """`trace`: the call's trace context and request ids (runs/tracing.py), and any other
     headers of the call (a Durable Endpoint's `x-run-id`); `method`: the endpoint's own."""
+    for hook in _dispatch_hooks:
+        outcome = hook(url, body, dict(trace or {}))
+        if outcome is not None:
+            return outcome
     headers = {
         "Content-Type": "application/json",
         "X-Inngest-Server-Kind": "cloud" if signing.enabled() else "dev",
