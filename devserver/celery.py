@@ -6,8 +6,9 @@ from typing import Any
 from celery import Celery
 from celery.signals import before_task_publish, worker_init
 from django.conf import settings
+from kombu import Queue
 
-from runs.wakeups import Task
+from runs.wakeups import TIMERS_QUEUE, Task
 
 from . import (
     memory_broker,  # noqa: F401  (registers the embedded broker's transport)
@@ -33,15 +34,25 @@ def _start_lease_heartbeat(**_: object) -> None:
     start_lease_heartbeat()
 
 
-@app.on_after_finalize.connect
-def _schedule_periodic_tasks(sender: Celery, **_: object) -> None:
-    schedule = [
+# Workers consume both queues: timed wake-ups have their own (runs/wakeups.py TIMERS_QUEUE).
+app.conf.task_queues = tuple(
+    Queue(name, routing_key=name) for name in (app.conf.task_default_queue, TIMERS_QUEUE)
+)
+
+
+def periodic_schedule() -> list[tuple[float, Task, str]]:
+    """(seconds, task, name): the beat's schedule, and the embedded worker's."""
+    return [
         (settings.RECONCILE_INTERVAL, Task.RECONCILE, "reconcile"),
         (1.0, Task.FIRE_CRONS, "crons"),
         (settings.POLL_INTERVAL, Task.POLL_APPS, "poll apps"),
         (settings.PURGE_INTERVAL, Task.PURGE, "retention"),
     ]
-    for seconds, task, name in schedule:
+
+
+@app.on_after_finalize.connect
+def _schedule_periodic_tasks(sender: Celery, **_: object) -> None:
+    for seconds, task, name in periodic_schedule():
         sender.add_periodic_task(seconds, sender.signature(task.value), name=name)
 
 

@@ -1,54 +1,44 @@
-"""Embedded mode: a Celery worker and beat running as threads inside the server process, and
-the socket through which commands run elsewhere wake it (devserver/wake.py)."""
+"""Embedded mode: the engine's tasks run by an in-process worker (devserver/inprocess_worker.py)
+with its periodic tasks on the same timer heap, and the socket through which commands run
+elsewhere wake it (devserver/wake.py). Staging runs the same tasks on Celery workers and beat."""
 
 import logging
-import threading
-from datetime import datetime
+from collections.abc import Callable
 from typing import Any
 
-from celery.beat import EmbeddedService
 from django.conf import settings
 
-from runs import queue
+from runs import queue, wakeups
 from runs.heartbeat import start_lease_heartbeat
 
 from . import wake
-from .celery import app
+from .celery import app, periodic_schedule
+from .inprocess_worker import InProcessWorker
 
 logger = logging.getLogger(__name__)
 
 
-def start_worker() -> threading.Thread:
-    """The same tasks as staging, consumed from the in-memory transport by a thread pool."""
-    worker = app.WorkController(
-        hostname=f"embedded@{queue.WORKER_ID}",
-        pool_cls="threads",
-        concurrency=settings.CELERY_WORKER_THREADS,
-        loglevel="WARNING",
-        without_heartbeat=True,
-        without_mingle=True,
-        without_gossip=True,
-    )
-    thread = threading.Thread(target=worker.start, name="celery-worker", daemon=True)
-    thread.start()
-    return thread
+def _task_function(name: str) -> Callable[..., Any]:
+    """The plain function behind a registered task (no Celery tracing around it)."""
+    return app.tasks[name].run
 
 
-def start_beat() -> None:
-    beat = EmbeddedService(app, thread=True, schedule_filename=settings.CELERY_BEAT_SCHEDULE_FILE)
-    # celery-types declares _Process without its multiprocessing.Process base (which has start).
-    beat.start()  # type: ignore[union-attr]
-
-
-def _send(task: str, args: list[Any], eta: datetime | None) -> None:
-    app.send_task(task, args=args, eta=eta)
+def make_worker() -> InProcessWorker:
+    """The same tasks as staging, taken from in-memory lanes by a pool of threads (started by
+    start_all), with the beat's periodic tasks on its timer heap."""
+    app.autodiscover_tasks(["runs"], force=True)  # registers runs/tasks.py by name
+    worker = InProcessWorker(_task_function, threads=settings.CELERY_WORKER_THREADS)
+    worker.every([(seconds, task.value) for seconds, task, _ in periodic_schedule()])
+    return worker
 
 
 def start_all() -> None:
-    wake.listen(_send)  # first: commands run meanwhile hand their wake-ups to this process
+    worker = make_worker()
+    wakeups.use_sender(worker.send)
+    wake.listen(worker.send_at)  # first: commands run meanwhile hand their wake-ups to us
     recovered = queue.recover_sole_process()
     if recovered:
         logger.info("recovered %d queue items from the previous process", recovered)
-    start_worker()
-    start_beat()
+        wakeups.send(wakeups.Task.RECONCILE)  # now, rather than one interval from now
+    worker.start()
     start_lease_heartbeat()
