@@ -16,6 +16,7 @@ from runs.realtime.routing import with_realtime_http, with_realtime_websocket  #
 
 from .http_handler import OneHopASGIHandler  # noqa: E402
 from .ingest_route import LeanIngest  # noqa: E402
+from .read_route import LeanReads  # noqa: E402
 from .request_limits import App, BoundedRequests, Receive, Scope, Send  # noqa: E402
 
 # The dashboard's few static files are served by the same process: one command, nothing else.
@@ -24,9 +25,9 @@ _django_http = with_realtime_http(  # realtime's publish and SSE stream are ASGI
     ASGIStaticFilesHandler(OneHopASGIHandler() if settings.FAST_HTTP_HANDLER else ASGIHandler())
 )
 # DEVSERVER_LEAN_INGEST=0: `POST /e/` through Django's view too.
-django_asgi_app = BoundedRequests(
-    LeanIngest(_django_http) if settings.LEAN_INGEST else _django_http
-)
+_ingest = LeanIngest(_django_http) if settings.LEAN_INGEST else _django_http
+# DEVSERVER_LEAN_READS=0: the REST API's run-status polls through Django's views too.
+django_asgi_app = BoundedRequests(LeanReads(_ingest) if settings.LEAN_READS else _ingest)
 
 from channels.auth import AuthMiddlewareStack  # noqa: E402
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402

@@ -260,6 +260,9 @@ if HTTP_SERVER not in ("uvicorn", "daphne"):
 # `POST /e/{key}` served by devserver/ingest_route.py ahead of Django, its events stored by
 # the group committer (events/group_commit.py); 0 sends it through Django's view.
 LEAN_INGEST = env_bool("DEVSERVER_LEAN_INGEST", True)
+# `GET /v1/runs/{id}` and `GET /v1/events/{id}/runs` (what scripts poll) served by
+# devserver/read_route.py ahead of Django, in raw SQL; 0 sends them through Django's views.
+LEAN_READS = env_bool("DEVSERVER_LEAN_READS", True)
 REQUEST_MAX_BYTES = env_int("DEVSERVER_REQUEST_MAX_BYTES", 10 * 1024 * 1024, minimum=1024)
 DATA_UPLOAD_MAX_MEMORY_SIZE = REQUEST_MAX_BYTES
 EVENT_DEDUPE_SECONDS = 24 * 3600

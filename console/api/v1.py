@@ -25,6 +25,11 @@ _V1_STATUS: dict[str, str] = {  # keyed by the stored status (a str)
 }
 
 
+def v1_status(status: str) -> str:
+    """A stored run status as the REST API names it."""
+    return _V1_STATUS.get(status, "Running")
+
+
 def _envelope(data: object) -> dict:
     return {"data": data, "metadata": {"fetched_at": clock.now().isoformat(), "cached_until": None}}
 
@@ -47,7 +52,7 @@ def _run_v1(run: Run) -> dict:
         "run_id": run.id,
         "function_id": run.function.slug,
         "event_id": run.event_id,
-        "status": _V1_STATUS.get(run.status, "Running"),
+        "status": v1_status(run.status),
         "run_started_at": (run.started_at or run.queued_at).isoformat(),
         "ended_at": run.ended_at.isoformat() if run.ended_at else None,
         "output": run.output if run.status != RunStatus.FAILED else run.error,

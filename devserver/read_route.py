@@ -1,0 +1,91 @@
+"""`GET /v1/runs/{id}` and `GET /v1/events/{id}/runs` answered straight from ASGI, in front of
+Django, with the same status, headers and bytes as console/api/v1.py's views.
+
+These are what the SDKs' tests and users' scripts poll until a run ends, several times per run.
+Through Django each poll cost 1.4-2.1 ms of CPU (handler, eleven middleware, ninja, the ORM
+building two queries); the answer itself is one indexed read. Here the read is raw SQL
+(read_sql.py) on a small pool of threads that keep their database connections, and the
+envelope is built as the view builds it. Authentication is decided as ConsoleAccessMiddleware
+decides it: open without REQUIRE_LOGIN; with it, the raw signing key as a Bearer token. A
+request this route cannot answer exactly as Django would (a cookie, which may be a session or
+a CSRF cookie Django would renew; no or another credential; a body; a NUL; an odd Host;
+repeated headers) goes on to Django untouched. DEVSERVER_LEAN_READS=0 sends every read through
+Django; tests/integration/test_lean_reads_contract.py holds both paths to the same answers."""
+
+import asyncio
+import json
+import re
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+from django.conf import settings
+
+from foundation import clock
+from runs.signing import bearer_is_operator_key
+
+from . import read_sql
+from .lean_http import PlainRequests, django_headers
+from .request_limits import App, Receive, Scope, Send
+
+# ninja's routes `runs/{run_id}` and `events/{event_id}/runs`: one path segment each.
+_RUN_PATH = re.compile(r"/v1/runs/([^/]+)")
+_EVENT_RUNS_PATH = re.compile(r"/v1/events/([^/]+)/runs")
+# Headers whose presence or repetition changes what Django answers; see `_decidable`.
+_WATCHED = {b"host", b"authorization", b"cookie", b"content-length", b"transfer-encoding"}
+# A read holds its thread for one indexed query (~0.1 ms): a few threads keep both cores busy
+# without one database connection per HTTP thread.
+READ_THREADS = 4
+
+
+class LeanReads:
+    """ASGI middleware: serves the two run-status reads, passes everything else to `app`."""
+
+    def __init__(self, app: App) -> None:
+        self.app = app
+        self.requests = PlainRequests()
+        self.pool = ThreadPoolExecutor(max_workers=READ_THREADS, thread_name_prefix="read")
+        self._headers = django_headers(b"application/json; charset=utf-8")
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["method"] != "GET":
+            return await self.app(scope, receive, send)
+        path = scope["path"]
+        match = _RUN_PATH.fullmatch(path) or _EVENT_RUNS_PATH.fullmatch(path)
+        if match is None or not self._decidable(scope):
+            return await self.app(scope, receive, send)
+        read = read_sql.run if match.re is _RUN_PATH else read_sql.event_runs
+        loop = asyncio.get_running_loop()
+        status, data = await loop.run_in_executor(self.pool, read, match.group(1))
+        await self._answer(send, status, data)
+
+    def _decidable(self, scope: Scope) -> bool:
+        """Whether Django would answer with the view's own answer, which this route gives."""
+        seen: dict[bytes, bytes] = {}
+        for key, value in scope.get("headers", []):
+            if key in _WATCHED:
+                if key in seen:
+                    return False  # Django joins repeated headers: let it judge the result
+                seen[key] = value
+        if b"cookie" in seen or b"transfer-encoding" in seen:
+            return False
+        if seen.get(b"content-length", b"0") != b"0":
+            return False
+        if settings.REQUIRE_LOGIN:
+            credential = seen.get(b"authorization")
+            if credential is None or not bearer_is_operator_key(credential.decode("latin-1")):
+                return False  # a login, a refusal or an SDK credential: Django's to decide
+        return self.requests.plain(scope)
+
+    async def _answer(self, send: Send, status: int, data: Any) -> None:
+        if status == 200:
+            payload = {
+                "data": data,
+                "metadata": {"fetched_at": clock.now().isoformat(), "cached_until": None},
+            }
+        else:
+            payload = {"detail": data}
+        # ninja's JSONRenderer: json.dumps with its defaults, so the same bytes.
+        body = json.dumps(payload).encode()
+        headers = [*self._headers, (b"content-length", b"%d" % len(body))]
+        await send({"type": "http.response.start", "status": status, "headers": headers})
+        await send({"type": "http.response.body", "body": body})

@@ -1,0 +1,139 @@
+"""The lean reads' queries (read_route.py): a run, or an event's runs, as the REST v1 API shows
+them, in raw SQL built once, with Django's own conversion of each column.
+
+console/api/v1.py reads the same rows through the ORM (`get_object_or_404`, a `select_related`
+queryset); building those queries was most of a poll's database cost. Each value still goes
+through the converters the ORM applies (SQLite's text datetimes, JSONField's decoding), so a
+run reads back as the ORM reads it and `isoformat()` gives the same text. Runs in the calling
+thread: read_route.py calls it on its pool, whose threads keep their connections as Django's
+request threads do."""
+
+import threading
+from collections.abc import Callable
+from functools import cache
+from typing import Any
+
+from django.conf import settings
+from django.db import close_old_connections, connection, models
+
+from console.api.v1 import v1_status
+from events.models import Event
+from flowcontrol.models import Decision
+from foundation.fast_sql import column, table
+from runs.models import Function, Run
+from runs.statuses import RunStatus
+
+Answer = tuple[int, Any]  # an HTTP status and the envelope's data (or a 404's detail)
+Converter = Callable[[Any, Any, Any], Any]
+
+# The Run fields an answer shows, in the order of the SELECT (the function's slug follows).
+_FIELDS = ("id", "event", "status", "started_at", "queued_at", "ended_at", "output", "error")
+_local = threading.local()  # each thread's converters: they are bound to its connection
+
+
+def run(run_id: str) -> Answer:
+    """GET /v1/runs/{run_id}: 200 and the run, or 404 as `get_object_or_404` answers."""
+    rows = _select(_run_sql(), [run_id])
+    if not rows:
+        return 404, _not_found(Run)
+    return 200, _run_v1(rows[0])
+
+
+def event_runs(event_id: str) -> Answer:
+    """GET /v1/events/{event_id}/runs: 200 and the runs it triggered or ended up in (debounced,
+    batched: a Decision names them) by id, or 404 when no such event is stored."""
+    if not _select(_event_sql(), [event_id]):
+        return 404, _not_found(Event)
+    return 200, [_run_v1(row) for row in _select(_event_runs_sql(), [event_id, event_id])]
+
+
+def _select(sql: str, params: list[Any]) -> list[tuple[Any, ...]]:
+    # What request_started does for a Django request: a connection past CONN_MAX_AGE, or one
+    # that failed, is replaced before it is used (CONN_HEALTH_CHECKS pings it once per call).
+    close_old_connections()
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return cursor.fetchall()
+
+
+def _run_v1(row: tuple[Any, ...]) -> dict[str, Any]:
+    """As console/api/v1.py's `_run_v1` builds a run (the contract test compares the bytes)."""
+    converted = [_convert(value, each) for value, each in zip(row, _converters(), strict=False)]
+    run_id, event_id, status, started_at, queued_at, ended_at, output, error = converted
+    return {
+        "run_id": run_id,
+        "function_id": row[8],
+        "event_id": event_id,
+        "status": v1_status(status),
+        "run_started_at": (started_at or queued_at).isoformat(),
+        "ended_at": ended_at.isoformat() if ended_at else None,
+        "output": output if status != RunStatus.FAILED else error,
+    }
+
+
+def _convert(value: Any, converters: list[tuple[Converter, Any]]) -> Any:
+    for converter, expression in converters:
+        value = converter(value, expression, connection)
+    return value
+
+
+def _converters() -> list[list[tuple[Converter, Any]]]:
+    """Per field, what the ORM's compiler applies to a column's value: the backend's
+    converters, then the field's `from_db_value`."""
+    built = getattr(_local, "converters", None)
+    if built is None or _local.owner is not connection.ops:
+        built = []
+        for name in _FIELDS:
+            field = Run._meta.get_field(name)
+            assert isinstance(field, models.Field)  # each name is a column of Run's own
+            expression = field.get_col(Run._meta.db_table)
+            found = connection.ops.get_db_converters(expression)
+            found += expression.get_db_converters(connection)
+            built.append([(converter, expression) for converter in found])
+        _local.converters, _local.owner = built, connection.ops
+    return built
+
+
+def _not_found(model: type[Run] | type[Event]) -> str:
+    """ninja's 404 detail for Django's Http404 from `get_object_or_404`."""
+    if settings.DEBUG:
+        return f"Not Found: No {model._meta.object_name} matches the given query."
+    return "Not Found"
+
+
+@cache
+def _columns() -> str:
+    run_columns = ", ".join(f"r.{column(Run, name)}" for name in _FIELDS)
+    return f"{run_columns}, f.{column(Function, 'slug')}"
+
+
+@cache
+def _from() -> str:
+    return (
+        f"FROM {table(Run)} r JOIN {table(Function)} f "
+        f"ON f.{column(Function, 'id')} = r.{column(Run, 'function')}"
+    )
+
+
+@cache
+def _run_sql() -> str:
+    return f"SELECT {_columns()} {_from()} WHERE r.{column(Run, 'id')} = %s"
+
+
+@cache
+def _event_sql() -> str:
+    return f"SELECT 1 FROM {table(Event)} WHERE {column(Event, 'id')} = %s"
+
+
+@cache
+def _event_runs_sql() -> str:
+    # The view's `Q(event=...) | Q(decisions__event=...)` with `.distinct()`: a subquery
+    # names each run once without DISTINCT over the JSON columns.
+    decided = (
+        f"SELECT {column(Decision, 'run')} FROM {table(Decision)} "
+        f"WHERE {column(Decision, 'event')} = %s AND {column(Decision, 'run')} IS NOT NULL"
+    )
+    return (
+        f"SELECT {_columns()} {_from()} WHERE r.{column(Run, 'event')} = %s "
+        f"OR r.{column(Run, 'id')} IN ({decided}) ORDER BY r.{column(Run, 'id')}"
+    )
