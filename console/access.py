@@ -10,6 +10,7 @@ endpoints check their own credentials: the event key on `/e/`, the hashed signin
 `/v1/runs/{id}/metadata` and `/v0/runs/` (a run's state, use_api). A Durable Endpoint's
 output (`/v1/http/runs/{id}/output`) is read with the run's token alone (runs/endpoints.py)."""
 
+import hmac
 from collections.abc import Callable
 
 from django.conf import settings
@@ -32,11 +33,14 @@ SDK_PATHS = (
     "/v1/signals",
     "/v1/realtime/token",
     "/v1/traces/userland",
+    "/v0/connect/",  # Connect's start and flush (runs/connect/views.py)
     "/v0/runs/",  # a run's state for an SDK told use_api (runs/state_views.py)
 )
 # Under the REST API's /v1/runs/: the SDK's metadata updates (runs/telemetry_views.py).
 SDK_PATH_SUFFIXES = ("/metadata",)
 API_PATHS = ("/api/", "/v1/")
+# Answered like an API (401, never a login page): Prometheus reads it with a Bearer token.
+METRICS_PATH = "/metrics"
 SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
 OPERATE = "console.operate"
 
@@ -62,11 +66,13 @@ class ConsoleAccessMiddleware:
             return self.get_response(request)
         if request.path.startswith(TOKEN_PATHS) and request.method in SAFE_METHODS:
             return self.get_response(request)
-        is_api = request.path.startswith(API_PATHS)
+        is_api = request.path.startswith(API_PATHS) or request.path == METRICS_PATH
         if is_api and request.method not in SAFE_METHODS and _cross_site(request):
             # In every mode: the open dev console too must not act for another site's page.
             return _api_error(403, "cross-site requests may not change anything here")
         if not settings.REQUIRE_LOGIN or request.path.startswith(OPEN_PATHS):
+            return self.get_response(request)
+        if request.path == METRICS_PATH and _is_metrics_token(request):
             return self.get_response(request)
         if bearer_is_operator_key(request.headers.get("Authorization")):  # scripts, any path
             # Our own mark, read back with getattr (access, audit); HttpRequest does not declare it.
@@ -99,6 +105,13 @@ def _is_sdk_run_path(request: HttpRequest) -> bool:
         and request.path.startswith("/v1/runs/")
         and request.path.endswith(SDK_PATH_SUFFIXES)
     )
+
+
+def _is_metrics_token(request: HttpRequest) -> bool:
+    """DEVSERVER_METRICS_TOKEN reads /metrics only (a scraper's credential, not an operator's)."""
+    token = settings.METRICS_TOKEN
+    sent = request.headers.get("Authorization", "")
+    return bool(token) and hmac.compare_digest(sent.encode(), f"Bearer {token}".encode())
 
 
 def _cross_site(request: HttpRequest) -> bool:

@@ -1,0 +1,1 @@
+"""Prometheus metrics at /metrics, computed from the engine's own rows (see fold.py)."""
