@@ -43,6 +43,8 @@ ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["*"])
 REQUIRE_LOGIN = env_bool("DEVSERVER_REQUIRE_LOGIN", STAGING)
 SIGNING_KEY = env_str("INNGEST_SIGNING_KEY", "")
 SIGNING_KEY_FALLBACK = env_str("INNGEST_SIGNING_KEY_FALLBACK", "")
+# A Bearer token that reads /metrics (and nothing else) in staging; blank: the console's auth.
+METRICS_TOKEN = env_str("DEVSERVER_METRICS_TOKEN", "")
 EVENT_KEYS = env_list("INNGEST_EVENT_KEY", [])  # comma-separated: several keys may be live
 if STAGING:
     missing = [
@@ -155,6 +157,7 @@ INSTALLED_APPS = [
     "flowcontrol",
     "console",
     "devserver",
+    "console.metrics",
 ]
 
 MIDDLEWARE = [
