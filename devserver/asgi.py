@@ -12,6 +12,7 @@ django.setup(set_prefix=False)
 from django.conf import settings  # noqa: E402
 from django.core.handlers.asgi import ASGIHandler  # noqa: E402
 
+from runs.connect.gateway import with_connect_websocket  # noqa: E402
 from runs.realtime.routing import with_realtime_http, with_realtime_websocket  # noqa: E402
 
 from .http_handler import OneHopASGIHandler  # noqa: E402
@@ -84,3 +85,6 @@ application = _PublishOnThisLoop(
         }
     )
 )
+# Connect's gateway socket (runs/connect/gateway.py): workers, not browsers, so ahead of the
+# console's origin and session checks; its session token is its credential.
+application = with_connect_websocket(application)

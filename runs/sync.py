@@ -158,7 +158,12 @@ def poll_apps() -> None:
     """Re-sync every known app URL (and those given with -u), except apps backing off after
     failed syncs; discover new local apps."""
     urls = set(settings.SDK_URLS)
-    urls |= {url for url in App.objects.values_list("url", flat=True) if "#" not in url}
+    # Only served apps are polled: a Connect app (connect://) syncs when its worker dials in.
+    urls |= {
+        url
+        for url in App.objects.values_list("url", flat=True)
+        if "#" not in url and url.startswith(("http://", "https://"))
+    }
     waiting = set(App.objects.filter(next_sync_at__gt=clock.now()).values_list("url", flat=True))
     for url in sorted(urls - waiting):
         sync_app(url)

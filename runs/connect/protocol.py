@@ -43,7 +43,7 @@ def session_token(connection_id: str) -> str:
     return signing.dumps(connection_id, salt=_TOKEN_SALT, compress=False)
 
 
-def token_connection(token: str, max_age: float = 3600.0) -> str | None:
+def token_connection(token: str, max_age: int = 3600) -> str | None:
     """The connection id a session token was granted for, or None when it is not ours."""
     try:
         value = signing.loads(token, salt=_TOKEN_SALT, max_age=max_age)

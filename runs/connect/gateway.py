@@ -1,0 +1,249 @@
+"""The WebSocket a Connect worker holds (an ASGI app, subprotocol `v0.connect.inngest.com`):
+GATEWAY_HELLO, the worker's WORKER_CONNECT (its sync), GATEWAY_CONNECTION_READY, then requests
+out and acks, lease extensions, replies and heartbeats in, until WORKER_PAUSE (draining: no
+new requests) or the socket closes. The sequence is the SDKs' (Python `init_handshake_handler`,
+`execution_handler`; JS `strategies/core/handshake.js`, `requestProcessor.js`).
+
+Requests reach this process through the bus (bus.py), whoever sent them; a request the socket
+dies with is reported lost, so its caller fails the attempt (or takes a flushed reply)."""
+
+import asyncio
+import contextlib
+import logging
+import time
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+from asgiref.sync import sync_to_async
+
+from ..registration import RegistrationError
+from .bus import DRAINING, READY, Worker, get_bus, reply_box, request_box
+from .connect_pb2 import (
+    ConnectMessage,
+    GatewayConnectionReadyData,
+    GatewayExecutorRequestData,
+    GatewayMessageType,
+    SDKResponse,
+    WorkerConnectRequestData,
+    WorkerReplyAckData,
+    WorkerRequestAckData,
+    WorkerRequestExtendLeaseAckData,
+    WorkerRequestExtendLeaseData,
+)
+from .dispatch import ACKED, LOST, REPLIED
+from .protocol import (
+    EXTEND_LEASE_SECONDS,
+    GATEWAY_PATH,
+    HEARTBEAT_SECONDS,
+    MISSED_HEARTBEATS,
+    SUBPROTOCOL,
+    CloseCode,
+    token_connection,
+)
+from .sync import register_worker_apps, sdk_name
+
+logger = logging.getLogger(__name__)
+T = GatewayMessageType
+# Blocking bus calls (Redis round trips, a 1 s wait for the next request) run here, off the
+# event loop; one thread per connected worker waits for its requests.
+_pool = ThreadPoolExecutor(max_workers=256, thread_name_prefix="connect-gateway")
+_HANDSHAKE_SECONDS = 10.0
+
+
+async def _bus(fn: Any, *args: Any) -> Any:
+    return await asyncio.get_running_loop().run_in_executor(_pool, fn, *args)
+
+
+class Gateway:
+    """One instance serves every socket; each socket gets a `_Session`."""
+
+    async def __call__(self, scope: dict, receive: Any, send: Any) -> None:
+        if scope["type"] != "websocket":
+            return
+        if (await receive())["type"] != "websocket.connect":
+            return
+        if SUBPROTOCOL not in scope.get("subprotocols", []):
+            await send({"type": "websocket.close", "code": 1002})
+            return
+        await send({"type": "websocket.accept", "subprotocol": SUBPROTOCOL})
+        await _Session(receive, send).run()
+
+
+class _Session:
+    def __init__(self, receive: Any, send: Any) -> None:
+        self.receive, self._send = receive, send
+        self.worker: Worker | None = None
+        self.inflight: set[str] = set()  # requests sent to the worker and not yet answered
+        self.last_heartbeat = time.monotonic()
+        self.closed = False
+        self.draining = False
+
+    async def send(self, kind: int, payload: bytes = b"") -> None:
+        frame = ConnectMessage(kind=kind, payload=payload).SerializeToString()  # type: ignore[arg-type]
+        await self._send({"type": "websocket.send", "bytes": frame})
+
+    async def close(self, reason: str) -> None:
+        if not self.closed:
+            self.closed = True
+            with contextlib.suppress(Exception):
+                await self._send({"type": "websocket.close", "code": 1000, "reason": reason})
+
+    async def run(self) -> None:
+        await self.send(T.GATEWAY_HELLO)
+        try:
+            frame = await asyncio.wait_for(self._next_frame(), _HANDSHAKE_SECONDS)
+            if frame is None or frame.kind != T.WORKER_CONNECT:
+                await self.close(CloseCode.UNEXPECTED)
+                return
+            if not await self._handshake(frame.payload):
+                return
+            pump = asyncio.create_task(self._pump())
+            watchdog = asyncio.create_task(self._watch_heartbeats())
+            try:
+                while (frame := await self._next_frame()) is not None:
+                    await self._handle(frame)
+            finally:
+                pump.cancel()
+                watchdog.cancel()
+        except TimeoutError:
+            await self.close(CloseCode.UNEXPECTED)
+        finally:
+            await self._gone()
+
+    async def _next_frame(self) -> ConnectMessage | None:
+        while True:
+            message = await self.receive()
+            if message["type"] == "websocket.disconnect":
+                self.closed = True
+                return None
+            data = message.get("bytes")
+            if data is None:
+                continue  # text frames are not part of the protocol
+            frame = ConnectMessage()
+            try:
+                frame.ParseFromString(data)
+            except Exception:  # protobuf's DecodeError
+                continue
+            return frame
+
+    async def _handshake(self, payload: bytes) -> bool:
+        data = WorkerConnectRequestData()
+        try:
+            data.ParseFromString(payload)
+        except Exception:
+            await self.close(CloseCode.UNEXPECTED)
+            return False
+        granted = token_connection(data.auth_data.session_token)
+        if granted is None or granted != data.connection_id:
+            await self.close("unauthorized: session token not granted by /v0/connect/start")
+            return False
+        try:
+            app_names = await sync_to_async(register_worker_apps, thread_sensitive=False)(data)
+        except RegistrationError as exc:
+            await self.send(T.SYNC_FAILED, str(exc).encode())
+            await self.close(f"sync failed: {exc}"[:120])
+            return False
+        self.worker = Worker(
+            connection_id=data.connection_id,
+            app_names=app_names,
+            instance_id=data.instance_id,
+            sdk=sdk_name(data.sdk_language, data.sdk_version),
+            capacity=data.max_worker_concurrency
+            if data.HasField("max_worker_concurrency") and data.max_worker_concurrency > 0
+            else None,
+            connected_at=time.time(),
+            status="CONNECTED" if data.worker_manual_readiness_ack else READY,
+        )
+        await _bus(get_bus().register, self.worker)
+        ready = GatewayConnectionReadyData(
+            heartbeat_interval=f"{HEARTBEAT_SECONDS}s",
+            extend_lease_interval=f"{EXTEND_LEASE_SECONDS}s",
+        )
+        await self.send(T.GATEWAY_CONNECTION_READY, ready.SerializeToString())
+        logger.info(
+            "connect: worker %s (%s) serves %s", data.instance_id, self.worker.sdk, app_names
+        )
+        return True
+
+    async def _handle(self, frame: ConnectMessage) -> None:
+        assert self.worker is not None
+        cid, bus = self.worker.connection_id, get_bus()
+        if frame.kind == T.WORKER_HEARTBEAT:
+            self.last_heartbeat = time.monotonic()
+            await _bus(bus.heartbeat, cid)
+            await self.send(T.GATEWAY_HEARTBEAT)
+        elif frame.kind == T.WORKER_READY:
+            await _bus(bus.set_status, cid, READY)
+        elif frame.kind == T.WORKER_PAUSE:
+            self.draining = True  # in-flight requests finish; the pump sends no new ones
+            await _bus(bus.set_status, cid, DRAINING)
+        elif frame.kind == T.WORKER_REQUEST_ACK:
+            ack = WorkerRequestAckData.FromString(frame.payload)
+            await _bus(bus.push, reply_box(ack.request_id), ACKED)
+        elif frame.kind == T.WORKER_REQUEST_EXTEND_LEASE:
+            extend = WorkerRequestExtendLeaseData.FromString(frame.payload)
+            # The queue item's lease is renewed by the process that waits for the reply; here
+            # the worker only learns whether its request still counts (no new id: stop).
+            answer = WorkerRequestExtendLeaseAckData(request_id=extend.request_id)
+            if extend.request_id in self.inflight:
+                answer.new_lease_id = extend.lease_id or extend.request_id
+            await self.send(T.WORKER_REQUEST_EXTEND_LEASE_ACK, answer.SerializeToString())
+        elif frame.kind == T.WORKER_REPLY:
+            reply = SDKResponse.FromString(frame.payload)
+            self.inflight.discard(reply.request_id)
+            await _bus(bus.push, reply_box(reply.request_id), REPLIED + frame.payload)
+            ack = WorkerReplyAckData(request_id=reply.request_id)
+            await self.send(T.WORKER_REPLY_ACK, ack.SerializeToString())
+
+    async def _pump(self) -> None:
+        """Forward the requests the bus holds for this worker; while draining, hand them back
+        as lost at once (their callers retry them on another worker)."""
+        assert self.worker is not None
+        box, bus = request_box(self.worker.connection_id), get_bus()
+        while not self.closed:
+            data = await _bus(bus.pop, box, 1.0)
+            if data is None:
+                continue
+            request = GatewayExecutorRequestData.FromString(data)
+            if self.draining:
+                await _bus(bus.push, reply_box(request.request_id), LOST)
+                continue
+            self.inflight.add(request.request_id)
+            await self.send(T.GATEWAY_EXECUTOR_REQUEST, data)
+
+    async def _watch_heartbeats(self) -> None:
+        while not self.closed:
+            await asyncio.sleep(HEARTBEAT_SECONDS / 2)
+            if time.monotonic() - self.last_heartbeat > HEARTBEAT_SECONDS * MISSED_HEARTBEATS:
+                logger.info("connect: worker missed its heartbeats; closing its socket")
+                await self.close(CloseCode.HEARTBEATS_MISSED)
+                await self._gone()
+                return
+
+    async def _gone(self) -> None:
+        """The socket is over: the worker leaves the registry, its requests are lost."""
+        self.closed = True
+        if self.worker is None:
+            return
+        worker, self.worker = self.worker, None
+        bus = get_bus()
+        await _bus(bus.drop, worker.connection_id)
+        for request_id in list(self.inflight):
+            await _bus(bus.push, reply_box(request_id), LOST)
+        self.inflight.clear()
+        logger.info("connect: worker %s disconnected", worker.instance_id)
+
+
+def with_connect_websocket(app: Any) -> Any:
+    """The gateway's path ahead of the console's websockets (devserver/asgi.py): a worker is
+    no browser, so the console's origin and session checks do not apply; the session token in
+    WORKER_CONNECT is its credential."""
+    gateway = Gateway()
+
+    async def route(scope: dict, receive: Any, send: Any) -> None:
+        if scope["type"] == "websocket" and scope.get("path", "").rstrip("/") == GATEWAY_PATH:
+            await gateway(scope, receive, send)
+        else:
+            await app(scope, receive, send)
+
+    return route
