@@ -114,6 +114,7 @@ def _database_from_url(url: str) -> dict:
         "PORT": str(parts.port or ""),
         "CONN_MAX_AGE": 60,
         "CONN_HEALTH_CHECKS": True,
+        **({"OPTIONS": {"server_side_binding": True}} if __import__("os").environ.get("SCALE_AB_SSB") else {}),  # TEMP A/B
     }
 
 
@@ -156,8 +157,8 @@ INSTALLED_APPS = [
     "runs",
     "flowcontrol",
     "console",
-    "devserver",
     "console.metrics",
+    "devserver",
 ]
 
 MIDDLEWARE = [
@@ -243,6 +244,12 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 4 if REDIS_URL else 0
 # notice an earlier entry added meanwhile, so the 1 s default made wake-ups up to 1 s late.
 CELERY_WORKER_TIMER_PRECISION = 0.05
 CELERY_RESULT_BACKEND = None
+# Celery's Django fixup closes every database connection before and after each task unless
+# this is set: a staging worker then opened a new Postgres connection for every step (15% of a
+# worker's time, bench.scale_out). It closes them every 2 x this many tasks instead; between
+# tasks devserver/celery.py drops only broken or CONN_MAX_AGE-old ones, as Django does around
+# a request.
+CELERY_DB_REUSE_MAX = 10_000
 CELERY_WORKER_THREADS = env_int("DEVSERVER_WORKER_THREADS", 8, minimum=1)
 # Threads of the web process that run HTTP requests (middleware and views; see http_handler).
 HTTP_THREADS = env_int("DEVSERVER_HTTP_THREADS", 16, minimum=1)
@@ -272,6 +279,10 @@ EVENT_DEDUPE_SECONDS = 24 * 3600
 
 # --- Executor ---------------------------------------------------------------------------
 SDK_REQUEST_TIMEOUT = env_float("DEVSERVER_SDK_TIMEOUT", 120.0, minimum=0.1)
+# A Durable Endpoint's run that never reports its end (the SDK answers a NonRetriableError
+# itself, the app's process died) fails this long after its request; inngest/inngest
+# pkg/api/apiv1/checkpoint.go: API functions "automatically have a timeout after 60 minutes".
+ENDPOINT_RUN_TIMEOUT = env_float("DEVSERVER_ENDPOINT_RUN_TIMEOUT", 3600.0, minimum=1.0)
 # An app's answer (a step's output, or the function's) above this fails the attempt, as
 # Inngest's 4 MiB output limit does: memoized state stays small enough to replay.
 SDK_RESPONSE_MAX_BYTES = env_int("DEVSERVER_STEP_OUTPUT_MAX_BYTES", 4 * 1024 * 1024, minimum=1024)

@@ -15,8 +15,9 @@ and `pkg/execution/checkpoint/checkpoint.go`: one app per `domain`, one function
 (`GET /v1/http/runs/{run_id}/output?token=`, runs/endpoint_views.py), and a realtime token for
 the run's `stream` topic.
 
-Not yet: an endpoint that goes async (a sleep, a wait, an invoke or a retried step inside it)
-would need us to call the endpoint back; its run fails with an error that says so."""
+An endpoint that goes async (a sleep, a wait, an invoke or a retried step inside it) is then
+driven by the queue, which calls it back; one that never reports its end fails after
+DEVSERVER_ENDPOINT_RUN_TIMEOUT (runs/endpoint_calls.py)."""
 
 import logging
 from dataclasses import dataclass
@@ -31,12 +32,13 @@ from ulid import ULID
 from events.ingest import IncomingEvent, store_events
 from foundation import clock
 
-from . import defer, states
-from .models import App, Attempt, Function, Run, Step
+from . import defer, endpoint_calls, states
+from .endpoint_calls import ENDPOINT_FRAMEWORK
+from .models import App, Function, Run, Step
 from .protocol import Opcode, ProtocolError, StepOp, parse_ops
 from .realtime.tokens import Topic, issue
 from .state_size import json_size
-from .statuses import TERMINAL_RUN_STATUSES, ErrorName, RunStatus, StepStatus
+from .statuses import TERMINAL_RUN_STATUSES, RunStatus, StepStatus
 
 logger = logging.getLogger(__name__)
 
@@ -44,13 +46,11 @@ HTTP_REQUEST_EVENT = "inngest/http.request"
 # Apps of endpoints have no serve URL to sync: a '#' in the URL keeps the poller away
 # (runs/sync.py `poll_apps`).
 ENDPOINT_APP_SUFFIX = "#durable-endpoint"
-ENDPOINT_FRAMEWORK = "durable-endpoint"
 STREAM_TOPIC = "stream"  # inngest/inngest streamingtypes.TopicNameStream
 OUTPUT_TOKEN_SALT = "runs.endpoints.output"
 OUTPUT_TOKEN_MAX_AGE = 24 * 3600
 MAX_URL_LENGTH = 2048
 MAX_SLUG_LENGTH = 255
-_ERRORS = (Opcode.STEP_ERROR, Opcode.STEP_FAILED)
 # The request fields an event keeps; a body that would take the event over its limit is cut.
 _EVENT_FIELDS = ("domain", "method", "path", "query_params", "body", "content_type", "ip", "fn")
 
@@ -106,6 +106,7 @@ def start_endpoint_run(new: NewEndpointRun, sdk: str) -> dict[str, Any]:
         run = Run(id=new.run_id, function=function, event=event, queued_at=clock.now())
         states.create_run(run)
         states.move_run(run, RunStatus.RUNNING)
+        endpoint_calls.watch(run)
         _apply(run, new.ops)
     return {
         "fn_id": str(function.pk),
@@ -159,8 +160,10 @@ def _apply(run: Run, ops: list[StepOp]) -> None:
             return
         if op.opcode is Opcode.RUN_COMPLETE:
             states.move_run(run, RunStatus.COMPLETED, output=_http_answer(op.data))
-        elif op.hashed_id == defer.FUNCTION_STEP_ID and op.opcode in _ERRORS:
+            endpoint_calls.stop_watching(run)
+        elif op.hashed_id == defer.FUNCTION_STEP_ID and op.opcode is Opcode.STEP_FAILED:
             states.move_run(run, RunStatus.FAILED, error=_error(op))  # the handler threw
+            endpoint_calls.stop_watching(run)
         elif op.opcode in (Opcode.STEP_RUN, Opcode.STEP_FAILED):
             failed = op.opcode is Opcode.STEP_FAILED
             stored = states.record_step(
@@ -177,28 +180,10 @@ def _apply(run: Run, ops: list[StepOp]) -> None:
             )
             position += stored is not None
         else:
-            _went_async(run, op, now)
-
-
-def _went_async(run: Run, op: StepOp, now: Any) -> None:
-    """A step to retry, a sleep, a wait...: the endpoint would go on later, called by us."""
-    if op.opcode is Opcode.STEP_ERROR:
-        Attempt.objects.create(
-            run=run,
-            step_hashed_id=op.hashed_id,
-            step_name=op.label,
-            number=0,
-            started_at=now,
-            ended_at=now,
-            error=_error(op),
-        )
-    message = (
-        f"the endpoint's {op.opcode.value} ({op.label}) needs the run to go on after its "
-        "request, which this server does not support for Durable Endpoints yet: keep "
-        "sleeps, waits, invokes and retried steps out of endpoints (or use a function)"
-    )
-    error = {"name": ErrorName.UNSUPPORTED_OPCODE, "message": message}
-    states.move_run(run, RunStatus.FAILED, error=error)
+            # The rest of this report (parallel steps planned beside it) the endpoint reports
+            # again when called back.
+            endpoint_calls.go_async(run, op)
+            return
 
 
 def _endpoint_function(new: NewEndpointRun, sdk: str) -> Function:

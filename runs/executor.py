@@ -10,7 +10,7 @@ from django.db import InterfaceError, OperationalError, transaction
 
 from foundation import clock
 
-from . import defer, queue, states, tracing
+from . import defer, endpoint_calls, queue, states, tracing
 from .cancellation import cancel_timed_out_runs, finish_deadline
 from .memo import RunMemo
 from .metadata import record_op_metadata
@@ -53,6 +53,9 @@ def drive(item: QueueItem) -> None:
         with transaction.atomic():
             queue.finish(item)
         return
+    if item.reason == QueueReason.ENDPOINT_TIMEOUT:  # a Durable Endpoint's request never ended
+        endpoint_calls.time_out(run, item)
+        return
     if run.timeout_at and run.timeout_at < clock.now():
         cancel_timed_out_runs()
         return
@@ -83,7 +86,11 @@ def drive(item: QueueItem) -> None:
         if sends_defers:  # JS 4.4+ reads the run's defers (runs/defer.py)
             state = dataclasses.replace(state, defers=defer.prior_defers(run))
         trace = tracing.request_headers(run.id, item.id, run.function.app.name, run.function.slug)
-        outcome = call_function(url, build_request_body(state), trace)
+        if endpoint_calls.is_endpoint_run(run):  # its own URL and method, state over the API
+            call = endpoint_calls.call_back(run, item.target_step)
+            outcome = call_function(call.url, call.body, {**trace, **call.headers}, call.method)
+        else:
+            outcome = call_function(url, build_request_body(state), trace)
         if isinstance(outcome, StepsReported):
             record_op_metadata(run, outcome.ops)
         if may_checkpoint:

@@ -67,6 +67,17 @@ class UnknownOpcode(ProtocolError):
 SDK_HEADER = "x-inngest-sdk"  # on every SDK answer: "js:v4.24.0", "py:v0.5.19"
 
 
+class EndpointHeader(StrEnum):
+    """Sent when calling a Durable Endpoint back (runs/endpoint_calls.py); npm inngest 4.24.0
+    `helpers/consts.js` headerKeys, read by `InngestCommHandler.js` `isInngestReq` and
+    `handleAction`."""
+
+    RUN_ID = "x-run-id"
+    STEP_ID = "x-inngest-step-id"
+    FORCE_STEP_PLAN = "x-inngest-force-step-plan"
+    SIGNATURE = "x-inngest-signature"
+
+
 class TraceHeader(StrEnum):
     """Sent with every call to the app (runs/tracing.py). W3C trace context, which the JS SDK's
     extendedTracesMiddleware reads to parent its spans (components/execution/engine.js) and

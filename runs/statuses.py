@@ -63,6 +63,9 @@ class QueueReason(models.TextChoices):
     WAIT = "wait"
     INVOKE = "invoke"
     CRASH = "crash"
+    # A Durable Endpoint's run while its request runs it: due once the run should have ended
+    # (runs/endpoint_calls.py); moved to now, as `start`, when the endpoint goes async.
+    ENDPOINT_TIMEOUT = "endpoint-timeout"
 
 
 # Items of parallel steps still in flight: a run is not done with them until they end.
@@ -92,6 +95,7 @@ class ErrorName(StrEnum):
     AI_GATEWAY_ERROR = "AIGatewayError"
     GATEWAY_ERROR = "GatewayError"  # step.fetch got no answer (inngest/inngest's name)
     EXECUTOR_ERROR = "ExecutorError"
+    ENDPOINT_TIMEOUT = "EndpointTimeout"  # a Durable Endpoint never reported its end
 
 
 class Subject(models.TextChoices):

@@ -1,6 +1,8 @@
 """Durable Endpoints' checkpoints (runs/endpoints.py, shapes of npm inngest 4.24.0 `api/api.js`):
 a new run with its first steps, more steps, the end; a run id used twice, a bad body and steps
-for an unknown run are refused; the output token reads one run only."""
+for an unknown run are refused; the output token reads one run only. An endpoint that goes async
+is handed to the queue (runs/endpoint_calls.py); one that never reports its end fails after
+DEVSERVER_ENDPOINT_RUN_TIMEOUT, on the fake clock."""
 
 import json
 from typing import Any
@@ -9,8 +11,11 @@ import pytest
 from django.test import Client
 from ulid import ULID
 
+from foundation import clock
+from runs.endpoint_calls import call_back
 from runs.endpoints import output_token
-from runs.models import App, Run
+from runs.models import App, Attempt, QueueItem, Run
+from tests.integration.drive import TimeTravel, run_until_quiet
 from tests.integration.fake_sdk import hashed, run_complete, step_run
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -103,10 +108,74 @@ def test_an_output_token_reads_its_own_run_only():
     assert own.content == second.encode()
 
 
-def test_an_endpoint_that_goes_async_fails_its_run_saying_why():
+def test_an_endpoint_that_sleeps_is_handed_to_the_queue_which_calls_it_back():
     client, run_id = Client(), str(ULID())
     nap = {"op": "Sleep", "id": hashed("nap"), "name": "1s", "displayName": "nap"}
     _new_run(client, run_id, [step_run("before", 1)])
     assert _steps(client, run_id, [nap]).status_code == 200
+    run = Run.objects.select_related("function__app", "event").get(pk=run_id)
+    assert run.status == "Running"
+    [item] = QueueItem.objects.filter(run=run)
+    assert (item.reason, item.attempt) == ("start", 0) and item.due_at <= clock.now()
+
+    call = call_back(run, "")
+    assert (call.method, call.url) == ("POST", "http://127.0.0.1:3999/orders")
+    assert call.headers["x-run-id"] == run_id and "x-inngest-signature" in call.headers
+    assert json.loads(call.body) == {"n": 1}  # the SDK parses a POST body as JSON
+
+
+def test_a_step_error_in_an_endpoint_is_retried_by_the_queue_after_backoff(settings: Any):
+    settings.RETRY_BASE_SECONDS = 10
+    client, run_id = Client(), str(ULID())
+    oops = {"op": "StepError", "id": hashed("flaky"), "name": "flaky", "error": {"message": "x"}}
+    _new_run(client, run_id, [oops])
     run = Run.objects.get(pk=run_id)
-    assert run.status == "Failed" and "Sleep" in run.error["message"]
+    [item] = QueueItem.objects.filter(run=run)
+    assert run.status == "Running" and (item.reason, item.attempt) == ("retry", 1)
+    assert item.due_at > clock.now()
+    [step] = run.steps.all()
+    assert step.status == "Retrying" and Attempt.objects.get(run=run).error["message"] == "x"
+
+
+def test_an_endpoint_run_that_never_reports_its_end_fails_after_the_timeout(
+    settings: Any, time_travel: TimeTravel
+):
+    settings.ENDPOINT_RUN_TIMEOUT = 600
+    client, run_id = Client(), str(ULID())
+    _new_run(client, run_id, [step_run("a", 1)])  # then the SDK answers an error itself
+    time_travel.advance(590)
+    run_until_quiet()
+    assert Run.objects.get(pk=run_id).status == "Running"
+    time_travel.advance(20)
+    run_until_quiet()
+    run = Run.objects.get(pk=run_id)
+    assert run.status == "Failed" and run.error["name"] == "EndpointTimeout"
+    assert "DEVSERVER_ENDPOINT_RUN_TIMEOUT" in run.error["message"]
+    assert not QueueItem.objects.filter(run=run).exists()
+
+
+def test_an_endpoint_run_that_ends_in_its_request_keeps_no_timer(time_travel: TimeTravel):
+    client, run_id = Client(), str(ULID())
+    done = run_complete({"status": 200, "headers": {}, "body": "ok"})
+    _new_run(client, run_id, [step_run("a", 1), done])
+    assert not QueueItem.objects.filter(run_id=run_id).exists()
+    time_travel.advance(7200)
+    run_until_quiet()
+    assert Run.objects.get(pk=run_id).status == "Completed"
+
+
+def test_a_retriable_error_of_the_handler_is_retried_and_a_final_one_fails_the_run():
+    client, retried, failed = Client(), str(ULID()), str(ULID())
+    threw = {"op": "StepError", "id": hashed("complete"), "error": {"message": "try again"}}
+    _new_run(client, retried, [threw])
+    run = Run.objects.get(pk=retried)
+    [item] = QueueItem.objects.filter(run=run)
+    assert run.status == "Running" and (item.reason, item.attempt) == ("retry", 1)
+    assert not run.steps.exists()  # the handler is no step
+    assert Attempt.objects.get(run=run).error["message"] == "try again"
+
+    final = {"op": "StepFailed", "id": hashed("complete"), "error": {"message": "no way"}}
+    _new_run(client, failed, [final])
+    run = Run.objects.get(pk=failed)
+    assert run.status == "Failed" and run.error["message"] == "no way"
+    assert not QueueItem.objects.filter(run=run).exists()
