@@ -6,6 +6,8 @@ from ninja import Query, Router, Status
 
 from console import actions
 from runs.cancellation import RunAlreadyEnded
+from runs.connect.bus import connected_workers
+from runs.connect.protocol import is_connect_url
 from runs.models import App, Function, Run
 from runs.registration import AppBusy
 from runs.selectors import RunSelector, SelectorError
@@ -54,6 +56,7 @@ def list_apps(request):
                 for f in ("id", "name", "url", "sdk", "framework", "synced_at", "sync_error")
             },
             "function_count": a.function_count,
+            "connect_workers": connected_workers(a.name) if is_connect_url(a.url) else [],
         }
         for a in apps
     ]

@@ -15,6 +15,8 @@ class AppOut(Schema):
     synced_at: datetime | None
     sync_error: str
     function_count: int
+    # Connect workers holding a socket now (runs/connect/bus.py connected_workers).
+    connect_workers: list[dict] = []
 
 
 class AppIn(Schema):

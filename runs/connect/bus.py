@@ -242,3 +242,21 @@ def get_bus() -> Bus:
         if _bus is None:
             _bus = RedisBus(settings.REDIS_URL) if settings.REDIS_URL else MemoryBus()
         return _bus
+
+
+def connected_workers(app_name: str) -> list[dict[str, Any]]:
+    """The app's workers holding a socket now, for the Apps page and API: instance, SDK,
+    capacity (None: unbounded), requests in flight, status, last heartbeat (epoch seconds)."""
+    return [
+        {
+            "connection_id": w.connection_id,
+            "instance_id": w.instance_id,
+            "sdk": w.sdk,
+            "capacity": w.capacity,
+            "inflight": w.inflight,
+            "status": w.status,
+            "last_heartbeat": w.last_heartbeat,
+            "connected_at": w.connected_at,
+        }
+        for w in sorted(get_bus().workers(app_name), key=lambda w: w.connected_at)
+    ]
