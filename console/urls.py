@@ -4,6 +4,7 @@ actions, bulk actions, functions, apps, events, the audit log, and logins."""
 from django.urls import include, path
 
 from .pages import apps, audit, bulk, catalog, event_send, events, realtime, runs, runs_list
+from .pages.inspector import function_inspector
 
 urlpatterns = [
     path("accounts/", include("django.contrib.auth.urls")),
@@ -23,6 +24,7 @@ urlpatterns = [
     path("functions/<str:slug>/invoke", catalog.function_invoke, name="function-invoke"),
     path("functions/<str:slug>/run-cron", catalog.function_run_cron, name="function-cron"),
     path("functions/<str:slug>/pause", catalog.function_pause, name="function-pause"),
+    path("functions/<str:slug>/inspector", function_inspector, name="function-inspector"),
     path("functions/<str:slug>/resume", catalog.function_resume, name="function-resume"),
     path("apps/", apps.apps_list, name="apps"),
     path("apps/add", apps.app_add, name="app-add"),

@@ -3,6 +3,7 @@
 manage.py functions invoke shop-hello-world --data '{"name": "Ada"}'
 manage.py functions run-cron shop-nightly-report
 manage.py functions pause shop-nightly-report
+manage.py functions inspect shop-sync-orders   (its flow-control keys now, as JSON)
 """
 
 import json
@@ -11,16 +12,17 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from console import actions
 from foundation import strict_json
+from runs.flow_state import flow_state
 from runs.manual import CannotStart
 from runs.models import Function
 from runs.pausing import PauseUnchanged
 
 
 class Command(BaseCommand):
-    help = "Invoke a function with JSON data, run its cron now, pause or resume it."
+    help = "Invoke a function with JSON data, run its cron now, pause, resume or inspect it."
 
     def add_arguments(self, parser: CommandParser) -> None:
-        parser.add_argument("action", choices=["invoke", "run-cron", "pause", "resume"])
+        parser.add_argument("action", choices=["invoke", "run-cron", "pause", "resume", "inspect"])
         parser.add_argument("slug")
         parser.add_argument("--data", default="{}", help="event.data for invoke: a JSON object")
 
@@ -28,6 +30,10 @@ class Command(BaseCommand):
         function = Function.objects.filter(slug=options["slug"]).first()
         if function is None:
             raise CommandError(f"no function {options['slug']}")
+        if options["action"] == "inspect":
+            state = flow_state(function).as_json()
+            self.stdout.write(json.dumps(state, indent=2, default=str))
+            return
         if options["action"] in ("pause", "resume"):
             self._pause_or_resume(function, options["action"])
             return
