@@ -1,0 +1,123 @@
+"""The Connect handshake as the SDKs speak it, driven by a protobuf client written here with
+the generated code: start over HTTP, then on the gateway socket hello, WORKER_CONNECT (which
+syncs the app), ready, heartbeats; a session token the server did not grant is refused."""
+
+import json
+
+import pytest
+from asgiref.sync import async_to_sync
+from asgiref.testing import ApplicationCommunicator
+
+from runs.connect.connect_pb2 import (
+    AppConfiguration,
+    AuthData,
+    ConnectMessage,
+    GatewayConnectionReadyData,
+    GatewayMessageType,
+    StartRequest,
+    StartResponse,
+    WorkerConnectRequestData,
+)
+from runs.connect.gateway import Gateway
+from runs.connect.protocol import GATEWAY_PATH, SUBPROTOCOL
+from runs.models import App, Function
+
+T = GatewayMessageType
+FUNCTIONS = [
+    {
+        "id": "hs-app-hello",
+        "name": "hello",
+        "triggers": [{"event": "hs/hello"}],
+        "steps": {
+            "step": {
+                "id": "step",
+                "name": "step",
+                "runtime": {"type": "http", "url": "wss://connect?fnId=hs-app-hello&stepId=step"},
+            }
+        },
+    }
+]
+
+
+def _start(client) -> StartResponse:
+    response = client.post(
+        "/v0/connect/start",
+        StartRequest().SerializeToString(),
+        content_type="application/protobuf",
+    )
+    assert response.status_code == 200
+    return StartResponse.FromString(response.content)
+
+
+async def _frame(socket: ApplicationCommunicator) -> ConnectMessage:
+    message = await socket.receive_output(timeout=10)
+    assert message["type"] == "websocket.send", message
+    return ConnectMessage.FromString(message["bytes"])
+
+
+async def _open(
+    started: StartResponse, token: str
+) -> tuple[ApplicationCommunicator, ConnectMessage]:
+    scope = {"type": "websocket", "path": GATEWAY_PATH, "subprotocols": [SUBPROTOCOL]}
+    socket = ApplicationCommunicator(Gateway(), scope)
+    await socket.send_input({"type": "websocket.connect"})
+    accepted = await socket.receive_output(timeout=5)
+    assert accepted == {"type": "websocket.accept", "subprotocol": SUBPROTOCOL}
+    assert (await _frame(socket)).kind == T.GATEWAY_HELLO
+    hello = WorkerConnectRequestData(
+        connection_id=started.connection_id,
+        instance_id="hs-1",
+        auth_data=AuthData(session_token=token, sync_token=started.sync_token),
+        apps=[AppConfiguration(app_name="hs-app", functions=json.dumps(FUNCTIONS).encode())],
+        sdk_language="py",
+        sdk_version="0.5.19",
+        framework="connect",
+        max_worker_concurrency=2,
+    )
+    await socket.send_input(
+        {
+            "type": "websocket.receive",
+            "bytes": ConnectMessage(
+                kind=T.WORKER_CONNECT, payload=hello.SerializeToString()
+            ).SerializeToString(),
+        }
+    )
+    return socket, await _frame(socket) if token == started.session_token else ConnectMessage()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_worker_connect_syncs_the_app_and_gets_ready(client):
+    started = _start(client)
+    async_to_sync(_connect_and_beat)(started)
+
+
+async def _connect_and_beat(started: StartResponse) -> None:
+    assert started.gateway_endpoint == f"ws://testserver{GATEWAY_PATH}"
+    socket, ready = await _open(started, started.session_token)
+
+    assert ready.kind == T.GATEWAY_CONNECTION_READY
+    data = GatewayConnectionReadyData.FromString(ready.payload)
+    assert data.heartbeat_interval == "10s" and data.extend_lease_interval == "5s"
+    app = await App.objects.aget(name="hs-app")
+    assert app.url == "connect://hs-app" and app.sdk == "py:v0.5.19"
+    function = await Function.objects.aget(slug="hs-app-hello")
+    assert function.step_url.startswith("connect://hs-app/?fnId=hs-app-hello")
+
+    beat = ConnectMessage(kind=T.WORKER_HEARTBEAT).SerializeToString()
+    await socket.send_input({"type": "websocket.receive", "bytes": beat})
+    assert (await _frame(socket)).kind == T.GATEWAY_HEARTBEAT
+    await socket.send_input({"type": "websocket.disconnect", "code": 1000})
+    await socket.wait(timeout=5)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_session_token_not_granted_by_start_is_refused(client):
+    async_to_sync(_forged)(_start(client))
+
+
+async def _forged(started: StartResponse) -> None:
+    socket, _ = await _open(started, started.session_token + "x")
+
+    closed = await socket.receive_output(timeout=5)
+    assert closed["type"] == "websocket.close"
+    assert not await App.objects.filter(name="hs-app").aexists()
