@@ -12,6 +12,7 @@ django.setup(set_prefix=False)
 from django.conf import settings  # noqa: E402
 from django.core.handlers.asgi import ASGIHandler  # noqa: E402
 
+from console.agent.asgi import with_mcp  # noqa: E402
 from runs.connect.gateway import with_connect_websocket  # noqa: E402
 from runs.realtime.routing import with_realtime_http, with_realtime_websocket  # noqa: E402
 
@@ -29,6 +30,8 @@ _django_http = with_realtime_http(  # realtime's publish and SSE stream are ASGI
 _ingest = LeanIngest(_django_http) if settings.LEAN_INGEST else _django_http
 # DEVSERVER_LEAN_READS=0: the REST API's run-status polls through Django's views too.
 django_asgi_app = BoundedRequests(LeanReads(_ingest) if settings.LEAN_READS else _ingest)
+# /mcp: the MCP server for coding agents (console/agent/asgi.py), its own request bounds.
+django_asgi_app = with_mcp(django_asgi_app)
 
 from channels.auth import AuthMiddlewareStack  # noqa: E402
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
