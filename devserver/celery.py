@@ -4,8 +4,9 @@ import os
 from typing import Any
 
 from celery import Celery
-from celery.signals import before_task_publish, worker_init
+from celery.signals import before_task_publish, task_postrun, task_prerun, worker_init
 from django.conf import settings
+from django.db import close_old_connections
 from kombu import Queue
 
 from runs.wakeups import TIMERS_QUEUE, Task
@@ -48,6 +49,15 @@ def periodic_schedule() -> list[tuple[float, Task, str]]:
         (settings.POLL_INTERVAL, Task.POLL_APPS, "poll apps"),
         (settings.PURGE_INTERVAL, Task.PURGE, "retention"),
     ]
+
+
+@task_prerun.connect
+@task_postrun.connect
+def _drop_old_connections(**_: object) -> None:
+    """Around each task, as Django does around each request: close this thread's connection
+    if it broke (a Postgres restart) or outlived CONN_MAX_AGE, and keep it otherwise (the
+    fixup's close after every task is off: settings.CELERY_DB_REUSE_MAX)."""
+    close_old_connections()
 
 
 @app.on_after_finalize.connect

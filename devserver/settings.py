@@ -114,7 +114,6 @@ def _database_from_url(url: str) -> dict:
         "PORT": str(parts.port or ""),
         "CONN_MAX_AGE": 60,
         "CONN_HEALTH_CHECKS": True,
-        **({"OPTIONS": {"server_side_binding": True}} if __import__("os").environ.get("SCALE_AB_SSB") else {}),  # TEMP A/B
     }
 
 
