@@ -20,6 +20,15 @@ from tests.integration.fake_sdk import hashed, run_complete, step_run
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
+
+@pytest.fixture(autouse=True)
+def _dev_mode(settings: Any) -> None:
+    """Dev mode whatever the environment (the staging suite sets a signing key): these tests
+    are about checkpoints, not about /v1/'s authentication (tests/integration/
+    test_access_control.py)."""
+    settings.SIGNING_KEY = ""
+    settings.SIGNING_KEY_FALLBACK = ""
+
 REQUEST = {
     "domain": "http://127.0.0.1:3999",
     "method": "POST",
