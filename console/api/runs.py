@@ -1,5 +1,7 @@
 """Our JSON API for apps, functions and runs (django-ninja; OpenAPI at /api/docs)."""
 
+from dataclasses import asdict
+
 from django.db.models import Count, Q
 from django.shortcuts import get_object_or_404
 from ninja import Query, Router, Status
@@ -8,6 +10,7 @@ from console import actions
 from runs.cancellation import RunAlreadyEnded
 from runs.connect.bus import connected_workers
 from runs.connect.protocol import is_connect_url
+from runs.defer_listing import defers_of
 from runs.models import App, Function, Run
 from runs.registration import AppBusy
 from runs.selectors import RunSelector, SelectorError
@@ -176,6 +179,7 @@ def get_run(request, run_id: str):
         ],
         "metadata": [MetadataOut.from_orm(m) for m in run.metadata.all()],
         "user_spans": [UserSpanOut.from_orm(s) for s in run.user_spans.all()],
+        "defers": [asdict(d) for d in defers_of(run)],
     }
 
 

@@ -115,12 +115,27 @@ class UserSpanOut(Schema):
     attributes: dict[str, Any]
 
 
+class DeferOut(Schema):
+    """A `defer()` of the run (runs/defer_listing.py): status pending (until the run ends),
+    scheduled (`run_id` is the run it started, once started), aborted or rejected (`reason`)."""
+
+    id: str
+    hashed_id: str
+    function: str
+    status: str
+    reason: str
+    event_id: str
+    run_id: str
+    run_status: str
+
+
 class RunDetailOut(RunOut):
     steps: list[StepOut]
     failed_attempts: list[AttemptOut]
     pending: list[PendingWorkOut]
     metadata: list[MetadataOut]
     user_spans: list[UserSpanOut]
+    defers: list[DeferOut]
 
 
 class RunPage(Schema):

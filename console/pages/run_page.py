@@ -10,6 +10,7 @@ from django.utils.safestring import mark_safe
 
 from events.models import Event
 from foundation import clock
+from runs.defer_listing import DeferSummary, defers_of
 from runs.models import Attempt, QueueItem, Run
 from runs.statuses import QueueReason, RunStatus, Subject
 
@@ -141,6 +142,7 @@ class RunPanel:
     error: ErrorView | None
     function_attempts: list[AttemptView]
     events: list[tuple[Event, JsonBlock]]
+    defers: list[DeferSummary]
 
 
 def _run_panel(run: Run, built: trace.Trace, attempts: list[Attempt]) -> RunPanel:
@@ -149,7 +151,7 @@ def _run_panel(run: Run, built: trace.Trace, attempts: list[Attempt]) -> RunPane
     # The function's own failed attempts (an error outside any step).
     function_attempts = [failed_attempt(a, built.origin, error) for a in failures]
     output = JsonBlock.of(run.output) if run.status == RunStatus.COMPLETED else None
-    return RunPanel(output, error, function_attempts, _trigger_events(run))
+    return RunPanel(output, error, function_attempts, _trigger_events(run), defers_of(run))
 
 
 def _trigger_events(run: Run) -> list[tuple[Event, JsonBlock]]:
