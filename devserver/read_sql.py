@@ -5,16 +5,17 @@ console/api/v1.py reads the same rows through the ORM (`get_object_or_404`, a `s
 queryset); building those queries was most of a poll's database cost. Each value still goes
 through the converters the ORM applies (SQLite's text datetimes, JSONField's decoding), so a
 run reads back as the ORM reads it and `isoformat()` gives the same text. Runs in the calling
-thread: read_route.py calls it on its pool, whose threads keep their connections as Django's
-request threads do."""
+thread: read_route.py calls it on its pool, whose threads keep their connections (for
+CONN_MAX_AGE, as Django's request threads do)."""
 
 import threading
+import time
 from collections.abc import Callable
 from functools import cache
 from typing import Any
 
 from django.conf import settings
-from django.db import close_old_connections, connection, models
+from django.db import InterfaceError, OperationalError, connection, models
 
 from console.api.v1 import v1_status
 from events.models import Event
@@ -48,12 +49,23 @@ def event_runs(event_id: str) -> Answer:
 
 
 def _select(sql: str, params: list[Any]) -> list[tuple[Any, ...]]:
-    # What request_started does for a Django request: a connection past CONN_MAX_AGE, or one
-    # that failed, is replaced before it is used (CONN_HEALTH_CHECKS pings it once per call).
-    close_old_connections()
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        return cursor.fetchall()
+    """Run a read, once more on a fresh connection if the database dropped this one.
+
+    A Django request calls close_old_connections first, which with CONN_HEALTH_CHECKS pings
+    Postgres before every request: a second round trip per poll. A read is safe to repeat,
+    so here a dead connection is found by using it; one past CONN_MAX_AGE is still replaced."""
+    if connection.close_at is not None and time.monotonic() >= connection.close_at:
+        connection.close()
+    for attempt in range(2):
+        try:
+            with connection.cursor() as cursor:
+                cursor.execute(sql, params)
+                return cursor.fetchall()
+        except (OperationalError, InterfaceError):
+            connection.close()  # closed by the server (restart, idle timeout) or the network
+            if attempt:
+                raise
+    raise AssertionError("unreachable: the second attempt returns or raises")
 
 
 def _run_v1(row: tuple[Any, ...]) -> dict[str, Any]:

@@ -16,7 +16,7 @@ from typing import Any
 
 import pytest
 from django.conf import settings as django_settings
-from django.db import connections
+from django.db import connection, connections
 
 from devserver.http_handler import OneHopASGIHandler
 from devserver.read_route import READ_THREADS, LeanReads
@@ -280,3 +280,21 @@ def test_other_paths_go_on_to_django(apps: dict, world: dict, path: str) -> None
 
 def test_a_query_string_is_ignored_as_ninja_ignores_it(apps: dict, world: dict) -> None:
     assert _alike(apps, f"/v1/runs/{world['runs']['dict'].id}", query=b"a=1")["status"] == 200
+
+
+def test_a_read_on_a_connection_the_database_dropped_is_answered(apps: dict, world: dict) -> None:
+    """No ping before each read (Django's CONN_HEALTH_CHECKS would send one): a connection
+    Postgres closed is found by the read itself, which is tried once more on a new one."""
+    if connection.vendor != "postgresql":
+        pytest.skip("only a server database drops connections")
+    path = f"/v1/runs/{world['runs']['dict'].id}"
+    for _ in range(2 * READ_THREADS):  # every read thread holds a connection
+        assert _call(apps, "lean", path)["status"] == 200
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
+            "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+        )
+        assert cursor.fetchone()[0] >= 1
+    for _ in range(2 * READ_THREADS):
+        assert _alike(apps, path)["status"] == 200
