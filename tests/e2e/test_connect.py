@@ -105,15 +105,13 @@ def test_sleep_retry_and_wait_for_event_over_connect(server, work, workers):
             {"name": f"{APP_ID}/wait", "data": {"key": "k1"}},
         ]
     )
-    server.wait_run(wait_id, f"{APP_ID}-waiter", statuses={"Running"}, timeout=30)
-    wait_until(
-        lambda: any(
-            s["status"] == "Waiting"
-            for s in server.run(server.runs_for_event(wait_id)[0]["run_id"])["steps"]
-        ),
-        30,
-        "the waiter to wait",
-    )
+
+    def waiting() -> bool:
+        runs = server.runs_for_event(wait_id)
+        steps = server.run(runs[0]["run_id"])["steps"] if runs else []
+        return any(step["status"] == "Waiting" for step in steps)
+
+    wait_until(waiting, 60, "the waiter to wait for its event")
     server.send({"name": f"{APP_ID}/approved", "data": {"key": "k1", "ok": True}})
 
     assert server.wait_run(sleep_id, f"{APP_ID}-sleepy", timeout=60)["output"] == "done"
