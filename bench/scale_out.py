@@ -41,6 +41,7 @@ for _name, _value in STAGING_ENV.items():
     os.environ.setdefault(_name, _value)
 
 import argparse  # noqa: E402
+import json  # noqa: E402
 import signal  # noqa: E402
 import tempfile  # noqa: E402
 import time  # noqa: E402
@@ -52,7 +53,6 @@ import psycopg  # noqa: E402
 
 from tests.harness import (  # noqa: E402
     PG_URL,
-    ROOT,
     TERMINAL,
     DevServer,
     Process,
@@ -61,7 +61,7 @@ from tests.harness import (  # noqa: E402
     wait_until,
 )
 
-from . import cli, ten_steps  # noqa: E402
+from . import cli, cpu, ten_steps  # noqa: E402
 from .peers.loop import Processes, metered  # noqa: E402
 
 APP_ID = "scale-app"
@@ -86,6 +86,16 @@ class PgWatcher:
             for event, run, status in rows
             if status in TERMINAL
         }
+
+    def backends(self) -> set[int]:
+        """Postgres backends serving the server's database (not this watcher's): their CPU is
+        the stack's, where the process name `postgres` also counts other tenants of the
+        cluster."""
+        rows = self.db.execute(
+            "SELECT pid FROM pg_stat_activity WHERE datname = current_database()"
+            " AND pid <> pg_backend_pid()"
+        )
+        return {pid for (pid,) in rows}
 
     def close(self) -> None:
         self.db.close()
@@ -206,8 +216,16 @@ def measure_row(
         beat = server.workers[-1].proc if server.workers else None
         if beat:
             sessions["beat"] = beat.pid
+        table = cpu.process_table()
         with metered(Processes(sessions, client="bench")) as usage:
             batch = ten_steps.drive(server, app, watcher, runs, in_flight, args.poll_s, event(args))
+        after = cpu.process_table()
+        # Backends that ended meanwhile are lost (the stack keeps its connections open).
+        usage.cpu_ms["pg_backends"] = 1000 * sum(
+            after[pid][2] - table.get(pid, ("", 0, 0.0))[2]
+            for pid in watcher.backends()
+            if pid in after
+        )
     wall = usage.wall_s
     worker_ms = sum(ms for name, ms in usage.cpu_ms.items() if name.startswith("worker"))
     return {
@@ -287,13 +305,14 @@ def print_table(results: dict) -> None:
             f"{r['workers']} x {r['threads']:<14}{label[:27]:<28}{r['runs_per_s']:8.1f}"
             f"{r['ideal_runs_per_s']:8.1f}{r['runs_per_s'] / r['ideal_runs_per_s']:7.2f}"
             f"{capacity}  {cpu.get('web', 0):.1f} / {cpu['workers_total']:.1f} / "
-            f"{cpu.get('app', 0):.1f} / {cpu.get('postgres', 0):.1f} / "
+            f"{cpu.get('app', 0):.1f} / {cpu.get('pg_backends', 0):.1f} / "
             f"{cpu.get('redis', 0):.1f}; {busiest:.0f}%"
             f"  {r['loadavg_at_end'][0]:.2f}"
         )
     print(
         "ideal: the first row's runs/s per worker x workers; capacity: runs in flight / the "
-        "steps' waits (what the app's I/O allows); others' load is in the JSON"
+        "steps' waits (what the app's I/O allows); pg: the backends of the stack's database; "
+        "load: 1-minute load average at the row's end"
     )
 
 
@@ -310,6 +329,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     )
     parser.add_argument("--poll-s", type=float, default=0.005, help="between reads of run ends")
     parser.add_argument("--ab", default="", help="NAME=VALUE: each row again with this env")
+    parser.add_argument("--results-dir", type=Path, default=ten_steps.RESULTS_DIR)
     return cli.parse(parser, argv, ["workers", "threads", "runs"])
 
 
@@ -321,7 +341,10 @@ def main(argv: list[str] | None = None) -> int:
         results = benchmark(Path(tmp), args)
     results["bench_wall_s"] = time.perf_counter() - started
     print_table(results)
-    print(f"results: {ten_steps.write_results(results, 'scale_out').relative_to(ROOT)}")
+    args.results_dir.mkdir(parents=True, exist_ok=True)
+    path = args.results_dir / f"scale_out-{results['started_at']}.json"
+    path.write_text(json.dumps(results, indent=2) + "\n")
+    print(f"results: {path}")
     return 0
 
 
