@@ -10,7 +10,17 @@ from django.http import HttpRequest
 
 from events.ingest import IncomingEvent, IngestResult, send_again, store_events
 from events.models import Event
-from runs import bulk, cancellation, forks, manual, pausing, registration, retention, sync
+from runs import (
+    bulk,
+    cancellation,
+    forks,
+    manual,
+    pausing,
+    registration,
+    retention,
+    sync,
+    timetravel,
+)
 from runs.models import App, BulkAction, BulkKind, Function, Run
 from runs.selectors import RunSelector
 
@@ -41,6 +51,24 @@ def fork_run(
             by, f"run.{origin}", run.id, new_run=new_run.id, step=from_step, input=step_input
         )
     return new_run
+
+
+def wake_run_now(by: Actor, run_id: str) -> list[str]:
+    """Time travel: end a sleeping run's sleep now (the steps woken). TimeTravelOff or
+    NothingToMove (nothing audited) when it does not apply."""
+    with transaction.atomic():
+        steps = timetravel.wake_now(run_id)
+        audit.record(by, "run.wake", run_id, steps=steps)
+    return steps
+
+
+def time_out_run_now(by: Actor, run_id: str) -> list[str]:
+    """Time travel: a waiting run's waits time out now (the steps timed out). TimeTravelOff
+    or NothingToMove (nothing audited) when it does not apply."""
+    with transaction.atomic():
+        steps = timetravel.time_out_now(run_id)
+        audit.record(by, "run.timeout", run_id, steps=steps)
+    return steps
 
 
 # -- bulk actions, functions -----------------------------------------------------------------

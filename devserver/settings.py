@@ -301,6 +301,9 @@ CLOCK_OFFSET_FILE = env_str("DEVSERVER_CLOCK_OFFSET_FILE", "")
 DEFAULT_RETRIES = 4  # the SDKs' default: 4 retries after the first attempt
 # Offer checkpointing to SDKs that support it (JS v4): several steps per request.
 CHECKPOINTING = env_bool("DEVSERVER_CHECKPOINTING", True)
+# Time travel (runs/timetravel.py): wake a sleeping run, time out a wait, now. Dev mode only
+# unless turned on: on a shared console it would let anyone skip a run's deliberate waits.
+TIME_TRAVEL = env_bool("DEVSERVER_TIME_TRAVEL", not STAGING)
 
 # --- Realtime (runs/realtime/) ------------------------------------------------------------
 # Messages are not durable, as in Inngest: they reach who is subscribed when they are published.

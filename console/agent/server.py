@@ -179,3 +179,15 @@ async def rerun_from_step(
     return await _call(
         ctx, Level.OPERATE, lambda c: writes.fork(c, run_id, "rerun", step, step_input)
     )
+
+
+@_write
+async def wake_run(ctx: Context, run_id: str) -> dict[str, Any]:
+    """Time travel (dev mode): end a sleeping run's sleep now, as if its wake time had come."""
+    return await _call(ctx, Level.OPERATE, lambda c: writes.wake(c, run_id, timeout=False))
+
+
+@_write
+async def time_out_run(ctx: Context, run_id: str) -> dict[str, Any]:
+    """Time travel (dev mode): a waiting run's waitForEvent (null) or invoke times out now."""
+    return await _call(ctx, Level.OPERATE, lambda c: writes.wake(c, run_id, timeout=True))

@@ -15,6 +15,7 @@ from runs.forks import ForkNotAllowed
 from runs.manual import CannotStart
 from runs.models import Function, Run
 from runs.selectors import SelectorError
+from runs.timetravel import NothingToMove, TimeTravelOff
 
 from . import reads
 from .access import Caller
@@ -26,6 +27,8 @@ REFUSALS = (
     ForkNotAllowed,
     CannotStart,
     SelectorError,
+    NothingToMove,
+    TimeTravelOff,
 )
 
 
@@ -61,3 +64,10 @@ def fork(
     plan = reads.fork_plan(run, action, step)
     new_run = actions.fork_run(caller.actor, run, action, reads.step_id(run, step), step_input)
     return {"run": reads.run_summary(new_run), "plan": plan}
+
+
+def wake(caller: Caller, run_id: str, timeout: bool) -> dict[str, Any]:
+    """Time travel: a sleep (or, with `timeout`, a wait) ends now; the steps it moved."""
+    get_object_or_404(Run, pk=run_id)
+    act = actions.time_out_run_now if timeout else actions.wake_run_now
+    return {"run_id": run_id, "steps": act(caller.actor, run_id)}

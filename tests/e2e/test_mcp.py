@@ -22,6 +22,8 @@ WRITE_TOOLS = {
     "replay_run",
     "retry_run",
     "rerun_from_step",
+    "wake_run",
+    "time_out_run",
 }
 
 

@@ -6,6 +6,7 @@ manage.py runs cancel RUN_ID
 manage.py runs plan RUN_ID --as rerun --step charge
 manage.py runs replay|retry RUN_ID
 manage.py runs rerun RUN_ID --step NAME_OR_HASHED_ID [--input '[21]']
+manage.py runs wake|timeout RUN_ID   (time travel: a sleep or a wait ends now; dev mode)
 """
 
 import json
@@ -19,10 +20,11 @@ from runs.cancellation import RunAlreadyEnded
 from runs.forks import BadStepInput, ForkNotAllowed, parse_step_input, plan
 from runs.models import Run, Step
 from runs.selectors import RunSelector
+from runs.timetravel import NothingToMove, TimeTravelOff
 
 from ._run_text import detail_json, run_json, run_lines, run_table
 
-ACTIONS = ["list", "show", "cancel", "plan", "replay", "retry", "rerun"]
+ACTIONS = ["list", "show", "cancel", "plan", "replay", "retry", "rerun", "wake", "timeout"]
 
 
 class Command(BaseCommand):
@@ -58,6 +60,15 @@ class Command(BaseCommand):
             except RunAlreadyEnded as exc:
                 raise CommandError(str(exc)) from None
             self.stdout.write(f"cancelled {run.id}")
+        elif action in ("wake", "timeout"):
+            act = actions.wake_run_now if action == "wake" else actions.time_out_run_now
+            try:
+                steps = act(None, run.id)
+            except (TimeTravelOff, NothingToMove) as exc:
+                raise CommandError(str(exc)) from None
+            self.stdout.write(
+                f"{run.id}: {', '.join(steps)} {'woke' if action == 'wake' else 'timed out'} now"
+            )
         else:
             self._fork(run, action, options)
 
