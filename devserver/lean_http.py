@@ -28,6 +28,8 @@ class PlainRequests:
             return False
         if settings.SECURE_SSL_REDIRECT or scope.get("scheme") != "http":
             return False  # SecurityMiddleware's redirect and HSTS header: Django's to give
+        if scope.get("root_path") or settings.FORCE_SCRIPT_NAME:
+            return False  # mounted under a prefix: Django strips it before resolving the path
         host = header(scope, b"host")
         if host is None:
             return False

@@ -18,6 +18,7 @@ import pytest
 from django.conf import settings as django_settings
 from django.db import connection, connections
 
+from devserver import read_sql
 from devserver.http_handler import OneHopASGIHandler
 from devserver.read_route import READ_THREADS, LeanReads
 from events.models import Event
@@ -139,6 +140,7 @@ def _call(
     headers: list[tuple[bytes, bytes]] | None = None,
     query: bytes = b"",
     body: bytes = b"",
+    root_path: str = "",
 ) -> dict[str, Any]:
     scope = {
         "type": "http",
@@ -149,7 +151,7 @@ def _call(
         "path": path,
         "raw_path": path.encode(),
         "query_string": query,
-        "root_path": "",
+        "root_path": root_path,
         "headers": [(b"host", b"testserver")] if headers is None else headers,
         "client": ("127.0.0.1", 50000),
         "server": ("testserver", 80),
@@ -298,3 +300,19 @@ def test_a_read_on_a_connection_the_database_dropped_is_answered(apps: dict, wor
         assert cursor.fetchone()[0] >= 1
     for _ in range(2 * READ_THREADS):
         assert _alike(apps, path)["status"] == 200
+
+
+def test_a_read_that_fails_goes_on_to_django(
+    apps: dict, world: dict, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def broken(run_id: str) -> None:
+        raise RuntimeError("the database went away")
+
+    monkeypatch.setattr(read_sql, "run", broken)
+    answer = _alike(apps, f"/v1/runs/{world['runs']['dict'].id}", served=False)
+    assert answer["status"] == 200  # Django's own read still answers
+
+
+def test_a_mounted_server_goes_on_to_django(apps: dict, world: dict) -> None:
+    path = f"/v1/runs/{world['runs']['dict'].id}"
+    _alike(apps, path, served=False, root_path="/v1")
