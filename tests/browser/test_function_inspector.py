@@ -19,11 +19,12 @@ def test_inspector_shows_slot_holders_and_debounce_holds_live(server: DevServer,
     expect(page.locator("#inspector-holds")).to_contain_text("No event held")
 
     server.send(
-        [{"name": f"{APP}/concurrency", "data": {"user": user, "work": 8}} for _ in range(2)]
+        [{"name": f"{APP}/concurrency", "data": {"user": user, "work": 15}} for _ in range(2)]
     )
     concurrency = page.locator("#inspector-concurrency")
     row = concurrency.locator("tr", has_text=user)
-    expect(row).to_contain_text("1 / 1")
+    # A staging worker may take a while to claim the first step: wait for the claim.
+    expect(row).to_contain_text("1 / 1", timeout=30_000)
     expect(row.locator("a[href^='/runs/']")).to_have_count(1)
     expect(row.locator("td").nth(3)).to_have_text("1")  # the second run waits for the slot
 
