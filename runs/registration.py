@@ -5,6 +5,7 @@ import json
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from django.conf import settings
 from django.db import transaction
@@ -50,9 +51,10 @@ def parse_registration(body: Any) -> Registration:
     functions = body.get("functions")
     if not isinstance(functions, list):
         raise RegistrationError("functions must be a list")
+    functions = [_without_sync_ids(function) for function in functions]
     specs = [_parse_function(function) for function in functions]
     return Registration(
-        url=url,
+        url=_without_deploy_id(url),
         app_name=app_name,
         sdk=str(body.get("sdk") or ""),
         framework=str(body.get("framework") or ""),
@@ -60,6 +62,36 @@ def parse_registration(body: Any) -> Registration:
         functions=functions,
         specs=specs,
     )
+
+
+# The query parameter our sync PUT carries (runs/sync.py). The JS SDK copies the URL it was
+# called at into every step URL, so each sync's fresh deployId would make an unchanged app
+# look changed (and every poll rewrite all its functions); it names the sync, not the app.
+DEPLOY_ID_PARAM = "deployId"
+
+
+def _without_deploy_id(url: str) -> str:
+    parts = urlsplit(url)
+    query = parse_qsl(parts.query, keep_blank_values=True)
+    kept = [(k, v) for k, v in query if k != DEPLOY_ID_PARAM]
+    if len(kept) == len(query):
+        return url
+    return urlunsplit(parts._replace(query=urlencode(kept)))
+
+
+def _without_sync_ids(config: Any) -> Any:
+    """The function's config with `deployId` taken out of its steps' runtime URLs."""
+    steps = config.get("steps") if isinstance(config, dict) else None
+    if not isinstance(steps, dict):
+        return config
+    cleaned = {}
+    for key, step in steps.items():
+        runtime = step.get("runtime") if isinstance(step, dict) else None
+        url = runtime.get("url") if isinstance(runtime, dict) else None
+        if isinstance(url, str):
+            step = {**step, "runtime": {**runtime, "url": _without_deploy_id(url)}}
+        cleaned[key] = step
+    return {**config, "steps": cleaned}
 
 
 def _parse_function(config: Any) -> FunctionSpec:
