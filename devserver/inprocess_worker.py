@@ -7,7 +7,9 @@ bookkeeping (message ids, tracing, signals) and hopped through a consumer thread
 pool thread picked it up. Here a send is a deque append and a notify.
 
 Two lanes: a timer that came due (a sleep ending, a retry's backoff) goes before any start
-still waiting, so a backlog of starts cannot make sleeping runs wake late. A wake-up lost here
+still waiting, so a backlog of starts cannot make sleeping runs wake late. Periodic tasks (the
+beat's schedule) queue with the starts, and one still queued or running is not queued again:
+under load a slow app sync would otherwise pile up and take every thread. A wake-up lost here
 (the process dies) is found by the reconciler: the database stays the truth."""
 
 import heapq
@@ -45,6 +47,7 @@ class InProcessWorker:
         # One idle thread (the timekeeper) sleeps until the next timer; the others sleep until
         # notified, so a due timer wakes one thread, not the whole pool.
         self._timekeeper = False
+        self._periodic_pending: set[str] = set()  # periodic tasks queued or running
 
     # --- sending ----------------------------------------------------------------------------
     def send(self, task: str, args: list[Any], delay: float | None) -> None:
@@ -116,10 +119,14 @@ class InProcessWorker:
         heap = self._heap
         while heap and heap[0][0] <= now:
             _, _, job, repeat = heapq.heappop(heap)
-            self._timers_due.append(job)
-            if repeat:
-                heapq.heappush(heap, (now + repeat, next(self._order), job, repeat))
-        if len(self._timers_due) > 1 and self._idle:
+            if not repeat:
+                self._timers_due.append(job)
+                continue
+            heapq.heappush(heap, (now + repeat, next(self._order), job, repeat))
+            if job[0] not in self._periodic_pending:
+                self._periodic_pending.add(job[0])
+                self._starts.append(job)
+        if len(self._timers_due) + len(self._starts) > 1 and self._idle:
             self._ready.notify()  # more than this thread can take: wake another
         return heap[0][0] - now if heap else None
 
@@ -134,3 +141,6 @@ class InProcessWorker:
             finally:
                 # As after a request or a Celery task: drop a broken or too old connection.
                 close_old_connections()
+                if not args and task in self._periodic_pending:
+                    with self._ready:
+                        self._periodic_pending.discard(task)

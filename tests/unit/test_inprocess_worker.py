@@ -1,6 +1,6 @@
 """devserver/inprocess_worker.py: embedded mode's worker runs every task sent, a due timer
-before starts that were already waiting, periodic tasks again and again, and goes on after a
-task raises."""
+before starts that were already waiting, periodic tasks again and again (but never a second
+one while the first is still running), and goes on after a task raises."""
 
 import threading
 import time
@@ -28,11 +28,13 @@ class Recorder:
     def __init__(self) -> None:
         self.done: list[tuple[str, tuple[Any, ...]]] = []
         self.blocked = threading.Event()
+        self.blocks = 0
         self.release = threading.Event()
 
     def resolve(self, name: str) -> Callable[..., None]:
         def task(*args: Any) -> None:
             if name == "block":
+                self.blocks += 1
                 self.blocked.set()
                 self.release.wait(DEADLINE_S)
             elif name == "boom":
@@ -79,6 +81,18 @@ def test_periodic_tasks_run_again_and_again(recorder: Recorder) -> None:
     worker.start()
     _wait_for(lambda: len(recorder.done) >= 3, "three ticks")
     assert {name for name, _ in recorder.done} == {"tick"}
+
+
+def test_a_periodic_task_still_running_is_not_queued_again(recorder: Recorder) -> None:
+    worker = InProcessWorker(recorder.resolve, threads=3)
+    worker.every([(0.01, "block")])
+    worker.start()
+    _wait_for(recorder.blocked.is_set, "the periodic task to run")
+    began = time.monotonic()
+    _wait_for(lambda: time.monotonic() > began + 0.1, "ten more intervals")
+    assert recorder.blocks == 1
+    recorder.release.set()
+    _wait_for(lambda: recorder.blocks >= 2, "the next tick once it finished")
 
 
 def test_a_failing_task_leaves_its_thread_working(recorder: Recorder) -> None:
