@@ -3,7 +3,18 @@ actions, bulk actions, functions, apps, events, the audit log, and logins."""
 
 from django.urls import include, path
 
-from .pages import apps, audit, bulk, catalog, event_send, events, realtime, runs, runs_list
+from .pages import (
+    apps,
+    audit,
+    bulk,
+    catalog,
+    event_send,
+    events,
+    realtime,
+    runs,
+    runs_list,
+    time_travel,
+)
 from .pages.inspector import function_inspector
 
 urlpatterns = [
@@ -13,6 +24,8 @@ urlpatterns = [
     path("runs/<str:run_id>/", runs.run_detail, name="run-detail"),
     path("runs/<str:run_id>/cancel", runs.cancel, name="run-cancel"),
     path("runs/<str:run_id>/fork", runs.fork_run, name="run-fork"),
+    path("runs/<str:run_id>/wake", time_travel.wake, name="run-wake"),
+    path("runs/<str:run_id>/timeout", time_travel.timeout, name="run-timeout"),
     path("runs/<str:run_id>/realtime", realtime.realtime_messages, name="run-realtime"),
     path("runs/<str:run_id>/steps/<str:hashed_id>.json", runs.step_output, name="step-output"),
     path("bulk/", bulk.bulk_home, name="bulk"),
