@@ -13,7 +13,10 @@ STAGING_ENV := DEVSERVER_TEST_STAGING=1 \
 	INNGEST_EVENT_KEY=test-key
 
 .PHONY: dev staging test test-fast test-embedded test-staging services lint bench clean-data node chromium
+# `make staging`: Celery worker processes (one GIL each: about one per core) and threads in
+# each (steps waiting on the app's I/O; see the README's Staging console on sizing).
 WORKERS ?= 2
+WORKER_THREADS ?= 8
 HOST ?= 127.0.0.1
 
 # The first install takes about a minute: `make dev` shows pip's progress (PIP_OUTPUT empty),
@@ -47,13 +50,15 @@ staging: $(VENV)/.installed services .staging.env
 	$(BIN)/python manage.py migrate --noinput >/dev/null; \
 	pids=""; \
 	for i in $$(seq $(WORKERS)); do \
-		$(BIN)/python -m celery -A devserver worker --pool threads -c 8 -n worker$$i@%h \
-			--without-gossip --without-mingle --loglevel WARNING & pids="$$pids $$!"; \
+		$(BIN)/python -m celery -A devserver worker --pool threads -c $(WORKER_THREADS) \
+			-n worker$$i@%h --without-gossip --without-mingle --loglevel WARNING & \
+		pids="$$pids $$!"; \
 	done; \
 	$(BIN)/python -m celery -A devserver beat -s .staging-beat-schedule --loglevel WARNING & \
 	pids="$$pids $$!"; \
 	trap "kill $$pids 2>/dev/null" EXIT INT TERM; \
-	echo "Staging console on http://$(HOST):$(PORT) with $(WORKERS) workers and beat."; \
+	echo "Staging console on http://$(HOST):$(PORT) with $(WORKERS) workers" \
+		"of $(WORKER_THREADS) threads and beat."; \
 	echo "Keys and settings: .staging.env. Add a login: make staging-user NAME=you"; \
 	$(BIN)/python manage.py devserver --host $(HOST) --port $(PORT) --no-discovery
 
