@@ -105,7 +105,6 @@ def start_runs(server: DevServer, count: int) -> tuple[list[str], list[str]]:
 def measure(
     server: DevServer, requests: list[tuple[str, str]], concurrency: int, expect: int
 ) -> dict:
-    poll_all(server, requests[:WARMUP_REQUESTS], concurrency, expect)
     pids = {"server": server.process.proc.pid} if server.process else {}
     before = cpu.snapshot(pids)
     wall, latencies = poll_all(server, requests, concurrency, expect)
@@ -133,6 +132,9 @@ def benchmark(work_dir: Path, args: argparse.Namespace) -> dict:
                 server.stop()
                 server.env["DEVSERVER_LEAN_READS"] = value
                 server.start()
+                for paths, expect in kinds.values():  # every kind warm before any is measured
+                    warmup = list(itertools.islice(itertools.cycle(paths), WARMUP_REQUESTS))
+                    poll_all(server, warmup, args.concurrency, expect)
                 for kind, (paths, expect) in kinds.items():
                     requests = list(itertools.islice(itertools.cycle(paths), args.requests))
                     figures = measure(server, requests, args.concurrency, expect)
@@ -156,14 +158,14 @@ def print_table(results: dict) -> None:
         f"{config['concurrency']}, {config['requests']} requests per row and round, "
         f"{results['machine']['cpus']} CPUs, load {load}, git {results['git']}"
     )
-    print(f"{'':48}{'req/s':>14}{'p50 ms':>14}{'server CPU/request':>22}{'others':>10}")
+    print(f"{'':46}{'req/s':>14}{'p50 ms':>16}{'server CPU/request':>24}{'others':>13}")
     for label, kinds in results["cases"].items():
         for kind, rounds in kinds.items():
             rates = " / ".join(f"{r['requests_per_s']:.0f}" for r in rounds)
             p50 = " / ".join(f"{r['latency_ms']['p50']:.2f}" for r in rounds)
             server = " / ".join(_ms(r["cpu_ms_per_request"].get("server")) for r in rounds)
             others = " / ".join(_pct(r["cpu_ms_per_request"].get("others_cpu_pct")) for r in rounds)
-            print(f"{label + ': ' + kind:<48}{rates:>14}{p50:>14}{server:>22}{others:>10}")
+            print(f"{label + ': ' + kind:<46}{rates:>14}{p50:>16}{server:>24}{others:>13}")
     print("(one figure per round; others: the rest of the machine, in % of one CPU)")
 
 
