@@ -19,6 +19,7 @@ from runs.models import Function
 from runs.pausing import PauseUnchanged
 
 from .event_templates import templates_for
+from .function_charts import charts_context
 
 FLOW_CONTROL_KEYS = (
     "concurrency", "throttle", "rateLimit", "debounce", "batchEvents", "idempotency",
@@ -50,6 +51,7 @@ def _detail(
         "invoke_data": invoke_data,
         "invoke_error": invoke_error,
         "invoke_templates": templates_for(function),
+        **charts_context(function, request.GET.get("window")),
     }
     status = 422 if invoke_error else 200
     return render(request, "runs/function_detail.html", context, status=status)

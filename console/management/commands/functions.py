@@ -4,6 +4,7 @@ manage.py functions invoke shop-hello-world --data '{"name": "Ada"}'
 manage.py functions run-cron shop-nightly-report
 manage.py functions pause shop-nightly-report
 manage.py functions inspect shop-sync-orders   (its flow-control keys now, as JSON)
+manage.py functions stats shop-sync-orders --window 1d   (its chart figures, as JSON)
 """
 
 import json
@@ -13,6 +14,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from console import actions
 from foundation import strict_json
 from runs.flow_state import flow_state
+from runs.function_stats import WINDOWS, function_stats
 from runs.manual import CannotStart
 from runs.models import Function
 from runs.pausing import PauseUnchanged
@@ -22,9 +24,12 @@ class Command(BaseCommand):
     help = "Invoke a function with JSON data, run its cron now, pause, resume or inspect it."
 
     def add_arguments(self, parser: CommandParser) -> None:
-        parser.add_argument("action", choices=["invoke", "run-cron", "pause", "resume", "inspect"])
+        parser.add_argument(
+            "action", choices=["invoke", "run-cron", "pause", "resume", "inspect", "stats"]
+        )
         parser.add_argument("slug")
         parser.add_argument("--data", default="{}", help="event.data for invoke: a JSON object")
+        parser.add_argument("--window", default="1h", choices=list(WINDOWS), help="for stats")
 
     def handle(self, *args: object, **options: str) -> None:
         function = Function.objects.filter(slug=options["slug"]).first()
@@ -33,6 +38,10 @@ class Command(BaseCommand):
         if options["action"] == "inspect":
             state = flow_state(function).as_json()
             self.stdout.write(json.dumps(state, indent=2, default=str))
+            return
+        if options["action"] == "stats":
+            stats = function_stats(function, options["window"]).as_json()
+            self.stdout.write(json.dumps(stats, indent=2))
             return
         if options["action"] in ("pause", "resume"):
             self._pause_or_resume(function, options["action"])
