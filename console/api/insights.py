@@ -5,7 +5,8 @@ from django.shortcuts import get_object_or_404
 from ninja import Router, Schema, Status
 
 from runs.function_stats import DEFAULT_WINDOW, UnknownWindow, function_stats
-from runs.models import Function
+from runs.models import Function, Run
+from runs.run_diff import DifferentFunctions, diff_runs
 
 from .schemas import ErrorOut
 
@@ -39,3 +40,15 @@ def stats(request, slug: str, window: str = DEFAULT_WINDOW):
     except UnknownWindow as exc:
         return Status(400, {"error": str(exc)})
 
+
+@router.get("/runs/{run_a}/diff/{run_b}", response={200: dict, 400: ErrorOut})
+def run_diff(request, run_a: str, run_b: str):
+    """Two runs of one function step by step: each step paired by its id, and for each the
+    fields (input, output, error, attempts, duration, status) that differ, with JSON changes
+    by path."""
+    a = get_object_or_404(Run.objects.select_related("function", "event"), pk=run_a)
+    b = get_object_or_404(Run.objects.select_related("function", "event"), pk=run_b)
+    try:
+        return Status(200, diff_runs(a, b).as_json())
+    except DifferentFunctions as exc:
+        return Status(400, {"error": str(exc)})

@@ -7,6 +7,7 @@ manage.py runs plan RUN_ID --as rerun --step charge
 manage.py runs replay|retry RUN_ID
 manage.py runs rerun RUN_ID --step NAME_OR_HASHED_ID [--input '[21]']
 manage.py runs wake|timeout RUN_ID   (time travel: a sleep or a wait ends now; dev mode)
+manage.py runs diff RUN_A RUN_B [--json]   (two runs of one function, step by step)
 """
 
 import json
@@ -19,12 +20,14 @@ from foundation.selection import SelectorError
 from runs.cancellation import RunAlreadyEnded
 from runs.forks import BadStepInput, ForkNotAllowed, parse_step_input, plan
 from runs.models import Run, Step
+from runs.run_diff import DifferentFunctions, diff_runs
 from runs.selectors import RunSelector
 from runs.timetravel import NothingToMove, TimeTravelOff
 
+from ._diff_text import diff_lines
 from ._run_text import detail_json, run_json, run_lines, run_table
 
-ACTIONS = ["list", "show", "cancel", "plan", "replay", "retry", "rerun", "wake", "timeout"]
+ACTIONS = ["list", "show", "cancel", "plan", "replay", "retry", "rerun", "wake", "timeout", "diff"]
 
 
 class Command(BaseCommand):
@@ -33,6 +36,7 @@ class Command(BaseCommand):
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("action", choices=ACTIONS)
         parser.add_argument("run_id", nargs="?", default="", help="the run (all but list)")
+        parser.add_argument("other_run_id", nargs="?", default="", help="diff: the second run")
         parser.add_argument("--step", default="", help="step name or hashed id (rerun, plan)")
         parser.add_argument("--input", default=None, help="new step input: a JSON array")
         parser.add_argument("--as", dest="plan_action", default="rerun", help="for plan")
@@ -52,7 +56,9 @@ class Command(BaseCommand):
         run = Run.objects.select_related("function", "event").filter(pk=options["run_id"]).first()
         if run is None:
             raise CommandError(f"no run {options['run_id']}")
-        if action == "show":
+        if action == "diff":
+            self._diff(run, options["other_run_id"], options["json"])
+        elif action == "show":
             self._show(run, options["json"])
         elif action == "cancel":
             try:
@@ -86,6 +92,18 @@ class Command(BaseCommand):
             self.stdout.write(line)
         if next_cursor:
             self.stdout.write(f"more: add --cursor {next_cursor}")
+
+    def _diff(self, run: Run, other_id: str, as_json: bool) -> None:
+        other = Run.objects.select_related("function", "event").filter(pk=other_id).first()
+        if other is None:
+            raise CommandError(f"runs diff needs a second run: no run {other_id!r}")
+        try:
+            diff = diff_runs(run, other)
+        except DifferentFunctions as exc:
+            raise CommandError(str(exc)) from None
+        lines = [json.dumps(diff.as_json(), indent=2)] if as_json else diff_lines(diff)
+        for line in lines:
+            self.stdout.write(line)
 
     def _show(self, run: Run, as_json: bool) -> None:
         if as_json:
