@@ -18,7 +18,8 @@ core are reported, and the rest of the machine's load: on a busy machine the fig
 `--app ten` runs the test app's 10-step function (steps that return at once) instead: what
 the stack's own CPU allows, as bench.ten_steps measures the embedded server.
 `--ab NAME=VALUE` measures every row twice, alternating: workers as configured, then with
-NAME=VALUE in their environment (an A/B of a worker setting in one invocation).
+NAME=VALUE in their environment, or with the worker option NAME=VALUE when NAME starts with
+a dash (`--ab=--prefetch-multiplier=1`): an A/B of a worker setting in one invocation.
 
 Usage, from the project root (Postgres and Redis running: `bash .ci/services.sh`):
     .venv/bin/python -m bench.scale_out [--workers 1 2 4] [--threads 4] [--step-ms 50]
@@ -67,6 +68,7 @@ from .peers.loop import Processes, metered  # noqa: E402
 APP_ID = "scale-app"
 SYNC_TIMEOUT_S = 90.0
 WORKER_READY_RUNS = 2  # runs that must end before a fresh worker set is timed
+BUSY_MACHINE_PCT = 10.0  # the rest of the machine using more of a core than this skews rows
 
 
 class PgWatcher:
@@ -167,9 +169,10 @@ def event(args: argparse.Namespace) -> str:
 
 @contextmanager
 def workers(
-    server: DevServer, work_dir: Path, count: int, threads: int, env: dict[str, str]
+    server: DevServer, work_dir: Path, count: int, threads: int, variant: dict[str, str]
 ) -> Iterator[list[Process]]:
-    """`count` Celery worker processes of `threads` threads, as `make staging` starts them."""
+    """`count` Celery worker processes of `threads` threads, as `make staging` starts them;
+    `variant` adds environment variables, or worker options for names that start with -."""
     started = [
         Process(
             f"scale-w{count}x{threads}-{i}",
@@ -178,8 +181,13 @@ def workers(
                 *("-m", "celery", "-A", "devserver", "worker", "--pool", "threads"),
                 *("--concurrency", str(threads), "--hostname", f"w{i}-{server.port}@%h"),
                 *("--without-gossip", "--without-mingle", "--loglevel", "WARNING"),
+                *(f"{name}={value}" for name, value in variant.items() if name.startswith("-")),
             ],
-            {**server.env, "DEVSERVER_SDK_URLS": ",".join(server.sdk_urls), **env},
+            {
+                **server.env,
+                "DEVSERVER_SDK_URLS": ",".join(server.sdk_urls),
+                **{name: value for name, value in variant.items() if not name.startswith("-")},
+            },
             work_dir,
         ).start()
         for i in range(count)
@@ -293,7 +301,7 @@ def print_table(results: dict) -> None:
     print(
         f"{'workers x threads':<18}{'variant':<28}{'runs/s':>8}{'ideal':>8}{'ratio':>7}"
         f"{'capacity':>10}  CPU ms/run: web / workers / app / pg / redis; busiest worker %"
-        f"  load"
+        f"  load / others"
     )
     floor_s = results["run_floor_ms"] / 1000
     for r in results["rows"]:
@@ -307,13 +315,16 @@ def print_table(results: dict) -> None:
             f"{capacity}  {cpu.get('web', 0):.1f} / {cpu['workers_total']:.1f} / "
             f"{cpu.get('app', 0):.1f} / {cpu.get('pg_backends', 0):.1f} / "
             f"{cpu.get('redis', 0):.1f}; {busiest:.0f}%"
-            f"  {r['loadavg_at_end'][0]:.2f}"
+            f"  {r['loadavg_at_end'][0]:.2f} / {r['others_cpu_pct'] or 0:.0f}%"
         )
     print(
         "ideal: the first row's runs/s per worker x workers; capacity: runs in flight / the "
         "steps' waits (what the app's I/O allows); pg: the backends of the stack's database; "
-        "load: 1-minute load average at the row's end"
+        "load: 1-minute load average at the row's end; others: the CPU the rest of the machine "
+        "used meanwhile (% of one core)"
     )
+    if any((r["others_cpu_pct"] or 0) > BUSY_MACHINE_PCT for r in results["rows"]):
+        print("WARNING: other work on this machine took CPU the stack needed; run again when idle")
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
@@ -328,7 +339,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         "--concurrency", type=int, default=0, help="runs in flight (default workers x threads)"
     )
     parser.add_argument("--poll-s", type=float, default=0.005, help="between reads of run ends")
-    parser.add_argument("--ab", default="", help="NAME=VALUE: each row again with this env")
+    parser.add_argument(
+        "--ab", default="", help="NAME=VALUE: each row again with this env var or worker option"
+    )
     parser.add_argument("--results-dir", type=Path, default=ten_steps.RESULTS_DIR)
     return cli.parse(parser, argv, ["workers", "threads", "runs"])
 
