@@ -194,6 +194,9 @@ class _Session:
             await _bus(bus.push, reply_box(reply.request_id), REPLIED + frame.payload)
             ack = WorkerReplyAckData(request_id=reply.request_id)
             await self.send(T.WORKER_REPLY_ACK, ack.SerializeToString())
+        # Any other kind is ignored: JS 4.24's WORKER_STATUS (15, not in the Python SDK's proto
+        # we compile) comes only when the ready message names a status interval, which ours
+        # leaves empty; its in-flight list would tell us nothing the replies do not.
 
     async def _pump(self) -> None:
         """Forward the requests the bus holds for this worker; while draining, hand them back

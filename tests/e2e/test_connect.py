@@ -1,7 +1,8 @@
-"""Connect workers on the official Python SDK (`inngest.connect`, tests/apps/py_connect.py)
-dial in to a real server: their app syncs over the socket, runs go through them (steps, sleep,
-retries, waitForEvent), several workers share the load, a worker killed mid-step has its step
-retried on another, a draining worker finishes its step and takes no new one."""
+"""Connect workers on the official SDKs (Python `inngest.connect`, tests/apps/py_connect.py; JS
+4.x `connect()`, tests/apps/js/connect_app.mjs) dial in to a real server: their app syncs over
+the socket, runs go through them (steps, sleep, retries, waitForEvent), several workers share
+the load, a worker killed mid-step has its step retried on another, a draining worker finishes
+its step and takes no new one. Every case runs with each SDK."""
 
 import sys
 from collections.abc import Iterator
@@ -11,23 +12,32 @@ import pytest
 
 from tests.harness import APPS, STAGING, DevServer, Process, cloud_mode_env, wait_until
 
-APP_ID = "py-connect"
 FUNCTIONS = 6
+# Each SDK's worker app, and the app id it syncs as (the two never share a run).
+SDKS = {
+    "py": ([sys.executable, str(APPS / "py_connect.py")], "py-connect"),
+    "js4": (["node", str(APPS / "js" / "connect_app.mjs")], "js-connect"),
+}
+# Node 20 has a global WebSocket only behind this flag (22 has it by default). NODE_OPTIONS, not
+# argv: the SDK holds the socket in a worker thread started with an empty execArgv.
+_NODE_ENV = {"NODE_OPTIONS": "--experimental-websocket"}
 
 
 class Worker:
-    def __init__(self, server: DevServer, work: Path, instance: str, **env: str) -> None:
+    def __init__(self, server: DevServer, work: Path, sdk: str, instance: str, **env: str) -> None:
         self.instance = instance
+        command, app_id = SDKS[sdk]
         self.process = Process(
-            f"connect-{instance}",
-            [sys.executable, str(APPS / "py_connect.py")],
+            f"connect-{sdk}-{instance}",
+            command,
             {
-                "APP_ID": APP_ID,
+                "APP_ID": app_id,
                 "INSTANCE_ID": instance,
                 "LOG_FILE": str(work / "connect.steps.log"),
                 "INNGEST_DEV": "1",
                 "INNGEST_BASE_URL": server.url,
                 **(cloud_mode_env(server.url) if STAGING else {}),
+                **(_NODE_ENV if sdk == "js4" else {}),
                 **env,
             },
             work,
@@ -53,56 +63,73 @@ def work(server: DevServer) -> Path:
     return server.work_dir
 
 
+@pytest.fixture(params=list(SDKS))
+def sdk(request: pytest.FixtureRequest) -> str:
+    return request.param
+
+
+@pytest.fixture
+def app(sdk: str) -> str:
+    return SDKS[sdk][1]
+
+
 @pytest.fixture
 def workers(server: DevServer, work: Path) -> Iterator[list[Worker]]:
     started: list[Worker] = []
     yield started
     for worker in started:
         worker.process.kill()
+    # The next test's first worker must not be mistaken for one still leaving.
+    for worker in started:
+        worker.process.proc.wait(timeout=30)
 
 
 def _lines(work: Path) -> list[str]:
     return (work / "connect.steps.log").read_text().splitlines()
 
 
-def _connected(server: DevServer, count: int) -> None:
-    """The app is synced and `count` of its workers hold a socket (the Apps API lists them)."""
+def _connected(server: DevServer, app_id: str, instances: set[str]) -> None:
+    """The app is synced and these workers hold a socket (the Apps API lists them)."""
 
     def ready() -> bool:
         apps = server.http.get("/api/apps").json()
-        app = next((a for a in apps if a.get("name") == APP_ID), None)
-        return bool(app) and len(app.get("connect_workers", [])) >= count
+        app = next((a for a in apps if a.get("name") == app_id), None)
+        held = {w.get("instance_id") for w in (app or {}).get("connect_workers", [])}
+        return instances <= held
 
-    wait_until(ready, 60, f"{count} Connect worker(s) of {APP_ID}")
+    wait_until(ready, 60, f"Connect worker(s) {sorted(instances)} of {app_id}")
 
 
-def _start(server: DevServer, work: Path, workers: list[Worker], name: str, **env: str) -> Worker:
-    worker = Worker(server, work, name, **env)
+def _start(
+    server: DevServer, work: Path, workers: list[Worker], sdk: str, name: str, **env: str
+) -> Worker:
+    worker = Worker(server, work, sdk, name, **env)
     workers.append(worker)
-    _connected(server, len([w for w in workers if w.process.proc.poll() is None]))
+    alive = {w.instance for w in workers if w.process.proc.poll() is None}
+    _connected(server, SDKS[sdk][1], alive)
     return worker
 
 
-def test_worker_syncs_its_app_and_runs_steps_once(server, work, workers):
-    _start(server, work, workers, "a")
+def test_worker_syncs_its_app_and_runs_steps_once(server, work, workers, sdk, app):
+    _start(server, work, workers, sdk, "a")
     functions = [f["slug"] for f in server.http.get("/api/functions").json()]
-    assert sum(s.startswith(f"{APP_ID}-") for s in functions) == FUNCTIONS
+    assert sum(s.startswith(f"{app}-") for s in functions) == FUNCTIONS
 
-    [event_id] = server.send({"name": f"{APP_ID}/multi", "data": {"x": 1}})
-    run = server.wait_run(event_id, f"{APP_ID}-multi-step", timeout=60)
+    [event_id] = server.send({"name": f"{app}/multi", "data": {"x": 1}})
+    run = server.wait_run(event_id, f"{app}-multi-step", timeout=60)
 
     assert run["status"] == "Completed", run
     assert run["output"] == {"a": {"n": 1}, "b": 2, "c": 3, "event": {"x": 1}}
     assert sorted(_lines(work)) == ["step:a", "step:b", "step:c"]
 
 
-def test_sleep_retry_and_wait_for_event_over_connect(server, work, workers):
-    _start(server, work, workers, "a")
+def test_sleep_retry_and_wait_for_event_over_connect(server, work, workers, sdk, app):
+    _start(server, work, workers, sdk, "a")
     [sleep_id, flaky_id, wait_id] = server.send(
         [
-            {"name": f"{APP_ID}/sleep", "data": {"seconds": 1}},
-            {"name": f"{APP_ID}/flaky"},
-            {"name": f"{APP_ID}/wait", "data": {"key": "k1"}},
+            {"name": f"{app}/sleep", "data": {"seconds": 1}},
+            {"name": f"{app}/flaky"},
+            {"name": f"{app}/wait", "data": {"key": "k1"}},
         ]
     )
 
@@ -112,20 +139,20 @@ def test_sleep_retry_and_wait_for_event_over_connect(server, work, workers):
         return any(step["status"] == "Waiting" for step in steps)
 
     wait_until(waiting, 60, "the waiter to wait for its event")
-    server.send({"name": f"{APP_ID}/approved", "data": {"key": "k1", "ok": True}})
+    server.send({"name": f"{app}/approved", "data": {"key": "k1", "ok": True}})
 
-    assert server.wait_run(sleep_id, f"{APP_ID}-sleepy", timeout=60)["output"] == "done"
-    flaky = server.wait_run(flaky_id, f"{APP_ID}-flaky", timeout=60)
+    assert server.wait_run(sleep_id, f"{app}-sleepy", timeout=60)["output"] == "done"
+    flaky = server.wait_run(flaky_id, f"{app}-flaky", timeout=60)
     assert flaky["output"] == {"attempts": 3} and len(flaky["failed_attempts"]) == 2
-    waited = server.wait_run(wait_id, f"{APP_ID}-waiter", timeout=60)
+    waited = server.wait_run(wait_id, f"{app}-waiter", timeout=60)
     assert waited["output"] == {"approved": {"key": "k1", "ok": True}}
 
 
-def test_workers_share_the_load_up_to_their_capacity(server, work, workers):
-    _start(server, work, workers, "a", MAX_CONCURRENCY="1")
-    _start(server, work, workers, "b", MAX_CONCURRENCY="1")
-    ids = server.send([{"name": f"{APP_ID}/slow", "data": {"seconds": 1}} for _ in range(4)])
-    runs = [server.wait_run(i, f"{APP_ID}-slow", timeout=90) for i in ids]
+def test_workers_share_the_load_up_to_their_capacity(server, work, workers, sdk, app):
+    _start(server, work, workers, sdk, "a", MAX_CONCURRENCY="1")
+    _start(server, work, workers, sdk, "b", MAX_CONCURRENCY="1")
+    ids = server.send([{"name": f"{app}/slow", "data": {"seconds": 1}} for _ in range(4)])
+    runs = [server.wait_run(i, f"{app}-slow", timeout=90) for i in ids]
 
     assert all(r["status"] == "Completed" for r in runs), runs
     assert {r["output"]["worker"] for r in runs} == {"a", "b"}
@@ -133,10 +160,10 @@ def test_workers_share_the_load_up_to_their_capacity(server, work, workers):
     assert len(starts) == 4
 
 
-def test_worker_killed_mid_step_has_the_step_retried_on_another(server, work, workers):
-    first = _start(server, work, workers, "k1")
-    _start(server, work, workers, "k2")
-    [event_id] = server.send({"name": f"{APP_ID}/slow", "data": {"seconds": 4}})
+def test_worker_killed_mid_step_has_the_step_retried_on_another(server, work, workers, sdk, app):
+    first = _start(server, work, workers, sdk, "k1")
+    _start(server, work, workers, sdk, "k2")
+    [event_id] = server.send({"name": f"{app}/slow", "data": {"seconds": 4}})
     started = wait_until(
         lambda: next((s for s in _lines(work) if s.startswith("slow:start:")), None),
         30,
@@ -144,7 +171,7 @@ def test_worker_killed_mid_step_has_the_step_retried_on_another(server, work, wo
     )
     victim = first if started.endswith(":k1") else workers[1]
     victim.process.kill()
-    run = server.wait_run(event_id, f"{APP_ID}-slow", timeout=120)
+    run = server.wait_run(event_id, f"{app}-slow", timeout=120)
 
     survivor = "k2" if victim is first else "k1"
     assert run["status"] == "Completed", run
@@ -153,10 +180,10 @@ def test_worker_killed_mid_step_has_the_step_retried_on_another(server, work, wo
     assert _lines(work).count("slow:after") == 1  # stored once, never run again
 
 
-def test_draining_worker_finishes_its_step_and_takes_no_new_one(server, work, workers):
-    first = _start(server, work, workers, "d1")
-    _start(server, work, workers, "d2")
-    [event_id] = server.send({"name": f"{APP_ID}/slow", "data": {"seconds": 3}})
+def test_draining_worker_finishes_its_step_and_takes_no_new_one(server, work, workers, sdk, app):
+    first = _start(server, work, workers, sdk, "d1")
+    _start(server, work, workers, sdk, "d2")
+    [event_id] = server.send({"name": f"{app}/slow", "data": {"seconds": 3}})
     started = wait_until(
         lambda: next((s for s in _lines(work) if s.startswith("slow:start:")), None),
         30,
@@ -164,7 +191,7 @@ def test_draining_worker_finishes_its_step_and_takes_no_new_one(server, work, wo
     )
     drained = first if started.endswith(":d1") else workers[1]
     drained.process.proc.terminate()  # SIGTERM: the SDK sends WORKER_PAUSE and drains
-    run = server.wait_run(event_id, f"{APP_ID}-slow", timeout=90)
+    run = server.wait_run(event_id, f"{app}-slow", timeout=90)
 
     assert run["status"] == "Completed", run
     assert run["output"]["worker"] == drained.instance  # its in-flight step counted

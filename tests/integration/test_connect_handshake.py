@@ -121,3 +121,28 @@ async def _forged(started: StartResponse) -> None:
     closed = await socket.receive_output(timeout=5)
     assert closed["type"] == "websocket.close"
     assert not await App.objects.filter(name="hs-app").aexists()
+
+
+# JS 4.24's WORKER_STATUS, a kind the Python SDK's connect.proto (ours) does not have yet.
+_WORKER_STATUS = 15
+
+
+@pytest.mark.django_db(transaction=True)
+def test_js_ready_and_unknown_status_frames_keep_the_socket_serving(client):
+    async_to_sync(_js_frames)(_start(client))
+
+
+async def _js_frames(started: StartResponse) -> None:
+    socket, ready = await _open(started, started.session_token)
+    assert ready.kind == T.GATEWAY_CONNECTION_READY
+    # The JS SDK sends WORKER_READY after the handshake, and WORKER_STATUS reports when the
+    # ready message names a status interval (ours does not; a stray one must not end the socket).
+    for kind in (T.WORKER_READY, _WORKER_STATUS):
+        frame = ConnectMessage(kind=kind, payload=b"\x0a\x01x").SerializeToString()  # type: ignore[arg-type]
+        await socket.send_input({"type": "websocket.receive", "bytes": frame})
+
+    beat = ConnectMessage(kind=T.WORKER_HEARTBEAT).SerializeToString()
+    await socket.send_input({"type": "websocket.receive", "bytes": beat})
+    assert (await _frame(socket)).kind == T.GATEWAY_HEARTBEAT
+    await socket.send_input({"type": "websocket.disconnect", "code": 1000})
+    await socket.wait(timeout=5)
