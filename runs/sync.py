@@ -14,6 +14,7 @@ from django.conf import settings
 from foundation import clock
 
 from . import signing, wakeups
+from .connect.protocol import is_connect_url
 from .models import App, SyncRequest
 from .registration import record_sync_error
 from .sdk_client import http_client
@@ -65,6 +66,10 @@ def sync_app(url: str) -> str:
     """PUT to the app so it registers; store and return the error text ("" on success). The
     text never echoes what a non-SDK answered, nor tells a refused port from a closed one:
     an operator's URL must not become a probe of the console's network."""
+    if is_connect_url(url):
+        # A Connect app has nothing to PUT to: it syncs when a worker dials in. A re-sync asked
+        # of it (API, CLI) is not a failure, so no error is recorded over its last good sync.
+        return ""
     try:
         check_app_url(url)
     except AppHostRefused as exc:

@@ -1,4 +1,7 @@
-"""The apps page: every synced app, adding one by URL, re-syncing and removing it."""
+"""The apps page: every synced app (a Connect app with the workers holding its socket), adding
+one by URL, re-syncing and removing it."""
+
+from datetime import UTC, datetime
 
 from django.contrib import messages
 from django.db.models import Count, Q
@@ -7,6 +10,8 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
 from console import actions
+from runs.connect.bus import connected_workers
+from runs.connect.protocol import is_connect_url
 from runs.models import App
 from runs.registration import AppBusy
 from runs.sync import AppHostRefused
@@ -20,9 +25,16 @@ def apps_list(request: HttpRequest) -> HttpResponse:
             function_count=Count("functions", filter=Q(functions__archived=False))
         ).order_by("id")
     )
-    context = {"apps": apps, "syncing": any(_syncing(app) for app in apps)}
+    context = {
+        "apps": apps,
+        "syncing": any(_syncing(app) for app in apps),
+        # Workers come and go and their in-flight counts move: the table then refreshes itself.
+        "has_connect": any(is_connect_url(app.url) for app in apps),
+    }
     for app in apps:
         app.syncing = _syncing(app)  # type: ignore[attr-defined]  # a template-only mark
+        app.connect = is_connect_url(app.url)  # type: ignore[attr-defined]  # likewise
+        app.workers = _workers(app) if app.connect else []  # type: ignore[attr-defined]
     if request.headers.get("HX-Request") and request.GET.get("fragment") == "table":
         return render(request, "runs/_apps_table.html", context)
     return render(request, "runs/apps_list.html", context)
@@ -30,6 +42,16 @@ def apps_list(request: HttpRequest) -> HttpResponse:
 
 def _syncing(app: App) -> bool:
     return app.synced_at is None and not app.sync_error
+
+
+def _workers(app: App) -> list[dict]:
+    """The registry's rows with their epoch seconds as datetimes, for `<time data-t>`."""
+    rows = connected_workers(app.name)
+    for row in rows:
+        for key in ("last_heartbeat", "connected_at"):
+            if row.get(key):
+                row[key] = datetime.fromtimestamp(row[key], UTC)
+    return rows
 
 
 @require_POST
@@ -62,6 +84,15 @@ def app_remove(request: HttpRequest, app_id: int) -> HttpResponse:
 @require_POST
 def app_sync(request: HttpRequest, app_id: int) -> HttpResponse:
     app = get_object_or_404(App, pk=app_id)
+    if is_connect_url(app.url):
+        # Nothing to call: a Connect app has no URL to PUT to, and syncs each time a worker
+        # dials in (its WORKER_CONNECT carries the functions).
+        messages.info(
+            request,
+            f"{app} is a Connect app: it syncs over its worker's socket each time a worker "
+            "connects. Restart or deploy a worker to sync new code.",
+        )
+        return redirect("apps")
     actions.request_app_sync(request, app)
     messages.success(request, f"Re-sync of {app} requested.")
     return redirect("apps")
