@@ -84,18 +84,27 @@ def line_chart(
     slot = WIDTH / max(len(starts), 1)
     lines = []
     for name, vs in series.items():
-        runs: list[list[str]] = [[]]
+        runs: list[list[tuple[float, float]]] = [[]]
         for i, v in enumerate(vs):
             if v is None:  # no run ended in this interval: break the line rather than dip to 0
                 if runs[-1]:
                     runs.append([])
                 continue
-            runs[-1].append(f"{round(i * slot + slot / 2, 2)},{_y(v, top)}")
-        # A lone point is drawn as a tiny segment so it stays visible.
-        points = [" ".join(r if len(r) > 1 else r * 2) for r in runs if r]
+            runs[-1].append((round(i * slot + slot / 2, 2), _y(v, top)))
+        points = [" ".join(f"{x},{y}" for x, y in _visible(r, slot)) for r in runs if r]
         lines.append(Line(name, points))
     first, last = _axis(starts)
     return Chart(key, title, "ms", top, total, lines=lines, first=first, last=last)
+
+
+def _visible(points: list[tuple[float, float]], slot: float) -> list[tuple[float, float]]:
+    """A lone value (one busy interval between empty ones) is drawn as a short level stroke
+    across its interval: a polyline of one point draws nothing."""
+    if len(points) > 1:
+        return points
+    (x, y) = points[0]
+    half = slot * 0.4
+    return [(round(x - half, 2), y), (round(x + half, 2), y)]
 
 
 def _axis(starts: list[datetime]) -> tuple[str, str]:
