@@ -24,7 +24,8 @@ FAST_SQLITE_BACKEND = env_bool("DEVSERVER_FAST_SQLITE_BACKEND", True)
 FAST_HTTP_POOL = env_bool("DEVSERVER_FAST_HTTP_POOL", True)
 
 # --- Mode -------------------------------------------------------------------------------
-# Embedded (default): SQLite in the data folder, Celery in-process over an in-memory transport.
+# Embedded (default): SQLite in the data folder; the engine's tasks on an in-process worker
+# (devserver/inprocess_worker.py, CELERY_WORKER_THREADS threads) instead of a Celery worker.
 # Staging: DATABASE_URL (Postgres) and REDIS_URL (Celery broker + Channels layer) are set.
 DATA_DIR = Path(env_str("DEVSERVER_DATA_DIR", str(BASE_DIR / ".devserver-data"))).resolve()
 DATABASE_URL = env_str("DATABASE_URL", "")
@@ -225,7 +226,8 @@ CHANNEL_LAYERS = {
 }
 
 # --- Celery (wake-ups only; the database is the source of truth) -----------------------
-# Embedded: an in-process broker that wakes the worker per message (devserver/memory_broker).
+# Embedded: no Celery worker; a command's messages go to an in-process broker
+# (devserver/memory_broker) and are forwarded to the server's worker (devserver/wake.py).
 # The in-memory URLs name a host only because kombu warns ("No hostname was supplied") about a
 # URL without one; the memory transports ignore it.
 CELERY_BROKER_URL = REDIS_URL or (

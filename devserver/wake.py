@@ -1,9 +1,9 @@
 """Embedded mode: wake-ups sent by other processes (manage.py events send, runs rerun, bulk, ...)
 reach the running dev server through a Unix socket in its data folder.
 
-The embedded server's broker lives in its own memory, so a command's Celery message would be
+The embedded server's worker lives in its own memory, so a command's Celery message would be
 lost and its work left to the reconciler (~10 s later). The command's process forwards each
-wake-up it publishes to the server instead; the server re-sends it on its own broker. Only
+wake-up it publishes to the server instead; the server hands it to its in-process worker. Only
 wake-ups travel (a task name and ids): the work itself is already committed to the database,
 which stays the truth, so a wake-up lost on the way is still picked up by the reconciler.
 Access is the socket file's: mode 0600, the server's user only."""
