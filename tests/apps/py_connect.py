@@ -3,7 +3,9 @@ instead of serving HTTP. Its functions are the HTTP test app's kinds: multi-step
 retry, waitForEvent, and a slow step for the fault tests.
 
 Run: APP_ID=py-connect LOG_FILE=... INNGEST_DEV=1 INNGEST_BASE_URL=... [INSTANCE_ID=...]
-     [MAX_CONCURRENCY=n] python py_connect.py
+     [MAX_CONCURRENCY=n] [HEARTBEAT_SECONDS=n] python py_connect.py
+HEARTBEAT_SECONDS stretches the SDK's heartbeat interval (its test override): with a large one
+the worker beats once on connecting, then falls silent while it keeps running steps.
 Each step body appends a line to LOG_FILE (with the instance id for `slow`), so tests count
 how often code really ran and where.
 """
@@ -16,6 +18,9 @@ from pathlib import Path
 
 import inngest
 from inngest.connect import connect
+
+# The SDK's own test hook for its intervals (not exported from inngest.connect).
+from inngest.connect._internal.connect import connect_test_overrides
 
 LOG_FILE = Path(os.environ["LOG_FILE"])
 APP_ID = os.environ.get("APP_ID", "py-connect")
@@ -81,9 +86,12 @@ def waiter(ctx: inngest.ContextSync) -> dict:
 
 @client.create_function(fn_id="slow", trigger=on("slow"), retries=2)
 def slow(ctx: inngest.ContextSync) -> dict:
+    # `seconds_on` gives one instance its own duration (a fault test keeps one busy for long).
+    seconds = ctx.event.data.get("seconds_on", {}).get(INSTANCE, ctx.event.data.get("seconds", 3))
+
     def work() -> str:
         log(f"slow:start:{INSTANCE}")
-        time.sleep(float(ctx.event.data.get("seconds", 3)))
+        time.sleep(float(seconds))
         log(f"slow:end:{INSTANCE}")
         return INSTANCE
 
@@ -97,11 +105,13 @@ FUNCTIONS = [multi_step, ten_steps, sleepy, flaky, waiter, slow]
 
 async def main() -> None:
     capacity = os.environ.get("MAX_CONCURRENCY")
-    conn = connect(
-        [(client, FUNCTIONS)],
-        instance_id=INSTANCE,
-        max_worker_concurrency=int(capacity) if capacity else None,
-    )
+    heartbeat = os.environ.get("HEARTBEAT_SECONDS")
+    with connect_test_overrides(heartbeat_interval_sec=int(heartbeat) if heartbeat else None):
+        conn = connect(
+            [(client, FUNCTIONS)],
+            instance_id=INSTANCE,
+            max_worker_concurrency=int(capacity) if capacity else None,
+        )
     await conn.start()
 
 

@@ -1,0 +1,91 @@
+"""A Connect worker that stops heartbeating while it still lives (the Python SDK's own
+heartbeat override: one beat on connecting, then silence): the gateway closes its socket after
+the missed beats, its registry entry goes, and the step it was running is re-driven on another
+worker, its output stored once."""
+
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.harness import APPS, STAGING, DevServer, Process, cloud_mode_env, wait_until
+
+APP_ID = "hb-connect"
+
+
+@pytest.fixture
+def server(tmp_path: Path) -> Iterator[DevServer]:
+    env = {"DEVSERVER_SDK_URLS": ""} if STAGING else {}
+    server = DevServer(tmp_path, env=env, name="heartbeats").start()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture
+def start_worker(server: DevServer, tmp_path: Path) -> Iterator:
+    started: list[Process] = []
+
+    def start(instance: str, **env: str) -> Process:
+        process = Process(
+            f"connect-{instance}",
+            [sys.executable, str(APPS / "py_connect.py")],
+            {
+                "APP_ID": APP_ID,
+                "INSTANCE_ID": instance,
+                "LOG_FILE": str(tmp_path / "steps.log"),
+                "INNGEST_DEV": "1",
+                "INNGEST_BASE_URL": server.url,
+                **(cloud_mode_env(server.url) if STAGING else {}),
+                **env,
+            },
+            tmp_path,
+            cwd=APPS,
+        ).start()
+        started.append(process)
+        return process
+
+    (tmp_path / "steps.log").write_text("")
+    yield start
+    for process in started:
+        process.kill()
+
+
+def _connections(server: DevServer, instance: str) -> set[str]:
+    apps = server.http.get("/api/apps").json()
+    app = next((a for a in apps if a.get("name") == APP_ID), {})
+    return {
+        w["connection_id"]
+        for w in app.get("connect_workers", [])
+        if w.get("instance_id") == instance
+    }
+
+
+def test_missed_heartbeats_drop_the_worker_and_its_step_is_redriven(server, start_worker, tmp_path):
+    log = tmp_path / "steps.log"
+    silent = start_worker("silent", HEARTBEAT_SECONDS="3600")
+    [first] = wait_until(lambda: _connections(server, "silent"), 60, "the silent worker")
+    # The silent worker's step would outlast the test; the healthy one's is short.
+    [event_id] = server.send(
+        {"name": f"{APP_ID}/slow", "data": {"seconds": 1, "seconds_on": {"silent": 300}}}
+    )
+    wait_until(lambda: "slow:start:silent" in log.read_text(), 30, "the step on the worker")
+    start_worker("healthy")
+    wait_until(lambda: _connections(server, "healthy"), 60, "the healthy worker")
+
+    # Three beats missed (30 s): the gateway drops that connection although the process lives.
+    wait_until(lambda: first not in _connections(server, "silent"), 90, "the silent socket dropped")
+    assert silent.proc is not None and silent.proc.poll() is None
+    # The SDK dials in again and would be silent again: take it away, so the retry of the step
+    # can only go to the healthy worker.
+    silent.kill()
+
+    run = server.wait_run(event_id, f"{APP_ID}-slow", timeout=120)
+    assert run["status"] == "Completed", run
+    assert run["output"] == {"worker": "healthy", "after": "ok"}
+    assert len(run["failed_attempts"]) == 1, run["failed_attempts"]
+    lines = log.read_text().splitlines()
+    assert "slow:end:silent" not in lines
+    assert lines.count("slow:start:healthy") == 1 and lines.count("slow:after") == 1
