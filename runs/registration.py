@@ -8,7 +8,7 @@ from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from django.conf import settings
-from django.db import transaction
+from django.db import IntegrityError, transaction
 
 from foundation import clock
 
@@ -88,7 +88,7 @@ def _without_sync_ids(config: Any) -> Any:
     for key, step in steps.items():
         runtime = step.get("runtime") if isinstance(step, dict) else None
         url = runtime.get("url") if isinstance(runtime, dict) else None
-        if isinstance(url, str):
+        if isinstance(runtime, dict) and isinstance(url, str):
             step = {**step, "runtime": {**runtime, "url": _without_deploy_id(url)}}
         cleaned[key] = step
     return {**config, "steps": cleaned}
@@ -125,6 +125,15 @@ def register(registration: Registration, default_retries: int) -> RegistrationRe
     )
     if unchanged.update(synced_at=clock.now(), sync_failures=0, next_sync_at=None):
         return RegistrationResult(app=unchanged.get(), modified=False)
+    try:
+        return _store(registration, digest, default_retries)
+    except IntegrityError:
+        # Two syncs of an app new to us raced to insert its row (or a function's): the other
+        # one committed first, so this pass finds the rows and updates them.
+        return _store(registration, digest, default_retries)
+
+
+def _store(registration: Registration, digest: str, default_retries: int) -> RegistrationResult:
     with transaction.atomic():
         app = _find_app(registration)
         app.config_hash = digest
