@@ -29,7 +29,7 @@ def store_jitter(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("runs", "0015_traces_and_metadata"),
+        ("runs", "0013_traces_and_metadata"),
     ]
 
     operations = [

@@ -6,7 +6,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("runs", "0013_step_memo_size_attempt_started_at"),
+        ("runs", "0015_step_memo_size_attempt_started_at"),
     ]
 
     operations = [
