@@ -41,7 +41,7 @@ def _app(server: DevServer) -> dict | None:
 
 
 def test_apps_page_lists_a_connect_apps_workers_live(
-    server: DevServer, worker: Process, page: Page
+    server: DevServer, worker: Process, page: Page, artifacts: Path
 ):
     wait_until(lambda: (_app(server) or {}).get("connect_workers"), 60, "the worker to connect")
     page.goto(f"{server.url}/apps/")
@@ -59,6 +59,10 @@ def test_apps_page_lists_a_connect_apps_workers_live(
     # on the shared server).
     [event_id] = server.send({"name": f"{APP_ID}/slow", "data": {"seconds": 12}})
     expect(cells.nth(3)).to_have_text("1", timeout=30_000)
+    # The automatic screenshot shows the end (no worker left); this one, the worker at work.
+    shots = artifacts / "screenshots"
+    shots.mkdir(exist_ok=True)
+    page.screenshot(path=str(shots / "connect-workers-in-flight.png"), full_page=True)
     assert server.wait_run(event_id, f"{APP_ID}-slow", timeout=60)["status"] == "Completed"
     expect(cells.nth(3)).to_have_text("0", timeout=30_000)
 
