@@ -29,6 +29,7 @@ def _dev_mode(settings: Any) -> None:
     settings.SIGNING_KEY = ""
     settings.SIGNING_KEY_FALLBACK = ""
 
+
 REQUEST = {
     "domain": "http://127.0.0.1:3999",
     "method": "POST",
