@@ -43,7 +43,9 @@ class RawInserter:
             if not (f.primary_key and f.get_internal_type().endswith("AutoField"))
         ]
         self.sql = (
-            f"INSERT INTO {model._meta.db_table} ({', '.join(f.column for f in fields)}) "
+            # Quoted: Event has a column named `user`, a reserved word in Postgres.
+            f"INSERT INTO {model._meta.db_table} "
+            f"({', '.join(connection.ops.quote_name(f.column) for f in fields)}) "
             f"VALUES ({', '.join(['%s'] * len(fields))})"
         )
         missing = set(given) - {f.attname for f in fields}
