@@ -31,6 +31,7 @@ def run_diff(request: HttpRequest, run_a: str, run_b: str) -> HttpResponse:
         "b": b,
         "diff": diff,
         "run_rows": _rows(diff.run, RUN_LABELS),
+        "run_differs": [RUN_LABELS.get(f, f.removesuffix("_ms")) for f in diff.run.differs],
         "steps": [{"pair": p, "rows": _rows(p, LABELS)} for p in diff.steps],
     }
     return render(request, "runs/run_diff.html", context)

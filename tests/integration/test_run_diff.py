@@ -73,7 +73,7 @@ def test_the_api_names_the_differing_steps_fields_and_paths(pair: tuple[Run, Run
 def test_the_page_marks_the_step_and_its_changed_lines(pair: tuple[Run, Run]):
     good, bad = pair
     page = Client().get(f"/runs/{good.id}/diff/{bad.id}").content.decode()
-    assert "1 of 2 steps differ" in page
+    assert "1 of 2 steps differ; the run differs in event data, error, status" in page
     assert 'data-step="prepare" data-differs=""' in page
     assert 'data-step="charge" data-differs="output,error,attempts,status"' in page
     assert '<span class="removed">  &quot;amount&quot;: 10</span>' in page
