@@ -3,13 +3,13 @@ through RunSelector and so the filter worker), a run with its steps and trace, a
 and what a replay, retry or rerun would do. Plain functions over the database, called in a
 thread by server.py; JSON-ready dicts out."""
 
-from datetime import datetime
 from typing import Any
 
 from django.db.models import Count, Q
 from django.shortcuts import get_object_or_404
 
 from console.pages import trace
+from console.run_fields import iso, run_json
 from events.models import Event
 from foundation import clock
 from runs import forks
@@ -30,7 +30,7 @@ def list_apps() -> list[dict[str, Any]]:
             "url": a.url,
             "sdk": a.sdk,
             "functions": a.live,
-            "synced_at": _iso(a.synced_at),
+            "synced_at": iso(a.synced_at),
             "sync_error": a.sync_error,
         }
         for a in apps.order_by("id")
@@ -59,17 +59,7 @@ def list_runs(fields: dict[str, str], cursor: str, limit: int) -> dict[str, Any]
 
 
 def run_summary(run: Run) -> dict[str, Any]:
-    return {
-        "id": run.id,
-        "function": run.function.slug,
-        "status": run.status,
-        "event_id": run.event_id,
-        "output": run.output,
-        "error": run.error,
-        "queued_at": _iso(run.queued_at),
-        "started_at": _iso(run.started_at),
-        "ended_at": _iso(run.ended_at),
-    }
+    return run_json(run)
 
 
 def get_run(run_id: str) -> dict[str, Any]:
@@ -89,13 +79,13 @@ def get_run(run_id: str) -> dict[str, Any]:
                 "step": a.step_name,
                 "number": a.number,
                 "error": a.error,
-                "started_at": _iso(a.started_at),
-                "ended_at": _iso(a.ended_at),
+                "started_at": iso(a.started_at),
+                "ended_at": iso(a.ended_at),
             }
             for a in attempts
         ],
         "pending": [
-            {"reason": item.reason, "due_at": _iso(item.due_at), "step": item.target_step}
+            {"reason": item.reason, "due_at": iso(item.due_at), "step": item.target_step}
             for item in run.queue_items.all()
         ],
         "trace": [_row(row) for row in [built.run_row, *built.rows]],
@@ -104,8 +94,8 @@ def get_run(run_id: str) -> dict[str, Any]:
                 "name": s.name,
                 "step": s.step_hashed_id,
                 "status": s.status,
-                "started_at": _iso(s.started_at),
-                "ended_at": _iso(s.ended_at),
+                "started_at": iso(s.started_at),
+                "ended_at": iso(s.ended_at),
             }
             for s in run.user_spans.all()
         ],
@@ -155,9 +145,9 @@ def _step(step: Step) -> dict[str, Any]:
         "status": step.status,
         "attempts": step.attempts,
         "output": step.memo,
-        "started_at": _iso(step.started_at),
-        "ended_at": _iso(step.ended_at),
-        "wake_at": _iso(step.wake_at),
+        "started_at": iso(step.started_at),
+        "ended_at": iso(step.ended_at),
+        "wake_at": iso(step.wake_at),
     }
 
 
@@ -169,9 +159,5 @@ def _row(row: trace.Row) -> dict[str, Any]:
             {"kind": s.kind, "start": round(s.start, 3), "end": round(s.end, 3), "about": s.tip}
             for s in row.spans
         ],
-        "mark": {"label": row.mark.label, "at": _iso(row.mark.at)} if row.mark else None,
+        "mark": {"label": row.mark.label, "at": iso(row.mark.at)} if row.mark else None,
     }
-
-
-def _iso(moment: datetime | None) -> str | None:
-    return moment.isoformat() if moment else None

@@ -7,6 +7,7 @@ from django.shortcuts import get_object_or_404
 from ninja import Query, Router, Status
 
 from console import actions
+from console.run_fields import run_fields
 from runs.cancellation import RunAlreadyEnded
 from runs.connect.bus import connected_workers
 from runs.connect.protocol import is_connect_url
@@ -34,17 +35,7 @@ router = Router(tags=["runs"])
 
 
 def run_out(run: Run) -> dict:
-    return {
-        "id": run.id,
-        "function": run.function.slug,
-        "status": run.status,
-        "event_id": run.event_id,
-        "output": run.output,
-        "error": run.error,
-        "queued_at": run.queued_at,
-        "started_at": run.started_at,
-        "ended_at": run.ended_at,
-    }
+    return run_fields(run)
 
 
 @router.get("/apps", response=list[AppOut])

@@ -144,9 +144,10 @@ def test_event_page_explains_functions_that_did_not_start(server: DevServer, py_
 def test_a_big_step_output_is_cut_with_a_download_link(server: DevServer, py_app: SdkApp):
     [event_id] = server.send({"name": py_app.event("big"), "data": {}})
     run = server.wait_run(event_id, py_app.slug("big-output"))
-    page = server.http.get(f"/runs/{run['id']}/").text
-    assert "download the whole value" in page and "&lt;end&gt;" not in page
     [step] = run["steps"]
+    # The step's panel (the trace's selected step) shows the cut value and the download link.
+    page = server.http.get(f"/runs/{run['id']}/", params={"step": step["hashed_id"]}).text
+    assert "download the whole value" in page and "&lt;end&gt;" not in page
     whole = server.http.get(f"/runs/{run['id']}/steps/{step['hashed_id']}.json")
     assert whole.json()["data"]["text"].endswith("<end>")
     assert "attachment" in whole.headers["content-disposition"]

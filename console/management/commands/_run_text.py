@@ -5,23 +5,10 @@ import json
 from datetime import datetime
 from typing import Any
 
+from console.run_fields import iso, run_json
 from runs.models import Run
 
 _LIST_COLUMNS = ("RUN", "STATUS", "FUNCTION", "QUEUED (UTC)", "DURATION")
-
-
-def run_json(run: Run) -> dict[str, Any]:
-    return {
-        "id": run.id,
-        "function": run.function.slug,
-        "status": run.status,
-        "event_id": run.event_id,
-        "output": run.output,
-        "error": run.error,
-        "queued_at": _iso(run.queued_at),
-        "started_at": _iso(run.started_at),
-        "ended_at": _iso(run.ended_at),
-    }
 
 
 def detail_json(run: Run) -> dict[str, Any]:
@@ -33,8 +20,8 @@ def detail_json(run: Run) -> dict[str, Any]:
             "status": s.status,
             "attempts": s.attempts,
             "output": s.memo,
-            "started_at": _iso(s.started_at),
-            "ended_at": _iso(s.ended_at),
+            "started_at": iso(s.started_at),
+            "ended_at": iso(s.ended_at),
         }
         for s in run.steps.order_by("started_at", "id")
     ]
@@ -43,8 +30,8 @@ def detail_json(run: Run) -> dict[str, Any]:
             "step": a.step_name,
             "number": a.number,
             "error": a.error,
-            "started_at": _iso(a.started_at),
-            "ended_at": _iso(a.ended_at),
+            "started_at": iso(a.started_at),
+            "ended_at": iso(a.ended_at),
         }
         for a in run.failed_attempts.order_by("started_at", "id")
     ]
@@ -91,10 +78,6 @@ def run_lines(run: Run) -> list[str]:
             where = attempt.step_name or "function"
             lines.append(f"  {where} #{attempt.number + 1}: {_short(attempt.error)}")
     return lines
-
-
-def _iso(value: datetime | None) -> str | None:
-    return value.isoformat() if value else None
 
 
 def _when(value: datetime | None) -> str:
