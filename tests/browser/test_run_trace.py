@@ -46,8 +46,10 @@ def test_run_trace_shows_attempts_and_waits(server: DevServer, py_app: SdkApp, p
     wobbly = _row(page, "wobbly")
     failed = wobbly.locator(".span-failed")
     expect(failed).to_have_count(2)
-    expect(wobbly.locator(".span-backoff")).to_have_count(1)  # between attempts 1 and 2
-    expect(wobbly.locator(".span-retry")).to_have_count(1)  # the wait for attempt 3, and it
+    # The retry waits before attempts 2 and 3, then attempt 3 from its own recorded start.
+    expect(wobbly.locator(".span-backoff")).to_have_count(2)
+    expect(wobbly.locator(".span-retry")).to_have_count(0)  # no "start not recorded" span
+    expect(wobbly.locator(".span-running")).to_have_count(1)
     for span in page.locator(".trace-row .span").all():
         assert DURATION.match(span.inner_text() or span.text_content() or ""), span.text_content()
     expect(wobbly.locator(".trace-took")).to_have_text(DURATION)
