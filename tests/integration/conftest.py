@@ -40,6 +40,16 @@ def _filters_in_process(settings: Any) -> None:
 
 
 @pytest.fixture(autouse=True)
+def _open_dev_console(settings: Any) -> None:
+    """The layer runs as the dev server does, whatever the environment (the staging half of
+    `make test` sets a signing key and logins): no login, no signing key. A test about logins
+    or keys sets them itself (test_access_control.py, the signing-key cases of each feature)."""
+    settings.REQUIRE_LOGIN = False
+    settings.SIGNING_KEY = ""
+    settings.SIGNING_KEY_FALLBACK = ""
+
+
+@pytest.fixture(autouse=True)
 def _no_subprocess(monkeypatch: pytest.MonkeyPatch) -> None:
     """Servers as subprocesses belong to tests/e2e and tests/faults."""
 
