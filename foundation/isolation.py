@@ -116,6 +116,11 @@ def _serve(connection: Connection, settings_module: str) -> None:
     django.setup()
     from django.db import close_old_connections
 
+    # Django's loaded modules are this process's heap for good: moved out of the collector's
+    # sight, so the collection after each call scans only what calls made (a full one cost
+    # ~75 ms, paid by the next filter's request).
+    gc.collect()
+    gc.freeze()
     connection.send(("ready", None))
     while True:
         try:
