@@ -1,7 +1,6 @@
 """Start the real dev server and real SDK apps as subprocesses, and talk to them over HTTP."""
 
 import os
-import signal
 import socket
 import subprocess
 import sys
@@ -12,7 +11,8 @@ from typing import Any
 
 import httpx
 
-ROOT = Path(__file__).resolve().parent.parent
+from tests.processes import ROOT, Process
+
 APPS = ROOT / "tests" / "apps"
 TERMINAL = {"Completed", "Failed", "Cancelled"}
 # The official-SDK test apps (tests/apps) and how many functions each registers.
@@ -78,46 +78,6 @@ def wait_until(check: Callable[[], Any], timeout: float, what: str, interval: fl
     raise AssertionError(
         f"timed out after {timeout}s waiting for {what} (last error: {last_error})"
     )
-
-
-class Process:
-    """A child process whose output goes to a log file kept for the test report."""
-
-    def __init__(
-        self, name: str, cmd: list[str], env: dict[str, str], log_dir: Path, cwd: Path = ROOT
-    ) -> None:
-        self.name, self.cmd, self.env, self.cwd = name, cmd, env, cwd
-        self.log_path = log_dir / f"{name}.log"
-        self.proc: subprocess.Popen | None = None
-
-    def start(self) -> "Process":
-        log = self.log_path.open("a")
-        self.proc = subprocess.Popen(
-            self.cmd,
-            env={**os.environ, **self.env},
-            cwd=self.cwd,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-        return self
-
-    def stop(self, sig: int = signal.SIGTERM) -> None:
-        if self.proc is None or self.proc.poll() is not None:
-            return
-        os.killpg(self.proc.pid, sig)
-        try:
-            self.proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            os.killpg(self.proc.pid, signal.SIGKILL)
-            self.proc.wait(timeout=10)
-
-    def kill(self) -> None:
-        """SIGKILL: no cleanup, as when a machine dies."""
-        self.stop(signal.SIGKILL)
-
-    def output(self) -> str:
-        return self.log_path.read_text() if self.log_path.exists() else ""
 
 
 class SdkApp:
