@@ -2,10 +2,13 @@
 
 Run: APP_ID=py-app PORT=... LOG_FILE=... INNGEST_DEV=1 INNGEST_BASE_URL=...
      python python_app.py
+TRANSPORT=connect serves the same functions as a Connect worker instead (`inngest.connect`:
+it dials in to the server, no PORT; INSTANCE_ID names it), so the SDK tests run both ways.
 Events are named `<APP_ID>/<name>`. Each step body appends a line to LOG_FILE so tests
 can count how often code really ran.
 """
 
+import asyncio
 import datetime
 import os
 import time
@@ -19,6 +22,7 @@ import py_flow
 import py_lifecycle
 import py_race
 import uvicorn
+from inngest.connect import connect
 
 LOG_FILE = Path(os.environ["LOG_FILE"])
 APP_ID = os.environ.get("APP_ID", "py-app")
@@ -278,5 +282,14 @@ functions += [extras[name] for name in os.environ.get("EXTRA_FUNCTIONS", "").spl
 app = fastapi.FastAPI()
 inngest.fast_api.serve(app, client, functions)
 
+
+async def serve_over_connect() -> None:
+    """Dial in and serve until SIGTERM (the SDK then drains its in-flight steps)."""
+    await connect([(client, functions)], instance_id=os.environ.get("INSTANCE_ID")).start()
+
+
 if __name__ == "__main__":
-    uvicorn.run(app, host="127.0.0.1", port=int(os.environ["PORT"]), log_level="warning")
+    if os.environ.get("TRANSPORT") == "connect":
+        asyncio.run(serve_over_connect())
+    else:
+        uvicorn.run(app, host="127.0.0.1", port=int(os.environ["PORT"]), log_level="warning")

@@ -3,6 +3,9 @@
 //
 // Events are named `<APP_ID>/<name>` so several test apps can share one dev server.
 // Env: PORT, APP_ID, SDK_MAJOR (3|4), LOG_FILE, plus INNGEST_DEV=1 and INNGEST_BASE_URL.
+// TRANSPORT=connect (4.x) serves the same functions as a Connect worker instead (`connect()`
+// from inngest/connect: it dials in to the server, no PORT; INSTANCE_ID names it), so the SDK
+// tests run both ways. Node 20 needs NODE_OPTIONS=--experimental-websocket for it.
 import fs from "node:fs";
 import http from "node:http";
 import { lifecycleFunctions } from "./lifecycle.mjs";
@@ -12,9 +15,14 @@ const PORT = Number(process.env.PORT || 3000);
 const APP_ID = process.env.APP_ID || "js-app";
 const SDK_MAJOR = String(process.env.SDK_MAJOR || "4");
 const LOG_FILE = process.env.LOG_FILE || "/tmp/inngest-js-app.log";
+const TRANSPORT = process.env.TRANSPORT || "http";
 
 if (SDK_MAJOR !== "3" && SDK_MAJOR !== "4") {
   console.error(`SDK_MAJOR must be 3 or 4, got ${JSON.stringify(SDK_MAJOR)}`);
+  process.exit(2);
+}
+if (TRANSPORT !== "http" && !(TRANSPORT === "connect" && SDK_MAJOR === "4")) {
+  console.error(`TRANSPORT must be http, or connect with SDK_MAJOR=4, got ${JSON.stringify(TRANSPORT)}`);
   process.exit(2);
 }
 const pkg = SDK_MAJOR === "3" ? "inngest3" : "inngest4";
@@ -116,6 +124,18 @@ const functions = [
 if ((process.env.LIFECYCLE_FUNCTIONS || "1") === "1") {
   functions.push(...lifecycleFunctions({ createFunction, NonRetriableError, openai, APP_ID, log, logCount }));
   functions.push(...raceSignalFunctions({ createFunction, inngest, APP_ID, SDK_MAJOR, log }));
+}
+
+if (TRANSPORT === "connect") {
+  const { connect } = await import(`${pkg}/connect`);
+  // The SDK handles SIGTERM itself: WORKER_PAUSE, then it drains its in-flight steps and exits.
+  const conn = await connect({
+    apps: [{ client: inngest, functions }],
+    ...(process.env.INSTANCE_ID ? { instanceId: process.env.INSTANCE_ID } : {}),
+  });
+  console.log(`inngest js test app (${pkg}, app ${APP_ID}) connected as a Connect worker`);
+  await conn.closed;
+  process.exit(0);
 }
 
 const inngestHandler = serve({ client: inngest, functions });

@@ -1,0 +1,86 @@
+"""The official-SDK test apps (tests/apps/python_app.py, tests/apps/js/app.mjs) served as
+Connect workers (`TRANSPORT=connect`): the same functions as over HTTP, dialing in to the
+server. `ConnectApp` answers what `SdkApp` does (slug, event, log), so a test takes either."""
+
+import sys
+from pathlib import Path
+
+from tests.harness import APPS, ROOT, STAGING, DevServer, cloud_mode_env, wait_until
+from tests.processes import Process
+
+# The SDKs whose Connect the suite tests: Python `inngest.connect`, JS 4.x `connect()`.
+CONNECT_KINDS = ["py", "js4"]
+# Node 20 has a global WebSocket only behind this flag (22 has it by default). NODE_OPTIONS, not
+# argv: the SDK holds the socket in a worker thread started with an empty execArgv.
+NODE_WEBSOCKET_ENV = {"NODE_OPTIONS": "--experimental-websocket"}
+
+
+def connect_workers(server: DevServer, app_id: str) -> list[dict]:
+    """The app's workers holding a socket now, as the Apps API lists them."""
+    apps = server.http.get("/api/apps").json()
+    app = next((a for a in apps if a.get("name") == app_id), None)
+    return (app or {}).get("connect_workers", [])
+
+
+class ConnectApp:
+    """One test app as a Connect worker of `server`; `start()` returns once it holds a socket."""
+
+    def __init__(
+        self,
+        kind: str,
+        server: DevServer,
+        work_dir: Path,
+        app_id: str = "",
+        instance: str = "",
+        env: dict[str, str] | None = None,
+    ) -> None:
+        self.kind = kind  # "py" or "js4"
+        self.server = server
+        self.app_id = app_id or f"{kind}-connect-app"
+        self.instance = instance or f"{self.app_id}-1"
+        self.log_file = work_dir / f"{self.app_id}.steps.log"
+        self.log_file.touch()
+        env = {
+            "TRANSPORT": "connect",
+            "APP_ID": self.app_id,
+            "INSTANCE_ID": self.instance,
+            "LOG_FILE": str(self.log_file),
+            "INNGEST_DEV": "1",
+            "INNGEST_BASE_URL": server.url,
+            **(cloud_mode_env(server.url) if STAGING else {}),
+            **(env or {}),
+        }
+        if kind == "py":
+            cmd = [sys.executable, str(APPS / "python_app.py")]
+        else:
+            cmd = ["node", str(APPS / "js" / "app.mjs")]
+            env |= {"SDK_MAJOR": "4", **NODE_WEBSOCKET_ENV}
+        self.process = Process(f"{self.app_id}-{self.instance}", cmd, env, work_dir, cwd=ROOT)
+
+    def start(self, timeout: float = 60) -> "ConnectApp":
+        self.process.start()
+        self.wait_connected(timeout)
+        return self
+
+    def wait_connected(self, timeout: float = 60) -> None:
+        """Until this worker's instance holds a socket (a new one, after a reconnect too)."""
+        wait_until(
+            lambda: any(
+                w.get("instance_id") == self.instance
+                for w in connect_workers(self.server, self.app_id)
+            ),
+            timeout,
+            f"{self.app_id} ({self.instance}) to connect ({self.process.output()[-2000:]})",
+        )
+
+    def slug(self, function: str) -> str:
+        return f"{self.app_id}-{function}"
+
+    def event(self, name: str) -> str:
+        return f"{self.app_id}/{name}"
+
+    def log_lines(self) -> list[str]:
+        return self.log_file.read_text().splitlines()
+
+    def clear_log(self) -> None:
+        self.log_file.write_text("")
