@@ -12,7 +12,7 @@ import http from "node:http";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import * as esbuild from "esbuild";
-import { Inngest as Inngest3 } from "inngest";
+import { Inngest as Inngest3 } from "inngest3"; // the 3.x line @inngest/realtime is built for
 import { Inngest } from "inngest4";
 import { getClientSubscriptionToken } from "inngest4/react";
 import { getSubscriptionToken } from "@inngest/realtime";
