@@ -59,13 +59,22 @@ def update(model: type[models.Model], where: dict[str, Any], **changes: Any) -> 
         _field(model, name).get_db_prep_save(_key(value), connection)
         for name, value in changes.items()
     ]
-    for name, value in where.items():
-        field = _field(model, name)
-        values = sorted(value) if _width(value) is not None else [value]
-        params += [field.get_db_prep_value(v, connection) for v in values]
+    params += _where_params(model, where)
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         return cursor.rowcount
+
+
+def exists(model: type[models.Model], where: dict[str, Any]) -> bool:
+    """Whether a row whose fields equal `where` exists: for checks made once per run (most
+    runs have nothing to find), where building the ORM query would cost more than running it."""
+    _refuse_null(where)
+    if not settings.FAST_SQL:
+        return model._base_manager.filter(**_lookups(where)).exists()
+    shape = tuple((name, _width(value)) for name, value in where.items())
+    with connection.cursor() as cursor:
+        cursor.execute(_exists_sql(model, shape), _where_params(model, where))
+        return cursor.fetchone() is not None
 
 
 def _orm_insert(instance: models.Model, if_absent: bool) -> bool:
@@ -92,6 +101,16 @@ def _unique_violation(exc: IntegrityError) -> bool:
 
 
 _SQLITE_UNIQUE = {sqlite3.SQLITE_CONSTRAINT_UNIQUE, sqlite3.SQLITE_CONSTRAINT_PRIMARYKEY}
+
+
+def _where_params(model: type[models.Model], where: dict[str, Any]) -> list[Any]:
+    """The values of `where` in the order _conditions writes them (an IN set sorted)."""
+    params: list[Any] = []
+    for name, value in where.items():
+        field = _field(model, name)
+        values = sorted(value) if _width(value) is not None else [value]
+        params += [field.get_db_prep_value(_key(v), connection) for v in values]
+    return params
 
 
 def _lookups(where: dict[str, Any]) -> dict[str, Any]:
@@ -167,13 +186,21 @@ def _update_sql(
     model: type[models.Model], changed: tuple[str, ...], where: tuple[tuple[str, int | None], ...]
 ) -> str:
     assignments = ", ".join(f"{column(model, name)} = %s" for name in changed)
-    conditions = " AND ".join(
+    return f"UPDATE {table(model)} SET {assignments} WHERE {_conditions(model, where)}"
+
+
+@cache
+def _exists_sql(model: type[models.Model], where: tuple[tuple[str, int | None], ...]) -> str:
+    return f"SELECT 1 FROM {table(model)} WHERE {_conditions(model, where)} LIMIT 1"
+
+
+def _conditions(model: type[models.Model], where: tuple[tuple[str, int | None], ...]) -> str:
+    return " AND ".join(
         f"{column(model, name)} = %s"
         if width is None
         else f"{column(model, name)} IN ({', '.join(['%s'] * width)})"
         for name, width in where
     )
-    return f"UPDATE {table(model)} SET {assignments} WHERE {conditions}"
 
 
 def delete(model: type[models.Model], where: dict[str, Any]) -> int:

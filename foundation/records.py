@@ -6,6 +6,7 @@ import dataclasses
 import types
 import typing
 from datetime import timedelta
+from functools import cache
 from typing import TYPE_CHECKING, Any, TypeVar
 
 if TYPE_CHECKING:
@@ -27,7 +28,7 @@ def to_json(value: Any) -> Any:
 
 def from_json(cls: type[Record], data: Any) -> Record:
     """A `cls` record from what to_json made of one."""
-    hints = typing.get_type_hints(cls)
+    hints = _hints(cls)
     known = data if isinstance(data, dict) else {}
     values = {
         f.name: _decode(hints[f.name], known[f.name])
@@ -35,6 +36,13 @@ def from_json(cls: type[Record], data: Any) -> Record:
         if f.name in known
     }
     return cls(**values)
+
+
+@cache
+def _hints(cls: type) -> dict[str, Any]:
+    # get_type_hints evaluates every annotation anew (~50 us a class): a function's spec is
+    # decoded each time a run is loaded, so the hints are computed once per class.
+    return typing.get_type_hints(cls)
 
 
 def _decode(hint: Any, value: Any) -> Any:

@@ -24,7 +24,7 @@ from django.conf import settings
 from ulid import ULID
 
 from events.ingest import IncomingEvent, store_events
-from foundation import clock
+from foundation import clock, fast_sql
 
 from . import states
 from .models import Defer, Run
@@ -84,9 +84,9 @@ def prior_defers(run: Run) -> dict[str, dict[str, bool]]:
 def schedule_defers(run: Run) -> None:
     """Run-end hook (runs/hooks.py): one `inngest/deferred.schedule` event per defer still
     AfterRun. Safe to run twice: the event ids are derived, and a defer is scheduled once."""
+    if not fast_sql.exists(Defer, {"run": run, "status": DeferStatus.AFTER_RUN}):
+        return  # most runs defer nothing: one cheap probe instead of an ORM query
     pending = list(Defer.objects.filter(run=run, status=DeferStatus.AFTER_RUN))
-    if not pending:
-        return
     function = run.function
     incoming, ids = [], []
     for defer in pending:

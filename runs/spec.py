@@ -4,9 +4,11 @@ the executor and (its `flow` part) flow control. A bad field is a SpecError whos
 it (`timeouts.finish: invalid duration ...`). Changing FunctionSpec's fields needs a data
 migration that re-parses the stored configs (as runs/migrations/0010_function_spec does)."""
 
+import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import timedelta
+from functools import lru_cache
 from typing import Any
 
 from django.db import models
@@ -80,6 +82,8 @@ class SpecField(models.JSONField):
     a function's config is parsed once, when its app syncs, never when an event arrives."""
 
     def from_db_value(self, value: Any, expression: Any, connection: Any) -> Any:
+        if isinstance(value, str):  # the stored text: the same text decodes to an equal spec
+            return _decoded_spec(value)
         data = super().from_db_value(value, expression, connection)
         return records.from_json(FunctionSpec, data) if isinstance(data, dict) else data
 
@@ -90,6 +94,14 @@ class SpecField(models.JSONField):
 
     def value_to_string(self, obj: Any) -> Any:
         return records.to_json(self.value_from_object(obj))
+
+
+@lru_cache(maxsize=512)
+def _decoded_spec(text: str) -> Any:
+    """A stored spec decoded once per distinct text: every run loads its function's spec, and
+    a spec is immutable (frozen records and tuples), so one decoded copy is shared."""
+    data = json.loads(text)
+    return records.from_json(FunctionSpec, data) if isinstance(data, dict) else data
 
 
 def _section(config: Mapping[str, Any], name: str) -> Mapping[str, Any]:

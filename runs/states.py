@@ -139,7 +139,7 @@ def try_move_run(run: Run, to: str, **fields: Any) -> bool:
     change_id = _record(Subject.RUN, before, to, run_id=run.id, hooks_due=has_end_hooks)
     _after_commit(_run_changed, run)
     if has_end_hooks:
-        transaction.on_commit(lambda: run_end_hooks(change_id))
+        transaction.on_commit(lambda: run_end_hooks(change_id, run))
     return True
 
 
@@ -150,8 +150,10 @@ def move_run(run: Run, to: str, **fields: Any) -> None:
         raise LostRace(f"run {run.id} could not move to {to}: its status changed meanwhile")
 
 
-def run_end_hooks(change_id: int) -> bool:
-    """Run the ended-hooks of one run end, if nobody has yet. False: already done."""
+def run_end_hooks(change_id: int, ended: Run | None = None) -> bool:
+    """Run the ended-hooks of one run end, if nobody has yet. False: already done. `ended`:
+    the run as its end was just committed (the caller's copy saves re-reading it; the
+    reconciler passes none and the run is read back)."""
     try:
         with transaction.atomic():
             claimed = fast_sql.update(
@@ -159,14 +161,18 @@ def run_end_hooks(change_id: int) -> bool:
             )
             if not claimed:
                 return False
-            run_id = StatusChange.objects.values_list("run_id", flat=True).get(pk=change_id)
-            run = Run.objects.select_related("function__app", "event").get(pk=run_id)
+            run = ended if ended is not None else _ended_run(change_id)
             for hook in _run_ended:
                 hook(run)
         return True
     except Exception:
         logger.exception("end hooks of status change %s failed; the reconciler retries", change_id)
         return False
+
+
+def _ended_run(change_id: int) -> Run:
+    run_id = StatusChange.objects.values_list("run_id", flat=True).get(pk=change_id)
+    return Run.objects.select_related("function__app", "event").get(pk=run_id)
 
 
 def run_late_end_hooks(limit: int = 200) -> int:
