@@ -233,3 +233,13 @@ def test_a_condition_on_none_is_refused(fast: bool) -> None:
         fast_sql.update(QueueItem, {"id": {"x", None}}, attempt=1)
     with pytest.raises(ValueError, match="None"):
         fast_sql.delete(QueueItem, {"lease_owner": None})
+
+
+def test_exists_finds_a_row_by_field_instance_or_set_of_values(fast: bool) -> None:
+    step, _ = _twins(apps.get_model("runs", "Step"), full=True)
+    fast_sql.insert(step)
+    Step, other = type(step), _parent(apps.get_model("runs", "Run"))
+    assert fast_sql.exists(Step, {"run": step.run, "status": step.status})
+    assert fast_sql.exists(Step, {"run_id": step.run_id, "status": {step.status, "absent"}})
+    assert not fast_sql.exists(Step, {"run": other, "status": step.status})
+    assert not fast_sql.exists(Step, {"run": step.run, "status": ("absent",)})
