@@ -13,6 +13,7 @@ from events.models import Event
 from runs import (
     bulk,
     cancellation,
+    fixture_import,
     forks,
     manual,
     pausing,
@@ -21,6 +22,7 @@ from runs import (
     sync,
     timetravel,
 )
+from runs.fixture_format import Fixture
 from runs.models import App, BulkAction, BulkKind, Function, Run
 from runs.selectors import RunSelector
 
@@ -51,6 +53,16 @@ def fork_run(
             by, f"run.{origin}", run.id, new_run=new_run.id, step=from_step, input=step_input
         )
     return new_run
+
+
+def import_run(by: Actor, fixture: Fixture) -> Run:
+    """Store a run exported by another server (its fixture) as a new run here, to rerun from
+    a step against this server's app. BadFixture (UnknownFunction, RunNotEnded...) when it
+    cannot be imported: nothing stored, nothing audited."""
+    with transaction.atomic():
+        run = fixture_import.import_run(fixture)
+        audit.record(by, "run.import", run.id, source=fixture.source, source_run=fixture.run_id)
+    return run
 
 
 def wake_run_now(by: Actor, run_id: str) -> list[str]:

@@ -6,7 +6,18 @@ from typing import Any
 from ninja import NinjaAPI
 from ninja.parser import Parser
 
-from console.api import actions, audit, decisions, events, flow, insights, runs, timetravel, v1
+from console.api import (
+    actions,
+    audit,
+    decisions,
+    events,
+    fixtures,
+    flow,
+    insights,
+    runs,
+    timetravel,
+    v1,
+)
 from foundation import strict_json
 from foundation.nul import contains_nul, may_contain_nul
 from runs.endpoint_views import router as endpoint_router
@@ -27,7 +38,8 @@ class StrictParser(Parser):
 api = NinjaAPI(
     title="Inngest dev server API", version="1", urls_namespace="api", parser=StrictParser()
 )
-for module in (runs, actions, events, decisions, flow, audit, timetravel, insights):
+# fixtures first: its POST /runs/import must match before runs' GET /runs/{run_id} does.
+for module in (fixtures, runs, actions, events, decisions, flow, audit, timetravel, insights):
     api.add_router("/", module.router)
 
 v1_api = NinjaAPI(

@@ -8,16 +8,20 @@ manage.py runs replay|retry RUN_ID
 manage.py runs rerun RUN_ID --step NAME_OR_HASHED_ID [--input '[21]']
 manage.py runs wake|timeout RUN_ID   (time travel: a sleep or a wait ends now; dev mode)
 manage.py runs diff RUN_A RUN_B [--json]   (two runs of one function, step by step)
+manage.py runs export RUN_ID [-o run.json]   (the run as a test fixture; stdout without -o)
+manage.py runs import run.json   (a run exported by another server, to rerun from a step here)
 """
 
 import json
 from typing import Any
 
+from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from console import actions
+from console import actions, fixture_source
 from foundation.selection import SelectorError
 from runs.cancellation import RunAlreadyEnded
+from runs.fixture_format import BadFixture, load_fixture
 from runs.forks import BadStepInput, ForkNotAllowed, parse_step_input, plan
 from runs.models import Run, Step
 from runs.run_diff import DifferentFunctions, diff_runs
@@ -27,7 +31,10 @@ from runs.timetravel import NothingToMove, TimeTravelOff
 from ._diff_text import diff_lines
 from ._run_text import detail_json, run_json, run_lines, run_table
 
-ACTIONS = ["list", "show", "cancel", "plan", "replay", "retry", "rerun", "wake", "timeout", "diff"]
+ACTIONS = [
+    *("list", "show", "cancel", "plan", "replay", "retry", "rerun", "wake", "timeout", "diff"),
+    *("export", "import"),
+]
 
 
 class Command(BaseCommand):
@@ -35,7 +42,9 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("action", choices=ACTIONS)
-        parser.add_argument("run_id", nargs="?", default="", help="the run (all but list)")
+        parser.add_argument(
+            "run_id", nargs="?", default="", help="the run (all but list); import: the file"
+        )
         parser.add_argument("other_run_id", nargs="?", default="", help="diff: the second run")
         parser.add_argument("--step", default="", help="step name or hashed id (rerun, plan)")
         parser.add_argument("--input", default=None, help="new step input: a JSON array")
@@ -45,11 +54,15 @@ class Command(BaseCommand):
             parser.add_argument(f"--{name}", default="", help=f"list: the `{name}` filter")
         parser.add_argument("--limit", type=int, default=50, help="list: runs per page")
         parser.add_argument("--json", action="store_true", help="list, show: print JSON")
+        parser.add_argument("-o", "--output", default="", help="export: the file to write")
 
     def handle(self, *args: object, **options: Any) -> None:
         action = options["action"]
         if action == "list":
             self._list(options)
+            return
+        if action == "import":
+            self._import(options["run_id"])
             return
         if not options["run_id"]:
             raise CommandError(f"runs {action} needs a RUN_ID")
@@ -60,6 +73,8 @@ class Command(BaseCommand):
             self._diff(run, options["other_run_id"], options["json"])
         elif action == "show":
             self._show(run, options["json"])
+        elif action == "export":
+            self._export(run, options["output"])
         elif action == "cancel":
             try:
                 actions.cancel_run(None, run.id, "cancelled from the command line")
@@ -111,6 +126,32 @@ class Command(BaseCommand):
             return
         for line in run_lines(run):
             self.stdout.write(line)
+
+    def _export(self, run: Run, path: str) -> None:
+        text = json.dumps(fixture_source.export_run(None, run), indent=2)
+        if not path:
+            self.stdout.write(text)
+            return
+        with open(path, "w", encoding="utf-8") as file:
+            file.write(text + "\n")
+        self.stdout.write(f"exported {run.id} to {path}")
+
+    def _import(self, path: str) -> None:
+        if not path:
+            raise CommandError("runs import needs the fixture file: runs import run.json")
+        try:
+            with open(path, "rb") as file:
+                # One byte past the limit is enough to refuse it (load_fixture names the limit).
+                fixture = load_fixture(file.read(settings.REQUEST_MAX_BYTES + 1))
+            run = actions.import_run(None, fixture)
+        except OSError as exc:
+            raise CommandError(f"cannot read {path}: {exc.strerror}") from None
+        except BadFixture as exc:
+            raise CommandError(str(exc)) from None
+        self.stdout.write(
+            f"imported {fixture.run_id or 'the run'} from {fixture.source or 'an unnamed server'}"
+            f" as {run.id} ({run.status})"
+        )
 
     def _fork(self, run: Run, action: str, options: dict[str, Any]) -> None:
         step = _step(run, options["step"])
