@@ -8,6 +8,7 @@ a new parent span; the JS SDK's extendedTracesMiddleware parents the app's own s
 import hashlib
 import random
 import re
+import time
 
 from ulid import ULID
 
@@ -35,7 +36,7 @@ def request_headers(run_id: str, job_id: str, app_name: str, fn_slug: str) -> di
     span_id = f"{random.getrandbits(64) or 1:016x}"
     headers = {
         TraceHeader.TRACEPARENT: f"{_VERSION}-{trace_id(run_id)}-{span_id}-{_SAMPLED}",
-        TraceHeader.REQUEST_ID: str(ULID()),
+        TraceHeader.REQUEST_ID: _request_id(),
         TraceHeader.JOB_ID: job_id,
     }
     state = [
@@ -46,6 +47,13 @@ def request_headers(run_id: str, job_id: str, app_name: str, fn_slug: str) -> di
     if state:
         headers[TraceHeader.TRACESTATE] = ",".join(state)
     return {str(k): v for k, v in headers.items()}
+
+
+def _request_id() -> str:
+    """A ULID naming one call: unique, not secret, so its random part comes from `random`
+    (python-ulid's default takes a lock and os.urandom on every id)."""
+    stamp = int(time.time() * 1000).to_bytes(6, "big")
+    return str(ULID.from_bytes(stamp + random.getrandbits(80).to_bytes(10, "big")))
 
 
 def parse_traceparent(value: str) -> tuple[str, str] | None:
