@@ -36,6 +36,7 @@ from . import defer, endpoint_calls, states
 from .endpoint_calls import ENDPOINT_FRAMEWORK
 from .models import App, Function, Run, Step
 from .protocol import Opcode, ProtocolError, StepOp, parse_ops
+from .realtime.protocol import STREAM_TOPIC
 from .realtime.tokens import Topic, issue
 from .state_size import json_size
 from .statuses import TERMINAL_RUN_STATUSES, RunStatus, StepStatus
@@ -46,9 +47,11 @@ HTTP_REQUEST_EVENT = "inngest/http.request"
 # Apps of endpoints have no serve URL to sync: a '#' in the URL keeps the poller away
 # (runs/sync.py `poll_apps`).
 ENDPOINT_APP_SUFFIX = "#durable-endpoint"
-STREAM_TOPIC = "stream"  # inngest/inngest streamingtypes.TopicNameStream
 OUTPUT_TOKEN_SALT = "runs.endpoints.output"
 OUTPUT_TOKEN_MAX_AGE = 24 * 3600
+# The run's realtime token: its caller may connect to the run's stream for as long as Inngest
+# lets an endpoint stream (MaxDurpStreamingRun, 15 minutes, plus its minute of slack).
+STREAM_TOKEN_SECONDS = 16 * 60
 MAX_URL_LENGTH = 2048
 MAX_SLUG_LENGTH = 255
 # The request fields an event keeps; a body that would take the event over its limit is cut.
@@ -113,7 +116,9 @@ def start_endpoint_run(new: NewEndpointRun, sdk: str) -> dict[str, Any]:
         "app_id": str(function.app_id),
         "run_id": run.id,
         "token": output_token(run.id),
-        "realtime_token": issue([Topic(run.id, STREAM_TOPIC)], subject=run.id),
+        "realtime_token": issue(
+            [Topic(run.id, STREAM_TOPIC)], subject=run.id, seconds=STREAM_TOKEN_SECONDS
+        ),
     }
 
 

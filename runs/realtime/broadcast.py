@@ -1,10 +1,13 @@
 """Fan-out over the channel layer: one group per (channel, topic), joined by every subscription
 whose token allows that topic. Channel layers are at-most-once and bound each consumer's queue
-(extra messages are dropped there); Outbox bounds what a connection holds on top of that."""
+(extra messages are dropped there); Outbox bounds what a connection holds on top of that.
+A message is a JSON frame (protocol.frame), or raw text (a Durable Endpoint's tee, tee.py) that
+subscribers pass on verbatim, as Inngest's broadcaster `Write` does."""
 
 import asyncio
 import hashlib
 from collections import deque
+from collections.abc import Callable
 
 from channels.layers import get_channel_layer
 
@@ -20,9 +23,11 @@ def group_name(topic: Topic) -> str:
     return f"realtime.{digest[:48]}"
 
 
-async def deliver(topic: Topic, text: str) -> None:
-    """Hand one frame to every subscriber of `topic` (none listening: it is gone)."""
-    await get_channel_layer().group_send(group_name(topic), {"type": FRAME_TYPE, "text": text})
+async def deliver(topic: Topic, text: str, raw: bool = False) -> None:
+    """Hand one frame (raw: text to pass on as is) to every subscriber of `topic` (none
+    listening: it is gone)."""
+    message = {"type": FRAME_TYPE, "text": text, "raw": raw}
+    await get_channel_layer().group_send(group_name(topic), message)
 
 
 async def join(channel_name: str, topics: list[Topic]) -> None:
@@ -42,9 +47,10 @@ class Outbox:
     oldest are dropped and the subscriber is told how many before the next frame it gets, so
     a slow reader costs bounded memory instead of growing a buffer."""
 
-    def __init__(self, size: int) -> None:
+    def __init__(self, size: int, notice: Callable[[str], str] = str) -> None:
         self._frames: deque[str] = deque(maxlen=size)
         self._ready = asyncio.Event()
+        self._notice = notice  # how the drop notice (a JSON frame) goes on this connection
         self.dropped = 0
 
     def put(self, text: str) -> None:
@@ -64,5 +70,5 @@ class Outbox:
                 return None
         if self.dropped:
             dropped, self.dropped = self.dropped, 0
-            return frame(MessageKind.DROPPED, "", "", dropped)
+            return self._notice(frame(MessageKind.DROPPED, "", "", dropped))
         return self._frames.popleft()

@@ -27,6 +27,9 @@ SSE_PATH = "/v1/realtime/sse"
 STREAM_CONTENT_TYPE = "text/stream"
 TOKEN_PARAM = "token"
 CHUNK_BYTES = 1024  # Inngest's StreamingChunkSize
+# The topic of a Durable Endpoint's teed stream on its run's channel (inngest/inngest
+# streamingtypes.TopicNameStream): "$" keeps it apart from every topic an app publishes to.
+STREAM_TOPIC = "$stream"
 
 
 class MessageKind(enum.StrEnum):

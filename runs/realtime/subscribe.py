@@ -22,6 +22,7 @@ from .tokens import Topic, verify
 
 logger = logging.getLogger(__name__)
 REFUSED = 4401  # websocket close code: no valid token
+KEEPALIVE = b":\n\n"  # an SSE comment: readers skip it
 
 
 def token_topics(scope: Scope) -> list[Topic] | None:
@@ -92,8 +93,9 @@ class RealtimeSocket(AsyncWebsocketConsumer):
 
 
 async def sse_app(scope: Scope, receive: Receive, send: Send) -> None:
-    """`data: <message>` events until the client goes (or the server's request timeout ends the
-    response: clients reconnect), with a `:` comment as keepalive within the idle timeout."""
+    """`data: <message>` events, and raw text (a tee) verbatim, until the client goes (or the
+    server's request timeout ends the response: clients reconnect), with a `:` comment as
+    keepalive within the idle timeout, never inside a raw event that is not finished."""
     if scope["method"] != "GET":
         return await answer(send, 405, "subscribe with GET")
     topics = token_topics(scope)
@@ -104,26 +106,31 @@ async def sse_app(scope: Scope, receive: Receive, send: Send) -> None:
     # list, and a channel under another prefix would wait for whoever holds that read.
     channel_name = await layer.new_channel()
     await join(channel_name, topics)
-    outbox = Outbox(settings.REALTIME_SUBSCRIBER_QUEUE)
+    outbox = Outbox(settings.REALTIME_SUBSCRIBER_QUEUE, notice=_sse_event)
     headers = [
         (b"content-type", b"text/event-stream"),
         (b"cache-control", b"no-cache"),
         (b"access-control-allow-origin", b"*"),
     ]
     await send({"type": "http.response.start", "status": 200, "headers": headers})
-    await send({"type": "http.response.body", "body": b":\n\n", "more_body": True})
+    await send({"type": "http.response.body", "body": KEEPALIVE, "more_body": True})
 
     async def pull() -> None:
         while True:
             message = await layer.receive(channel_name)
             if message.get("type") == "realtime.frame":
-                outbox.put(message["text"])
+                text = message["text"]
+                outbox.put(text if message.get("raw") else _sse_event(text))
 
     async def push() -> None:
         keepalive = min(15.0, settings.HTTP_IDLE_TIMEOUT / 2)
+        between_events = True  # a tee's bytes may stop mid-event: no comment may go there
         while True:
             text = await outbox.next(timeout=keepalive)
-            body = b":\n\n" if text is None else f"data: {text}\n\n".encode()
+            if text is None and not between_events:
+                continue
+            body = KEEPALIVE if text is None else text.encode()
+            between_events = text is None or text.endswith("\n\n")
             await send({"type": "http.response.body", "body": body, "more_body": True})
 
     async def until_gone() -> None:
@@ -143,3 +150,7 @@ async def sse_app(scope: Scope, receive: Receive, send: Send) -> None:
             with contextlib.suppress(BaseException):
                 await task
         await leave(channel_name, topics)
+
+
+def _sse_event(frame: str) -> str:
+    return f"data: {frame}\n\n"

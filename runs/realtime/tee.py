@@ -1,10 +1,13 @@
 """`POST /v1/realtime/publish/tee?channel=<run id>`: raw bytes forwarded to the channel's
-`stream` topic as they arrive. A Durable Endpoint (npm inngest 4.24.0 `api/api.js`
-`checkpointStream`, `Content-Type: application/octet-stream`) tees its streamed answer here so
-that a caller who was redirected can still read it over SSE with the run's realtime token
-(runs/endpoints.py). Semantics from inngest/inngest `realtime/api.go` `PostPublishTee`: the
-signing key (or nothing, in dev mode), a channel, the body bounded (REALTIME_STREAM_MAX_BYTES
-here); bytes go out in chunks of at most 1 KiB, as text (invalid UTF-8 replaced)."""
+`$stream` topic as they arrive. A Durable Endpoint (npm inngest 4.24.0 `api/api.js`
+`checkpointStream`, `Content-Type: application/octet-stream`) tees its streamed answer here, as
+the SSE events its caller expects (`event: inngest.stream` ..., `event: inngest.response`), so
+that a caller redirected to `GET /v1/realtime/sse?token=<the run's realtime token>`
+(`inngest.redirect_info`, runs/endpoints.py) reads the rest of it there. Semantics from
+inngest/inngest `realtime/api.go` `PostPublishTee` and the broadcaster's `Write`: the signing key
+(or nothing, in dev mode), a channel, the body bounded (REALTIME_STREAM_MAX_BYTES here), and the
+bytes passed on to subscribers verbatim, not as JSON messages (as text here: invalid UTF-8 is
+replaced)."""
 
 import codecs
 from urllib.parse import parse_qs
@@ -13,12 +16,11 @@ from django.conf import settings
 
 from .auth import may_publish
 from .broadcast import deliver
-from .protocol import CHUNK_BYTES, MessageKind, frame
+from .protocol import STREAM_TOPIC
 from .publish import Receive, Scope, Send, answer
 from .tokens import Topic
 
 TEE_PATH = "/v1/realtime/publish/tee"
-STREAM_TOPIC = "stream"  # inngest/inngest streamingtypes.TopicNameStream
 
 
 async def tee_app(scope: Scope, receive: Receive, send: Send) -> None:
@@ -33,7 +35,7 @@ async def tee_app(scope: Scope, receive: Receive, send: Send) -> None:
         return await answer(send, 400, "the channel query parameter is required")
     topic = Topic(channel, STREAM_TOPIC)
     limit = settings.REALTIME_STREAM_MAX_BYTES
-    decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")  # a chunk may split a char
+    decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")  # a read may split a char
     total = 0
     while True:
         message = await receive()
@@ -43,9 +45,8 @@ async def tee_app(scope: Scope, receive: Receive, send: Send) -> None:
         total += len(piece)
         if total > limit:
             return await answer(send, 413, f"a tee is limited to {limit} bytes; it was cut there")
-        for start in range(0, len(piece), CHUNK_BYTES):
-            text = decoder.decode(piece[start : start + CHUNK_BYTES])
-            if text:
-                await deliver(topic, frame(MessageKind.CHUNK, channel, STREAM_TOPIC, text, channel))
+        text = decoder.decode(piece, final=not message.get("more_body"))
+        if text:
+            await deliver(topic, text, raw=True)
         if not message.get("more_body"):
             return await answer(send, 200, "")

@@ -42,12 +42,13 @@ def parse_token_request(body: Any) -> list[Topic]:
     return [_topic(item, f"topics[{n}]") for n, item in enumerate(body)]
 
 
-def issue(topics: list[Topic], subject: str = "dev") -> str:
+def issue(topics: list[Topic], subject: str = "dev", seconds: int | None = None) -> str:
+    """A token for `topics`, to connect with within `seconds` (REALTIME_TOKEN_SECONDS)."""
     now = int(time.time())
     claims = {
         "iss": ISSUER,
         "sub": subject,
-        "exp": now + settings.REALTIME_TOKEN_SECONDS,
+        "exp": now + (settings.REALTIME_TOKEN_SECONDS if seconds is None else seconds),
         "iat": now,
         "jti": secrets.token_hex(8),
         "topics": [topic.as_claim() for topic in topics],
