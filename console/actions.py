@@ -3,6 +3,7 @@ Each asks the engine to act and writes its audit row in the same transaction, so
 failed (or lost a race) is never audited and one that happened always is. `by` is the request
 that asked (its user, or the API key), or None for `manage.py`."""
 
+from datetime import datetime
 from typing import Any
 
 from django.db import transaction
@@ -21,6 +22,8 @@ from runs import (
     retention,
     sync,
     timetravel,
+    timetravel_release,
+    timetravel_send,
 )
 from runs.fixture_format import Fixture
 from runs.models import App, BulkAction, BulkKind, Function, Run
@@ -81,6 +84,40 @@ def time_out_run_now(by: Actor, run_id: str) -> list[str]:
         steps = timetravel.time_out_now(run_id)
         audit.record(by, "run.timeout", run_id, steps=steps)
     return steps
+
+
+def send_awaited_event_now(
+    by: Actor, run_id: str, step: str, data: dict[str, Any]
+) -> timetravel_send.AwaitedSent:
+    """Time travel: send the event a waiting step awaits, with `data`, through ingest (the
+    event id, and whether it resumed the wait). TimeTravelOff, NothingToMove, NotAwaited or
+    EventValidationError (nothing sent, nothing audited) when it does not apply."""
+    with transaction.atomic():
+        sent = timetravel_send.send_awaited_event(run_id, step, data)
+        audit.record(by, "run.send_awaited_event", run_id, step=sent.step, event=sent.event_id)
+    return sent
+
+
+def release_throttled_run_now(by: Actor, run_id: str) -> datetime:
+    """Time travel: a run queued behind a throttle starts now, outside its window (when it
+    was due). TimeTravelOff or NothingToMove (nothing audited) when it does not apply."""
+    with transaction.atomic():
+        due_at = timetravel_release.release_throttled_run(run_id)
+        audit.record(by, "run.release", run_id, was_due=due_at.isoformat())
+    return due_at
+
+
+def release_hold_now(
+    by: Actor, function: Function, kind: str, key: str
+) -> timetravel_release.HoldReleased:
+    """Time travel: a debounce or batch hold starts its run now (the run and the events).
+    TimeTravelOff, BadHoldKind or NothingToMove (nothing audited) when it does not apply."""
+    with transaction.atomic():
+        released = timetravel_release.release_hold(function, kind, key)
+        audit.record(
+            by, "function.release_hold", function.slug, kind=kind, key=key, run=released.run_id
+        )
+    return released
 
 
 # -- bulk actions, functions -----------------------------------------------------------------

@@ -1,7 +1,8 @@
 """Time travel for local development: a sleeping run's sleep, or a waiting run's wait, ends
 now. Done with the engine's own timers, never a status: the step's deadline (`wake_at`) moves
 to now and the run's idle queue item becomes due now, so the executor wakes the sleep (or
-resolves the wait as timed out, null) exactly as it would have at the deadline."""
+resolves the wait as timed out, null) exactly as it would have at the deadline. Sending the
+awaited event is in timetravel_send.py, releasing flow-control holds in timetravel_release.py."""
 
 from django.conf import settings
 from django.db import transaction
@@ -19,7 +20,8 @@ class TimeTravelOff(PermissionError):
 
 
 class NothingToMove(ValueError):
-    """The run has no sleep (or wait) left to end: it woke, resumed or ended meanwhile."""
+    """Nothing left to end or release: the run woke, resumed or ended meanwhile, or the hold
+    was released."""
 
 
 WAITS = (Opcode.WAIT_FOR_EVENT, Opcode.WAIT_FOR_SIGNAL, Opcode.INVOKE)
@@ -36,9 +38,14 @@ def time_out_now(run_id: str) -> list[str]:
     return _now(run_id, StepStatus.WAITING, WAITS, "waiting")
 
 
-def _now(run_id: str, status: str, opcodes: tuple[str, ...], what: str) -> list[str]:
+def check_on() -> None:
+    """TimeTravelOff unless DEVSERVER_TIME_TRAVEL allows it (every time-travel action asks)."""
     if not settings.TIME_TRAVEL:
         raise TimeTravelOff("time travel is off here (DEVSERVER_TIME_TRAVEL=false)")
+
+
+def _now(run_id: str, status: str, opcodes: tuple[str, ...], what: str) -> list[str]:
+    check_on()
     now = clock.now()
     with transaction.atomic():
         # Row locks on the run's parked steps: a resume racing us (its event arrived) either

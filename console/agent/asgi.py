@@ -15,7 +15,10 @@ from mcp.server.transport_security import TransportSecuritySettings
 
 from foundation.origins import is_cross_origin
 
-from . import fixture_tools  # noqa: F401  (its tools register on the server when imported)
+from . import (
+    fixture_tools,  # noqa: F401  (its tools register on the server when imported)
+    time_travel_tools,  # noqa: F401  (likewise)
+)
 from .access import Caller, Level, caller_of
 from .server import CALLER_KEY, server
 

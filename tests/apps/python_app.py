@@ -21,6 +21,7 @@ import inngest.fast_api
 import py_flow
 import py_lifecycle
 import py_race
+import py_time_travel
 import uvicorn
 from inngest.connect import connect
 
@@ -275,6 +276,7 @@ if os.environ.get("LIFECYCLE_FUNCTIONS", "1") == "1":
     functions += py_lifecycle.build(client, on, log, APP_ID)
     functions += py_flow.build(client, on, log)
     functions += py_race.build(client, on, log)
+    functions += py_time_travel.build(client, on)
 # EXTRA_FUNCTIONS=removable,broken adds functions used by the sync tests.
 extras = {"removable": removable, "broken": broken}
 functions += [extras[name] for name in os.environ.get("EXTRA_FUNCTIONS", "").split(",") if name]

@@ -14,6 +14,7 @@ READ_TOOLS = {
     "get_run",
     "get_event_runs",
     "preview_fork",
+    "get_awaited_event",
 }
 WRITE_TOOLS = {
     "send_event",
@@ -24,6 +25,9 @@ WRITE_TOOLS = {
     "rerun_from_step",
     "wake_run",
     "time_out_run",
+    "send_awaited_event",
+    "release_run",
+    "release_hold",
 }
 
 

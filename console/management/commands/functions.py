@@ -5,6 +5,8 @@ manage.py functions run-cron shop-nightly-report
 manage.py functions pause shop-nightly-report
 manage.py functions inspect shop-sync-orders   (its flow-control keys now, as JSON)
 manage.py functions stats shop-sync-orders --window 1d   (its chart figures, as JSON)
+manage.py functions release shop-sync-orders --hold debounce|batch [--key K]   (time travel:
+    the hold's run starts now; the hold's kind and key as `inspect` lists them)
 """
 
 import json
@@ -19,17 +21,22 @@ from runs.manual import CannotStart
 from runs.models import Function
 from runs.pausing import PauseUnchanged
 
+from . import _time_travel_text
+
 
 class Command(BaseCommand):
     help = "Invoke a function with JSON data, run its cron now, pause, resume or inspect it."
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument(
-            "action", choices=["invoke", "run-cron", "pause", "resume", "inspect", "stats"]
+            "action",
+            choices=["invoke", "run-cron", "pause", "resume", "inspect", "stats", "release"],
         )
         parser.add_argument("slug")
         parser.add_argument("--data", default="{}", help="event.data for invoke: a JSON object")
         parser.add_argument("--window", default="1h", choices=list(WINDOWS), help="for stats")
+        parser.add_argument("--hold", default="", help="release: debounce or batch")
+        parser.add_argument("--key", default="", help="release: the hold's key")
 
     def handle(self, *args: object, **options: str) -> None:
         function = Function.objects.filter(slug=options["slug"]).first()
@@ -42,6 +49,10 @@ class Command(BaseCommand):
         if options["action"] == "stats":
             stats = function_stats(function, options["window"]).as_json()
             self.stdout.write(json.dumps(stats, indent=2))
+            return
+        if options["action"] == "release":
+            line = _time_travel_text.release_hold(function, options["hold"], options["key"])
+            self.stdout.write(line)
             return
         if options["action"] in ("pause", "resume"):
             self._pause_or_resume(function, options["action"])

@@ -7,6 +7,9 @@ manage.py runs plan RUN_ID --as rerun --step charge
 manage.py runs replay|retry RUN_ID
 manage.py runs rerun RUN_ID --step NAME_OR_HASHED_ID [--input '[21]']
 manage.py runs wake|timeout RUN_ID   (time travel: a sleep or a wait ends now; dev mode)
+manage.py runs send-event RUN_ID [--step NAME] [--data JSON]   (time travel: the awaited event,
+    prefilled from the wait's `if` unless --data says otherwise)
+manage.py runs release RUN_ID   (time travel: a run a throttle queues starts now)
 manage.py runs diff RUN_A RUN_B [--json]   (two runs of one function, step by step)
 manage.py runs export RUN_ID [-o run.json]   (the run as a test fixture; stdout without -o)
 manage.py runs import run.json   (a run exported by another server, to rerun from a step here)
@@ -28,12 +31,14 @@ from runs.run_diff import DifferentFunctions, diff_runs
 from runs.selectors import RunSelector
 from runs.timetravel import NothingToMove, TimeTravelOff
 
+from . import _time_travel_text
 from ._diff_text import diff_lines
 from ._run_text import detail_json, run_json, run_lines, run_table
 
 ACTIONS = [
     *("list", "show", "cancel", "plan", "replay", "retry", "rerun", "wake", "timeout", "diff"),
     *("export", "import"),
+    *("send-event", "release"),
 ]
 
 
@@ -48,6 +53,7 @@ class Command(BaseCommand):
         parser.add_argument("other_run_id", nargs="?", default="", help="diff: the second run")
         parser.add_argument("--step", default="", help="step name or hashed id (rerun, plan)")
         parser.add_argument("--input", default=None, help="new step input: a JSON array")
+        parser.add_argument("--data", default=None, help="send-event: the event's data (JSON)")
         parser.add_argument("--as", dest="plan_action", default="rerun", help="for plan")
         # The runs page's filters, with the same names as its URL and GET /api/runs.
         for name in ("status", "app", "function", "from", "to", "if", "cursor"):
@@ -81,6 +87,11 @@ class Command(BaseCommand):
             except RunAlreadyEnded as exc:
                 raise CommandError(str(exc)) from None
             self.stdout.write(f"cancelled {run.id}")
+        elif action == "send-event":
+            line = _time_travel_text.send_awaited_event(run, options["step"], options["data"])
+            self.stdout.write(line)
+        elif action == "release":
+            self.stdout.write(_time_travel_text.release_throttled_run(run))
         elif action in ("wake", "timeout"):
             act = actions.wake_run_now if action == "wake" else actions.time_out_run_now
             try:
