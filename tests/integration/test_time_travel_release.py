@@ -4,9 +4,11 @@ admitted now while the runs queued after it keep their times; each audited, each
 while DEVSERVER_TIME_TRAVEL is off or once there is nothing left to release."""
 
 from datetime import timedelta
+from io import StringIO
 from typing import Any
 
 import pytest
+from django.core.management import CommandError, call_command
 
 from console import actions
 from console.models import AuditEntry
@@ -122,3 +124,16 @@ def test_the_inspector_and_the_run_page_release_holds_and_throttled_runs(frozen_
     client.post(f"/runs/{late.id}/release", {"back": "inspector"})
     assert items_of(late)[0].reason == "start"
     assert 'id="release-run"' not in client.get(f"/runs/{late.id}/").content.decode()
+
+
+def test_the_command_line_releases_a_throttled_run_and_says_when_it_cannot(frozen_clock):
+    sync_function("throttled", "test/throttle", throttle={"limit": 1, "period": "1h"})
+    send("test/throttle")
+    late = send("test/throttle").runs.get()
+    out = StringIO()
+    call_command("runs", "release", late.id, stdout=out)
+    assert "released now" in out.getvalue() and items_of(late)[0].reason == "start"
+    with pytest.raises(CommandError, match="not queued behind a throttle"):
+        call_command("runs", "release", late.id)
+    with pytest.raises(CommandError, match="kind must be one of debounce, batch"):
+        call_command("functions", "release", late.function.slug, "--hold", "throttle")
