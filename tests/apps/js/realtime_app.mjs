@@ -43,8 +43,10 @@ if (SDK_MAJOR === "4") {
     ),
   ];
 } else {
-  const { Inngest } = await import("inngest");
-  ({ serve } = await import("inngest/node"));
+  // inngest3: the 3.x line @inngest/realtime 0.4.7 is built for (the bare `inngest` is 4.x, the
+  // peer @inngest/test brings); the two 3.54.2 copies share the SDK's global async context.
+  const { Inngest } = await import("inngest3");
+  ({ serve } = await import("inngest3/node"));
   const { channel, topic } = await import("@inngest/realtime");
   const { realtimeMiddleware } = await import("@inngest/realtime/middleware");
   inngest = new Inngest({ id: APP_ID, middleware: [realtimeMiddleware()] });

@@ -24,7 +24,7 @@ if (flavour === "js4") {
     ? JSON.parse(process.env.TOKEN_JSON).key
     : (await realtime.getSubscriptionToken(app, { channel, topics: tokenTopics })).key;
 } else {
-  const { Inngest } = await import("inngest");
+  const { Inngest } = await import("inngest3"); // the 3.x line @inngest/realtime is built for
   const realtime = await import("@inngest/realtime");
   subscribe = (token, onMessage) => realtime.subscribe(token, onMessage);
   const app = new Inngest({ id: "realtime-subscriber" });
