@@ -14,6 +14,7 @@ READ_TOOLS = {
     "get_run",
     "get_event_runs",
     "preview_fork",
+    "export_run_fixture",
     "get_awaited_event",
 }
 WRITE_TOOLS = {
@@ -25,6 +26,7 @@ WRITE_TOOLS = {
     "rerun_from_step",
     "wake_run",
     "time_out_run",
+    "import_run_fixture",
     "send_awaited_event",
     "release_run",
     "release_hold",
