@@ -34,6 +34,7 @@ from foundation import clock
 
 from . import defer, endpoint_calls, states
 from .endpoint_calls import ENDPOINT_FRAMEWORK
+from .metadata import record_op_metadata
 from .models import App, Function, Run, Step
 from .protocol import Opcode, ProtocolError, StepOp, parse_ops
 from .realtime.protocol import STREAM_TOPIC
@@ -158,6 +159,7 @@ def _apply(run: Run, ops: list[StepOp]) -> None:
         [op for op in ops if op.opcode not in defer.LAZY_OPCODES],
     )
     defer.record_lazy_ops(run, lazy)  # before the end: a defer rides with RunComplete
+    record_op_metadata(run, ops)  # what the SDK attached to its steps (step.ai.wrap, metadata)
     position = Step.objects.filter(run=run, position__isnull=False).count()
     now = clock.now()
     for op in ops:

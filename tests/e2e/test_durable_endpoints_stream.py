@@ -72,6 +72,15 @@ def _fetch_with_stream(server: DevServer, url: str) -> dict:
     return json.loads(done.stdout.strip().splitlines()[-1])
 
 
+def _metadata(run: dict, step: str, kind: str) -> dict:
+    [values] = [
+        m["values"]
+        for m in run["metadata"]
+        if (m["step_hashed_id"], m["kind"]) == (_hashed(step), kind)
+    ]
+    return values
+
+
 def _completed(server: DevServer, run_id: str) -> dict:
     """The run once completed: the SDK reports the end after the caller has its answer."""
     return wait_until(
@@ -91,6 +100,8 @@ def test_an_endpoint_streaming_in_its_request_reaches_its_caller_and_ends_its_ru
     assert (got["status"], json.loads(got["body"])) == (200, {"done": True})
     run = _completed(server, got["runId"])
     assert [s["name"] for s in run["steps"]] == ["first", "second"]
+    # The metadata the SDK put on a step's op in its checkpoint is kept under that step.
+    assert _metadata(run, "second", "userland.stream") == {"pushed": 2}
 
 
 def test_an_endpoint_that_sleeps_streams_the_rest_through_the_server_to_its_caller(
@@ -103,3 +114,6 @@ def test_an_endpoint_that_sleeps_streams_the_rest_through_the_server_to_its_call
     assert (got["status"], json.loads(got["body"])) == (200, {"done": True, "after": "nap"})
     run = _completed(server, got["runId"])
     assert [s["name"] for s in run["steps"]] == ["first", "nap", "second"]
+    # step.ai.wrap in the call back: the model call's usage, read from its gen_ai.* span.
+    ai = _metadata(run, "second", "inngest.ai")
+    assert (ai["request_model"], ai["input_tokens"], ai["output_tokens"]) == ("fake-model", 7, 1)

@@ -1,7 +1,9 @@
 """Traces and run metadata through the official JS SDKs (npm `inngest` 4.24.0 and 3.54.2; PyPI
 `inngest` 0.5.19 has neither extendedTracesMiddleware nor metadata). The app
 (tests/apps/js/traces_app.mjs) logs the trace headers of every call it gets, opens its own span
-inside a step, and on 4.x writes metadata inside a step, as steps and through the API."""
+inside a step, and on 4.x writes metadata inside a step, as steps and through the API, and
+calls a (traced, fake) model in `step.ai.wrap`, whose usage 4.x attaches to the step as
+`inngest.ai` metadata (3.54.2's step.ai.wrap attaches none; Python 0.5.19 has no ai.wrap)."""
 
 import hashlib
 import json
@@ -16,6 +18,15 @@ from runs.tracing import trace_id
 from tests.harness import APPS, STAGING, DevServer, Process, cloud_mode_env, free_port, wait_until
 
 KINDS = ["js4", "js3"]
+# What traces_app.mjs's model call reports in its gen_ai.* span, as the SDK names it.
+AI_USAGE = {
+    "operation_name": "chat",
+    "provider": "fake-ai",
+    "request_model": "fake-model",
+    "response_model": "fake-model-2026",
+    "input_tokens": 12,
+    "output_tokens": 5,
+}
 
 
 def _hashed(step_id: str) -> str:
@@ -113,14 +124,20 @@ def test_metadata_from_steps_scores_and_the_api_is_kept_per_step_or_per_run(
         found = {
             (m["step_hashed_id"], m["kind"]): m["values"] for m in server.run(run["id"])["metadata"]
         }
-        return found if len(found) >= 4 else None
+        return found if len(found) >= 5 else None
 
     found = wait_until(kinds, 30, "the run's metadata")
     assert found[("", "userland.default")] == {"customer": "acme"}
     assert found[("", "inngest.score")] == {"quality": {"value": 0.87}}
     assert found[("", "userland.outside")] == {"source": "api"}
     assert found[(_hashed("charge"), "userland.charge")] == {"amount": 42}
+    # step.ai.wrap: the SDK read the model call's gen_ai.* span into the step's AI metadata.
+    ai = found[(_hashed("ask"), "inngest.ai")]
+    assert {k: ai.get(k) for k in AI_USAGE} == AI_USAGE, ai
     page = server.http.get(f"/runs/{run['id']}/").text
     assert 'id="run-metadata"' in page and "acme" in page and "quality" in page
     step_page = server.http.get(f"/runs/{run['id']}/?step={_hashed('charge')}").text
     assert 'id="step-metadata"' in step_page and "amount" in step_page
+    ask_page = server.http.get(f"/runs/{run['id']}/?step={_hashed('ask')}").text
+    assert 'data-kind="inngest.ai"' in ask_page
+    assert "input_tokens" in ask_page and "fake-model-2026" in ask_page
