@@ -3,10 +3,11 @@
 //   GET /streamed: "one " pushed inside step "first", "two" inside step "second" (which also
 //     sets metadata `stream` {pushed: 2} on its op), answers {done: true}: the whole stream
 //     comes from the endpoint, in its request.
-//   GET /streamed-async: "one " inside step "first", then step.sleep("nap", "1s"), then
-//     `step.ai.wrap("second", ...)` around a (fake, traced) model call that pushes "two",
-//     answers {done: true, after: "nap"}: the request's own stream ends at the sleep with
-//     `inngest.redirect_info`, and the rest reaches the caller through the server: the SDK
+//   GET /streamed-async?key=K: "one " inside step "first", then step.waitForEvent("go",
+//     "test/stream.go" with data.key == K), then `step.ai.wrap("second", ...)` around a (fake,
+//     traced) model call that pushes "two", answers {done: true, after: "go"}: the request's
+//     own stream ends at the wait, after `inngest.redirect_info`, and the rest reaches the
+//     caller through the server: the SDK
 //     tees it to /v1/realtime/publish/tee when the server calls the endpoint back, and the
 //     caller reads it from /v1/realtime/sse with the run's realtime token. The model call's
 //     `gen_ai.*` span becomes the step's `inngest.ai` metadata (the SDK reads AI usage only in
@@ -57,14 +58,15 @@ const streamed = inngest.endpoint(async () => {
   return { done: true };
 });
 
-const streamedAsync = inngest.endpoint(async () => {
+const streamedAsync = inngest.endpoint(async (req) => {
+  const key = new URL(req.url).searchParams.get("key") ?? "";
   await step.run("first", () => {
     stream.push("one ");
     return "first";
   });
-  await step.sleep("nap", "1s");
+  await step.waitForEvent("go", { event: "test/stream.go", timeout: "60s", if: `async.data.key == "${key}"` });
   await step.ai.wrap("second", askModel, "and then?");
-  return { done: true, after: "nap" };
+  return { done: true, after: "go" };
 });
 
 const routes = { "/streamed": serveEndpoint(streamed), "/streamed-async": serveEndpoint(streamedAsync) };
