@@ -14,8 +14,8 @@ from foundation import clock
 
 from . import states
 from .fixture_format import BadFixture, Fixture
-from .models import Attempt, Function, Run, RunMetadata, StatusChange
-from .statuses import TERMINAL_RUN_STATUSES, Subject
+from .models import Attempt, Function, Run, RunMetadata
+from .statuses import TERMINAL_RUN_STATUSES
 
 # The run metadata kind that marks an imported run (shown on the run page with the metadata).
 IMPORTED_KIND = "devserver.imported"
@@ -140,8 +140,6 @@ def _ended_elsewhere(run: Run, ended_at: datetime) -> None:
     start the app's onFailure handler and `inngest/function.finished` listeners for a run
     that never ran here, so its end is marked handled before the commit (the hooks' claim,
     states.run_end_hooks, then finds nothing to do). Its end time is the exported one."""
-    StatusChange.objects.filter(run=run, subject=Subject.RUN, hooks_due=True).update(
-        hooks_due=False
-    )
+    states.forgo_end_hooks(run)
     Run.objects.filter(pk=run.pk).update(ended_at=ended_at)
     run.ended_at = ended_at

@@ -170,6 +170,15 @@ def run_end_hooks(change_id: int, ended: Run | None = None) -> bool:
         return False
 
 
+def forgo_end_hooks(run: Run) -> None:
+    """Mark the run's end handled without running its hooks: a run imported from another
+    server ended there, and its hooks (onFailure, `function.finished`) ran there. Call in the
+    transaction that ended the run, so the on-commit claim finds nothing to do."""
+    StatusChange.objects.filter(run=run, subject=Subject.RUN, hooks_due=True).update(
+        hooks_due=False
+    )
+
+
 def _ended_run(change_id: int) -> Run:
     run_id = StatusChange.objects.values_list("run_id", flat=True).get(pk=change_id)
     return Run.objects.select_related("function__app", "event").get(pk=run_id)
