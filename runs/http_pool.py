@@ -1,19 +1,17 @@
-"""A lean keep-alive HTTP/1.1 client for calls to apps: one connection per thread and origin.
+"""Calls to apps over kept-alive HTTP/1.1: one connection per thread and origin, answers bounded.
 
-The executor calls an app once per step, so per-request client overhead is paid per step;
-the standard library's http.client costs a fraction of a general-purpose client here. An app's
-answer is bounded whole, not per read: the body is read in chunks and refused past `max_bytes`
-(a declared Content-Length past it is refused before any of it is read), and a watchdog shuts
-the connection of a call still running at its deadline (a socket timeout bounds one read, not
-an answer dripped a byte at a time).
+The executor calls an app once per step, so per-request client overhead is paid per step: the
+wire work is runs/http_wire.py's (one write per request, headers split in one buffer), this
+module keeps the connections, retries one that went stale, and bounds each answer whole: its
+body is refused past `max_bytes` as it arrives (a declared Content-Length past it before any
+of it is read), and a watchdog shuts the connection of a call still running at its deadline
+(a socket timeout bounds one read, not an answer dripped a byte at a time).
 DEVSERVER_FAST_HTTP_POOL=0 sends the same requests through one pooled httpx client instead
 (tests/integration/test_http_pool_contract.py holds both to the same answers and errors)."""
 
-import contextlib
+import functools
 import heapq
-import http.client
 import itertools
-import socket
 import threading
 import time
 from dataclasses import dataclass
@@ -22,8 +20,10 @@ from urllib.parse import urlsplit
 import httpx
 from django.conf import settings
 
+from . import http_wire
 
-@dataclass(frozen=True)
+
+@dataclass(frozen=True, slots=True)
 class RawResponse:
     status: int
     headers: dict[str, str]  # lower-cased names
@@ -35,7 +35,8 @@ class HttpTimeout(Exception):
 
 
 class HttpUnreachable(Exception):
-    """No connection could be made, or it broke before an answer came."""
+    """No connection could be made, it broke before an answer came, or the answer was not
+    HTTP/1.x we can read."""
 
 
 class HttpTooLarge(Exception):
@@ -47,9 +48,7 @@ class HttpTooLarge(Exception):
         self.declared = declared
 
 
-CHUNK = 256 * 1024
-
-
+Origin = tuple[str, int, bool]  # host, port, TLS
 _local = threading.local()
 
 
@@ -66,36 +65,34 @@ def post(
     `method`: a Durable Endpoint is called back with its own method (runs/endpoint_calls.py)."""
     if not settings.FAST_HTTP_POOL:
         return _post_with_httpx(url, body, headers, timeout, max_bytes, method)
-    parts = urlsplit(url)
-    path = parts.path or "/"
-    if parts.query:
-        path = f"{path}?{parts.query}"
-    key = (parts.scheme, parts.hostname, parts.port)
+    origin, target, host = _route(url)
+    request = http_wire.encode_request(method, target, host, headers, body)
     deadline = time.monotonic() + timeout
+    try:
+        pool: dict[Origin, http_wire.Connection] = _local.pool
+    except AttributeError:
+        pool = _local.pool = {}
     for attempt in range(2):
-        connection, reused = _connection(key, timeout)
+        connection = pool.get(origin)
+        reused = connection is not None
+        if connection is None:
+            connection = pool[origin] = http_wire.Connection(*origin)
         watch = _WATCHDOG.watch(connection, deadline)
         try:
-            connection.request(method, path, body=body, headers=headers)
-            response = connection.getresponse()
-            raw = RawResponse(
-                status=response.status,
-                headers={k.lower(): v for k, v in response.getheaders()},
-                body=_read_body(response, max_bytes, deadline),
-            )
-            if watch.fired:  # shut mid-body: what was read is not the whole answer
+            answer = connection.exchange(request, timeout, max_bytes, deadline, method == "HEAD")
+            if watch.fired:  # shut mid-answer: what was read is not the whole answer
                 raise TimeoutError(f"the whole answer took longer than {timeout:g}s")
-            if response.will_close:
-                _drop(key)
-            return raw
-        except HttpTooLarge:
-            _drop(key)  # the rest of the answer is unread: the connection cannot be reused
-            raise
+            if not answer.reusable:
+                _drop(pool, origin)
+            return RawResponse(answer.status, answer.headers, answer.body)
+        except http_wire.TooLarge as exc:
+            _drop(pool, origin)  # the rest of the answer is unread: the connection cannot be reused
+            raise HttpTooLarge(exc.size, exc.declared) from None
         except TimeoutError as exc:
-            _drop(key)
+            _drop(pool, origin)
             raise HttpTimeout(str(exc) or "timed out") from None
-        except (OSError, http.client.HTTPException) as exc:
-            _drop(key)
+        except (OSError, http_wire.MalformedAnswer) as exc:
+            _drop(pool, origin)
             if watch.fired:
                 raise HttpTimeout(f"the whole answer took longer than {timeout:g}s") from None
             if reused and attempt == 0 and _is_stale(exc):
@@ -106,32 +103,39 @@ def post(
     raise HttpUnreachable("connection closed by the app")
 
 
+@functools.lru_cache(maxsize=1024)
+def _route(url: str) -> tuple[Origin, str, str]:
+    """The connection's origin, the request target and the Host header of `url` (a run calls
+    the same few URLs step after step, so this is worked out once per URL)."""
+    try:
+        parts = urlsplit(url)
+        port = parts.port
+    except ValueError as exc:
+        raise HttpUnreachable(f"not a URL we can call: {exc}") from None
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise HttpUnreachable(f"not an http(s) URL with a host: {url[:200]}")
+    tls = parts.scheme == "https"
+    target = parts.path or "/"
+    if parts.query:
+        target = f"{target}?{parts.query}"
+    origin = (parts.hostname, port or (443 if tls else 80), tls)
+    return origin, target, parts.netloc.rpartition("@")[2]
+
+
 def _is_stale(exc: BaseException) -> bool:
-    return isinstance(exc, http.client.RemoteDisconnected | BrokenPipeError | ConnectionResetError)
+    return isinstance(exc, BrokenPipeError | ConnectionResetError)
 
 
-def _read_body(response: http.client.HTTPResponse, max_bytes: int, deadline: float) -> bytes:
-    declared = response.getheader("content-length")
-    if declared and declared.isdigit() and int(declared) > max_bytes:
-        raise HttpTooLarge(int(declared), declared=True)
-    chunks: list[bytes] = []
-    size = 0
-    while True:
-        if time.monotonic() > deadline:
-            raise TimeoutError("the answer's body did not arrive in time")
-        chunk = response.read(CHUNK)
-        if not chunk:
-            return b"".join(chunks)
-        size += len(chunk)
-        if size > max_bytes:
-            raise HttpTooLarge(size, declared=False)
-        chunks.append(chunk)
+def _drop(pool: dict[Origin, http_wire.Connection], origin: Origin) -> None:
+    connection = pool.pop(origin, None)
+    if connection is not None:
+        connection.close()
 
 
-@dataclass
+@dataclass(slots=True)
 class _Watch:
     deadline: float
-    connection: http.client.HTTPConnection
+    connection: http_wire.Connection
     number: int
     fired: bool = False
 
@@ -145,10 +149,10 @@ class _Watchdog:
         self._watches: dict[int, _Watch] = {}
         self._heap: list[tuple[float, int]] = []
         self._numbers = itertools.count()
-        self._wake = threading.Condition()
+        self._wake = threading.Condition(threading.Lock())  # not re-entered: a plain lock
         self._thread: threading.Thread | None = None
 
-    def watch(self, connection: http.client.HTTPConnection, deadline: float) -> _Watch:
+    def watch(self, connection: http_wire.Connection, deadline: float) -> _Watch:
         watch = _Watch(deadline, connection, next(self._numbers))
         with self._wake:
             self._watches[watch.number] = watch
@@ -176,40 +180,11 @@ class _Watchdog:
                     watch = self._watches.pop(number, None)
                     if watch is not None:
                         watch.fired = True
-                        _shut(watch.connection)
+                        watch.connection.shut()  # the reading thread sees the connection end
                 self._wake.wait(self._heap[0][0] - now if self._heap else None)
 
 
-def _shut(connection: http.client.HTTPConnection) -> None:
-    """Unblock the thread reading from this connection (it sees the connection end)."""
-    sock = connection.sock
-    if sock is not None:
-        with contextlib.suppress(OSError):
-            sock.shutdown(socket.SHUT_RDWR)
-
-
 _WATCHDOG = _Watchdog()
-
-
-def _connection(key: tuple, timeout: float) -> tuple[http.client.HTTPConnection, bool]:
-    pool = _local.__dict__.setdefault("pool", {})
-    connection = pool.get(key)
-    if connection is not None:
-        connection.timeout = timeout
-        if connection.sock is not None:
-            connection.sock.settimeout(timeout)
-        return connection, True
-    scheme, host, port = key
-    factory = http.client.HTTPSConnection if scheme == "https" else http.client.HTTPConnection
-    connection = factory(host, port, timeout=timeout)
-    pool[key] = connection
-    return connection, False
-
-
-def _drop(key: tuple) -> None:
-    connection = _local.__dict__.get("pool", {}).pop(key, None)
-    if connection is not None:
-        connection.close()
 
 
 _httpx_client: httpx.Client | None = None
@@ -229,7 +204,7 @@ def _post_with_httpx(
     global _httpx_client
     with _httpx_lock:
         if _httpx_client is None:
-            # Environment proxies are ignored, as http.client ignores them: the same requests.
+            # Environment proxies are ignored, as the fast path ignores them: the same requests.
             _httpx_client = httpx.Client(
                 limits=httpx.Limits(max_connections=64, max_keepalive_connections=32),
                 trust_env=False,
@@ -258,7 +233,7 @@ def _post_with_httpx(
         raise HttpUnreachable(str(exc) or type(exc).__name__) from None
     return RawResponse(
         status=response.status_code,
-        # A repeated header keeps its last value, as the http.client path does.
+        # A repeated header keeps its last value, as the fast path does.
         headers={name.lower(): value for name, value in response.headers.multi_items()},
         body=b"".join(chunks),
     )

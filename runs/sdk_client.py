@@ -112,10 +112,12 @@ def call_function(
         refused = _unsigned_response(response.status, response.headers, response.body)
         if refused is not None:
             return refused
-    return interpret_response(response.status, response.headers, response.body)
+    return _interpret(response.status, response.headers, response.body)  # names lower-cased
 
 
-def _unsigned_response(status: int, headers: Any, content: bytes) -> FunctionErrored | None:
+def _unsigned_response(
+    status: int, headers: dict[str, str], content: bytes
+) -> FunctionErrored | None:
     """With a signing key, only a response signed with it counts: anything else could come
     from something that is not the app."""
     if status == 401:
@@ -126,7 +128,7 @@ def _unsigned_response(status: int, headers: Any, content: bytes) -> FunctionErr
                 "server must use the same signing key (INNGEST_SIGNING_KEY)",
             }
         )
-    why = signing.verify(content, _header(headers, "x-inngest-signature"))
+    why = signing.verify(content, headers.get("x-inngest-signature"))
     if why:
         return FunctionErrored(
             {"name": ErrorName.SIGNATURE_INVALID, "message": f"rejected the app's response: {why}"}
@@ -134,7 +136,13 @@ def _unsigned_response(status: int, headers: Any, content: bytes) -> FunctionErr
     return None
 
 
-def interpret_response(status: int, headers: Any, content: bytes) -> SdkOutcome:
+def interpret_response(status: int, headers: dict[str, Any], content: bytes) -> SdkOutcome:
+    """The outcome an app's answer stands for; `headers` with names in any case."""
+    return _interpret(status, {name.lower(): value for name, value in headers.items()}, content)
+
+
+def _interpret(status: int, headers: dict[str, Any], content: bytes) -> SdkOutcome:
+    """interpret_response with `headers` already lower-cased (as runs/http_pool gives them)."""
     body, unreadable = _parse_json(content)
     parsed = not unreadable
     if parsed and may_contain_nul(content) and contains_nul(body):
@@ -158,8 +166,10 @@ def interpret_response(status: int, headers: Any, content: bytes) -> SdkOutcome:
                 }
             )
         inner_bytes = inner.encode() if isinstance(inner, str) else json.dumps(inner).encode()
-        headers = body.get("headers") if isinstance(body.get("headers"), dict) else {}
-        return interpret_response(inner_status, headers, inner_bytes)
+        inner_headers = body.get("headers")
+        if not isinstance(inner_headers, dict):
+            inner_headers = {}
+        return interpret_response(inner_status, inner_headers, inner_bytes)
     if status == 200:
         if not parsed:
             return FunctionErrored(
@@ -182,19 +192,19 @@ def interpret_response(status: int, headers: Any, content: bytes) -> SdkOutcome:
         try:
             return StepsReported(
                 parse_ops(body),
-                no_retry=_header(headers, "x-inngest-no-retry") == "true",
-                retry_at=parse_retry_after(_header(headers, "retry-after")),
+                no_retry=headers.get("x-inngest-no-retry") == "true",
+                retry_at=parse_retry_after(headers.get("retry-after")),
             )
         except UnknownOpcode as exc:
-            return FunctionErrored(unsupported_opcode(exc.opcode, _header(headers, SDK_HEADER)))
+            return FunctionErrored(unsupported_opcode(exc.opcode, headers.get(SDK_HEADER)))
         except ProtocolError as exc:
             return FunctionErrored({"name": ErrorName.PROTOCOL_ERROR, "message": str(exc)})
     fallback = f"the app answered HTTP {status}"
     error = error_from_body(body if parsed else content.decode(errors="replace"), fallback)
     return FunctionErrored(
         error=error,
-        no_retry=_header(headers, "x-inngest-no-retry") == "true",
-        retry_at=parse_retry_after(_header(headers, "retry-after")),
+        no_retry=headers.get("x-inngest-no-retry") == "true",
+        retry_at=parse_retry_after(headers.get("retry-after")),
     )
 
 
@@ -234,13 +244,3 @@ def _parse_json(content: bytes) -> tuple[Any, str]:
         return None, "not UTF-8"
     except json.JSONDecodeError as exc:
         return None, exc.msg
-
-
-def _header(headers: Any, name: str) -> str | None:
-    if hasattr(headers, "get"):
-        value = headers.get(name)
-        if value is None and isinstance(headers, dict):
-            lowered = {k.lower(): v for k, v in headers.items()}
-            value = lowered.get(name)
-        return value
-    return None

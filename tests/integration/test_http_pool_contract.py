@@ -1,19 +1,19 @@
 """runs/http_pool answers SDK calls as a plain HTTP client would, over kept-alive connections.
 
-The pool leans on http.client behaviour that is documented loosely or not at all: a kept-alive
-`HTTPConnection` reconnects by itself after `close()` (its `sock` is None), takes a new
-`timeout` on reuse when we set `.timeout` and `sock.settimeout`, a read that outlives the
-timeout raises TimeoutError, `HTTPResponse.will_close` tells a `Connection: close` answer, and
-a request on a connection the app closed meanwhile fails with RemoteDisconnected (or a reset),
-which the pool retries once. A real HTTP/1.1 server in this process answers, so a Python
-upgrade that changes any of that fails here. Every test runs with the pool on and off
-(DEVSERVER_FAST_HTTP_POOL=0: one pooled httpx client)."""
+The fast path speaks HTTP/1.1 itself (runs/http_wire.py), so what a library would have handled
+is held here against real servers: an HTTP/1.1 server in this process (keep-alive, a quiet
+close, `Connection: close`, a slow answer) and a scripted one that sends exact bytes (chunked
+bodies, interim 1xx answers, 204/304, folded and oddly cased headers, malformed answers, bodies
+over the bound, a drip past the deadline). Every test runs with the pool on and off
+(DEVSERVER_FAST_HTTP_POOL=0: one pooled httpx client), which must give the same answers and
+errors."""
 
-import http.client
 import json
+import socket
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from contextlib import suppress
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
@@ -133,21 +133,197 @@ def test_no_app_listening_is_unreachable(fast) -> None:
         http_pool.post(f"http://127.0.0.1:{port}/api/inngest", b"{}", {}, 2.0)
 
 
-def test_http_client_keeps_the_attributes_the_pool_reads(app) -> None:
-    host, port = app.server_address[:2]
-    connection = http.client.HTTPConnection(host, port, timeout=5.0)
-    assert connection.sock is None and connection.timeout == 5.0
-    connection.request("POST", "/close", body=b"{}", headers={"Content-Type": "x"})
-    response = connection.getresponse()
-    response.read()
-    assert response.will_close is True
-    connection.request("POST", "/step", body=b"{}", headers={"Content-Type": "x"})
-    response = connection.getresponse()
-    response.read()
-    assert response.will_close is False and connection.sock is not None
-    connection.timeout = 0.2  # what the pool sets on reuse
-    connection.sock.settimeout(0.2)
-    connection.request("POST", "/slow", body=b"{}", headers={"Content-Type": "x"})
-    with pytest.raises(TimeoutError):
-        connection.getresponse()
-    connection.close()
+# The scripted app: each path names the exact bytes of its answer. An answer returns whether
+# the connection stays open for the next request.
+Answer = Callable[[socket.socket, dict[str, int]], bool]
+LIMIT = 64 * 1024
+
+
+def _json_answer(extra_head: bytes = b"") -> bytes:
+    body = b'{"ok":true}'
+    return (
+        b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
+        + extra_head
+        + b"Content-Length: "
+        + str(len(body)).encode()
+        + b"\r\n\r\n"
+        + body
+    )
+
+
+def _sends(data: bytes, keep: bool = True) -> Answer:
+    def answer(conn: socket.socket, sent: dict[str, int]) -> bool:
+        conn.sendall(data)
+        sent["bytes"] += len(data)
+        return keep
+
+    return answer
+
+
+def _drips(head: bytes, body: bytes, pause: float) -> Answer:
+    def answer(conn: socket.socket, sent: dict[str, int]) -> bool:
+        conn.sendall(head)
+        for byte in body:
+            time.sleep(pause)
+            conn.sendall(bytes([byte]))
+            sent["bytes"] += 1
+        return True
+
+    return answer
+
+
+_CHUNKED = b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n"
+ANSWERS: dict[str, Answer] = {
+    "/ok": _sends(_json_answer()),
+    # Chunk extensions, a chunk split anywhere, trailer fields: all part of chunked coding.
+    "/chunked": _sends(_CHUNKED + b'4;ext=1\r\n{"ok\r\n7\r\n":true}\r\n0\r\nX-Trailer: t\r\n\r\n'),
+    "/chunked-over": _sends(_CHUNKED + (b"8000\r\n" + b" " * 0x8000 + b"\r\n") * 3 + b"0\r\n\r\n"),
+    "/declared-over": _sends(b"HTTP/1.1 200 OK\r\nContent-Length: 600000000\r\n\r\n{"),
+    "/undeclared-over": _sends(b"HTTP/1.1 200 OK\r\n\r\n" + b" " * (LIMIT * 3), keep=False),
+    "/until-close": _sends(b'HTTP/1.1 200 OK\r\n\r\n{"ok":true}', keep=False),
+    "/interim": _sends(
+        b"HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 103 Early Hints\r\nLink: </a>\r\n\r\n"
+        + _json_answer()
+    ),
+    "/204": _sends(b"HTTP/1.1 204 No Content\r\nX-Inngest-No-Retry: true\r\n\r\n"),
+    "/304": _sends(b"HTTP/1.1 304 Not Modified\r\nContent-Length: 50\r\n\r\n"),
+    "/odd-headers": _sends(
+        _json_answer(b"x-INNGEST-no-RETRY: true\r\nX-Folded: first\r\n \t second\r\n")
+    ),
+    "/not-http": _sends(b"HTCPCP/1.0 418 I'm a teapot\r\n\r\n"),
+    "/no-status-code": _sends(b"HTTP/1.1 OK\r\nContent-Length: 0\r\n\r\n"),
+    "/garbage-then-close": _sends(b"hello", keep=False),
+    "/two-lengths": _sends(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\nContent-Length: 3\r\n\r\n{}"),
+    "/cut-short": _sends(b'HTTP/1.1 200 OK\r\nContent-Length: 50\r\n\r\n{"ok"', keep=False),
+    "/silent-close": _sends(b"", keep=False),  # reads the request, hangs up without a word
+    "/drip-chunked": _drips(_CHUNKED + b"64\r\n", b" " * 100, 0.05),
+}
+
+
+class _ScriptedApp:
+    """A loopback app that reads each request on a connection and answers as its path says."""
+
+    def __init__(self) -> None:
+        self.listener = socket.create_server(("127.0.0.1", 0))
+        self.connections = 0
+        self.sent = {"bytes": 0}
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def url(self, path: str) -> str:
+        return f"http://127.0.0.1:{self.listener.getsockname()[1]}{path}?fnId=f&stepId=step"
+
+    def _accept(self) -> None:
+        while True:
+            try:
+                conn, _ = self.listener.accept()
+            except OSError:
+                return  # closed at the end of the test
+            self.connections += 1
+            threading.Thread(target=self._serve, args=(conn,), daemon=True).start()
+
+    def _serve(self, conn: socket.socket) -> None:
+        with conn, suppress(OSError):  # the client hung up: nothing more to send
+            pending = b""
+            while True:
+                while b"\r\n\r\n" not in pending:
+                    data = conn.recv(65536)
+                    if not data:
+                        return
+                    pending += data
+                head, _, pending = pending.partition(b"\r\n\r\n")
+                lines = head.decode("latin-1").split("\r\n")
+                fields = dict(line.lower().split(": ", 1) for line in lines[1:])
+                length = int(fields["content-length"])
+                while len(pending) < length:
+                    pending += conn.recv(65536)
+                pending = pending[length:]
+                if not ANSWERS[lines[0].split(" ")[1].partition("?")[0]](conn, self.sent):
+                    return
+
+
+@pytest.fixture
+def scripted() -> Iterator[_ScriptedApp]:
+    app = _ScriptedApp()
+    yield app
+    app.listener.close()
+
+
+def _call(app: _ScriptedApp, path: str, timeout: float = 5.0) -> http_pool.RawResponse:
+    return http_pool.post(
+        app.url(path), b"{}", {"Content-Type": "application/json"}, timeout, LIMIT
+    )
+
+
+def test_a_chunked_answer_is_joined_and_the_connection_kept(scripted, fast) -> None:
+    assert json.loads(_call(scripted, "/chunked").body) == {"ok": True}
+    assert json.loads(_call(scripted, "/chunked").body) == {"ok": True}
+    assert scripted.connections == 1
+
+
+def test_an_answer_framed_by_the_connection_end_is_read_to_it(scripted, fast) -> None:
+    assert json.loads(_call(scripted, "/until-close").body) == {"ok": True}
+    assert _call(scripted, "/ok").status == 200  # on a new connection
+    assert scripted.connections == 2
+
+
+@pytest.mark.parametrize("path", ["/chunked-over", "/undeclared-over"])
+def test_an_undeclared_body_over_the_bound_stops_being_read(scripted, fast, path) -> None:
+    with pytest.raises(http_pool.HttpTooLarge) as refused:
+        _call(scripted, path)
+    assert refused.value.declared is False and refused.value.size > LIMIT
+    assert _call(scripted, "/ok").status == 200  # the unread rest does not spoil the next call
+
+
+def test_a_declared_length_over_the_bound_is_refused_before_reading(scripted, fast) -> None:
+    with pytest.raises(http_pool.HttpTooLarge) as refused:
+        _call(scripted, "/declared-over")
+    assert refused.value.declared is True and refused.value.size == 600000000
+
+
+def test_a_chunked_body_dripped_past_the_deadline_times_out(scripted, fast) -> None:
+    with pytest.raises(http_pool.HttpTimeout):
+        _call(scripted, "/drip-chunked", timeout=0.3)
+    assert scripted.sent["bytes"] < 100  # cut at the deadline, not after the 5 s drip
+
+
+def test_interim_answers_are_skipped_for_the_real_one(scripted, fast) -> None:
+    answer = _call(scripted, "/interim")
+    assert answer.status == 200 and json.loads(answer.body) == {"ok": True}
+
+
+@pytest.mark.parametrize("path, status", [("/204", 204), ("/304", 304)])
+def test_answers_without_a_body_keep_the_connection(scripted, fast, path, status) -> None:
+    answer = _call(scripted, path)
+    assert answer.status == status and answer.body == b""
+    assert _call(scripted, "/ok").status == 200
+    assert scripted.connections == 1
+
+
+def test_header_names_are_lower_cased_and_folded_values_joined(scripted, fast) -> None:
+    headers = _call(scripted, "/odd-headers").headers
+    assert headers["x-inngest-no-retry"] == "true"
+    assert headers["x-folded"] == "first second"
+
+
+@pytest.mark.parametrize(
+    "path",
+    ["/not-http", "/no-status-code", "/garbage-then-close", "/two-lengths", "/cut-short"],
+)
+def test_an_answer_that_is_not_http_is_unreachable_at_once(scripted, fast, path) -> None:
+    with pytest.raises(http_pool.HttpUnreachable):
+        _call(scripted, path, timeout=30.0)  # an error, not a wait for the deadline
+    assert _call(scripted, "/ok").status == 200
+
+
+def test_an_app_hanging_up_on_a_fresh_connection_is_not_retried(scripted, fast) -> None:
+    with pytest.raises(http_pool.HttpUnreachable):
+        _call(scripted, "/silent-close")
+    assert scripted.connections == 1
+
+
+def test_an_app_hanging_up_on_a_kept_alive_connection_is_retried_once(scripted, fast) -> None:
+    assert _call(scripted, "/ok").status == 200
+    with pytest.raises(http_pool.HttpUnreachable):
+        _call(scripted, "/silent-close")  # kept-alive: retried once, on a fresh connection
+    # httpx sends a request on a kept-alive connection once: it retries only failed connects.
+    assert scripted.connections == (2 if fast else 1)
