@@ -353,3 +353,31 @@ class Defer(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name or self.hashed_id} -> {self.fn_slug} ({self.status})"
+
+
+class ConnectSession(models.Model):
+    """A Connect worker's socket, for one app it serves: when it connected, and when and why it
+    ended (blank while it holds). The app's history of workers coming and going
+    (runs/connect/history.py); keyed by app name, as a worker names its apps."""
+
+    app_name = models.CharField(max_length=255)
+    connection_id = models.CharField(max_length=26)
+    instance_id = models.CharField(max_length=255, blank=True, default="")
+    sdk = models.CharField(max_length=64, blank=True, default="")
+    connected_at = models.DateTimeField()
+    disconnected_at = models.DateTimeField(null=True, blank=True)
+    # Blank while connected; else a runs.connect.protocol.DisconnectReason (not imported here:
+    # the connect package builds on these models).
+    reason = models.CharField(max_length=24, blank=True, default="")
+    close_code = models.PositiveIntegerField(null=True, blank=True)  # the WebSocket's, if any
+
+    class Meta:
+        ordering = ["-connected_at", "-id"]
+        indexes = [
+            models.Index(fields=["app_name", "-connected_at"], name="connect_session_by_app")
+        ]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["connection_id", "app_name"], name="unique_connect_session"
+            )
+        ]

@@ -2,6 +2,8 @@
 Connect workers (`TRANSPORT=connect`): the same functions as over HTTP, dialing in to the
 server. `ConnectApp` answers what `SdkApp` does (slug, event, log), so a test takes either."""
 
+import html
+import re
 import sys
 from pathlib import Path
 
@@ -20,6 +22,29 @@ def connect_workers(server: DevServer, app_id: str) -> list[dict]:
     apps = server.http.get("/api/apps").json()
     app = next((a for a in apps if a.get("name") == app_id), None)
     return (app or {}).get("connect_workers", [])
+
+
+_HISTORY_ROW = re.compile(
+    r'<tr data-connection="(?P<connection>[^"]*)" data-session-instance="(?P<instance>[^"]*)">'
+    r'.*?<td class="reason">(?P<reason>[^<]*)',
+    re.S,
+)
+
+
+def connection_history(server: DevServer, app_id: str) -> list[dict[str, str]]:
+    """The app's connections as the Apps page lists them, newest first: connection id,
+    instance and the reason it ended (blank while connected)."""
+    page = server.http.get("/apps/", params={"fragment": "table"}, headers={"HX-Request": "1"})
+    page.raise_for_status()
+    text = page.text
+    start = text.find(f'data-connect-app="{html.escape(app_id)}"')
+    if start < 0:
+        return []
+    section = text[start : text.find("</td></tr>", start)]
+    return [
+        {key: html.unescape(match[key]).strip() for key in ("connection", "instance", "reason")}
+        for match in _HISTORY_ROW.finditer(section)
+    ]
 
 
 class ConnectApp:

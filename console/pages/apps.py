@@ -1,5 +1,5 @@
-"""The apps page: every synced app (a Connect app with the workers holding its socket), adding
-one by URL, re-syncing and removing it."""
+"""The apps page: every synced app (a Connect app with the workers holding its socket and its
+history of workers connecting and leaving), adding one by URL, re-syncing and removing it."""
 
 from datetime import UTC, datetime
 
@@ -11,6 +11,7 @@ from django.views.decorators.http import require_POST
 
 from console import actions
 from runs.connect.bus import connected_workers
+from runs.connect.history import app_history
 from runs.connect.protocol import is_connect_url
 from runs.models import App
 from runs.registration import AppBusy
@@ -35,6 +36,7 @@ def apps_list(request: HttpRequest) -> HttpResponse:
         app.syncing = _syncing(app)  # type: ignore[attr-defined]  # a template-only mark
         app.connect = is_connect_url(app.url)  # type: ignore[attr-defined]  # likewise
         app.workers = _workers(app) if app.connect else []  # type: ignore[attr-defined]
+        app.history = app_history(app.name) if app.connect else []  # type: ignore[attr-defined]
     if request.headers.get("HX-Request") and request.GET.get("fragment") == "table":
         return render(request, "runs/_apps_table.html", context)
     return render(request, "runs/apps_list.html", context)

@@ -4,7 +4,11 @@ that carry a request to the web process holding the worker's socket and its repl
 Staging (REDIS_URL): Redis, so a Celery worker reaches a worker attached to any web process;
 otherwise one process holds both sides and the same shapes live in memory. Nothing here is
 the truth about a run: a lost message is a failed attempt that the executor retries, and a
-worker's entry lapses unless its heartbeats keep it (protocol.MISSED_HEARTBEATS)."""
+worker's entry lapses unless its heartbeats keep it (protocol.MISSED_HEARTBEATS). A worker
+also counts only while the web process holding its socket is alive (its gateway key, renewed
+every second): a killed web process takes its workers out of the registry within
+GATEWAY_TTL seconds, not after their missed heartbeats, so no request goes to a socket that
+died with it while the workers dial in again."""
 
 import dataclasses
 import json
@@ -16,12 +20,19 @@ from typing import Any, Protocol
 
 import redis
 from django.conf import settings
+from ulid import ULID
 
 from .protocol import HEARTBEAT_SECONDS, MISSED_HEARTBEATS
 
 READY, DRAINING = "READY", "DRAINING"
 _TTL = HEARTBEAT_SECONDS * MISSED_HEARTBEATS
 _MAILBOX_TTL = 600  # a request or reply nobody picked up is dropped with its key
+# This process's gateway, named in the entries of the workers whose sockets it holds.
+GATEWAY_ID = str(ULID())
+# A gateway renews its key every GATEWAY_RENEW_SECONDS; past GATEWAY_TTL unrenewed (a killed
+# process, or one whose loop stalls that long) its workers are out of the registry.
+GATEWAY_RENEW_SECONDS = 1.0
+GATEWAY_TTL = 5
 
 
 @dataclasses.dataclass
@@ -35,6 +46,7 @@ class Worker:
     status: str = READY
     inflight: int = 0
     last_heartbeat: float = 0.0
+    gateway_id: str = GATEWAY_ID  # the process holding the socket
 
 
 class Bus(Protocol):
@@ -48,6 +60,7 @@ class Bus(Protocol):
     def release(self, connection_id: str) -> None: ...
     def push(self, key: str, data: bytes) -> None: ...
     def pop(self, key: str, timeout: float) -> bytes | None: ...
+    def renew_gateway(self, gateway_id: str) -> None: ...
 
 
 def request_box(connection_id: str) -> str:
@@ -131,6 +144,9 @@ class MemoryBus:
                 with self._lock:
                     self._boxes.pop(key, None)
 
+    def renew_gateway(self, gateway_id: str) -> None:
+        """Nothing to do: the gateway is this process, which dies with its registry."""
+
 
 # Reserve a slot only while the worker is READY and under its capacity, atomically, so two
 # executors never both take a worker's last slot.
@@ -155,6 +171,13 @@ class RedisBus:
     @staticmethod
     def _key(connection_id: str) -> str:
         return f"connect:worker:{connection_id}"
+
+    @staticmethod
+    def _gateway_key(gateway_id: str) -> str:
+        return f"connect:gateway:{gateway_id}"
+
+    def renew_gateway(self, gateway_id: str) -> None:
+        self._redis.set(self._gateway_key(gateway_id), 1, ex=GATEWAY_TTL)
 
     def register(self, worker: Worker) -> None:
         fields = dataclasses.asdict(worker)
@@ -187,6 +210,8 @@ class RedisBus:
         if not raw or b"app_names" not in raw:
             return None
         f = {k.decode(): v.decode() for k, v in raw.items()}
+        if not self._redis.exists(self._gateway_key(f.get("gateway_id", ""))):
+            return None  # its web process is gone: the socket with it
         capacity = int(f["capacity"])
         return Worker(
             connection_id=connection_id,
@@ -198,6 +223,7 @@ class RedisBus:
             status=f["status"],
             inflight=int(f.get("inflight", "0")),
             last_heartbeat=float(f["last_heartbeat"]),
+            gateway_id=f["gateway_id"],
         )
 
     def workers(self, app_name: str) -> list[Worker]:
@@ -205,7 +231,10 @@ class RedisBus:
         for raw_id in self._redis.smembers(f"connect:app:{app_name}"):
             cid = raw_id.decode()
             if (w := self.worker(cid)) is None:
-                self._redis.srem(f"connect:app:{app_name}", cid)  # lapsed or dropped
+                # Lapsed or dropped: out of the app's set. An entry whose gateway key lapsed
+                # stays (a stalled loop renews it again; a dead one lets the entry lapse).
+                if not self._redis.exists(self._key(cid)):
+                    self._redis.srem(f"connect:app:{app_name}", cid)
             else:
                 found.append(w)
         return found

@@ -17,7 +17,16 @@ from typing import Any
 from asgiref.sync import sync_to_async
 
 from ..registration import RegistrationError
-from .bus import DRAINING, READY, Worker, get_bus, reply_box, request_box
+from .bus import (
+    DRAINING,
+    GATEWAY_ID,
+    GATEWAY_RENEW_SECONDS,
+    READY,
+    Worker,
+    get_bus,
+    reply_box,
+    request_box,
+)
 from .connect_pb2 import (
     ConnectMessage,
     GatewayConnectionReadyData,
@@ -31,6 +40,12 @@ from .connect_pb2 import (
     WorkerRequestExtendLeaseData,
 )
 from .dispatch import ACKED, LOST, REPLIED
+from .history import (
+    LOST_SWEEP_SECONDS,
+    close_lost_sessions,
+    record_connected,
+    record_disconnected,
+)
 from .protocol import (
     EXTEND_LEASE_SECONDS,
     GATEWAY_PATH,
@@ -38,6 +53,7 @@ from .protocol import (
     MISSED_HEARTBEATS,
     SUBPROTOCOL,
     CloseCode,
+    DisconnectReason,
     token_connection,
 )
 from .sync import register_worker_apps, sdk_name
@@ -48,10 +64,40 @@ T = GatewayMessageType
 # event loop; one thread per connected worker waits for its requests.
 _pool = ThreadPoolExecutor(max_workers=256, thread_name_prefix="connect-gateway")
 _HANDSHAKE_SECONDS = 10.0
+# Close codes of a socket the worker closed on purpose (RFC 6455: normal, going away). Any
+# other end is recorded as killed: 1006 is no close frame at all, and uvicorn reports a
+# connection that dropped as 1005 too (no code), as it does a close frame without one.
+_CLEAN_CLOSE = (1000, 1001)
 
 
 async def _bus(fn: Any, *args: Any) -> Any:
     return await asyncio.get_running_loop().run_in_executor(_pool, fn, *args)
+
+
+_liveness: asyncio.Task | None = None
+
+
+async def _keep_gateway_alive() -> None:
+    """Renew this process's gateway key now, and every second from then on (one task per
+    process, started by the first socket): the workers it holds count only while it does."""
+    global _liveness
+    await _bus(get_bus().renew_gateway, GATEWAY_ID)
+    if _liveness is None or _liveness.done():
+        _liveness = asyncio.create_task(_renew_gateway_forever())
+
+
+async def _renew_gateway_forever() -> None:
+    """Renew the gateway's key; now and then close the history rows a dead one left open."""
+    swept = time.monotonic()
+    while True:
+        await asyncio.sleep(GATEWAY_RENEW_SECONDS)
+        try:
+            await _bus(get_bus().renew_gateway, GATEWAY_ID)
+        except Exception:  # Redis away for a moment: the next renewal may succeed
+            logger.warning("connect: could not renew the gateway's key", exc_info=True)
+        if time.monotonic() - swept >= LOST_SWEEP_SECONDS:
+            swept = time.monotonic()
+            await _write_history(close_lost_sessions)
 
 
 class Gateway:
@@ -77,6 +123,8 @@ class _Session:
         self.last_heartbeat = time.monotonic()
         self.closed = False
         self.draining = False
+        self.close_code: int | None = None  # the worker's, once its socket ended
+        self.end_reason: DisconnectReason | None = None  # ours, when we end the socket
 
     async def send(self, kind: int, payload: bytes = b"") -> None:
         frame = ConnectMessage(kind=kind, payload=payload).SerializeToString()  # type: ignore[arg-type]
@@ -115,6 +163,7 @@ class _Session:
             message = await self.receive()
             if message["type"] == "websocket.disconnect":
                 self.closed = True
+                self.close_code = message.get("code")
                 return None
             data = message.get("bytes")
             if data is None:
@@ -154,7 +203,9 @@ class _Session:
             connected_at=time.time(),
             status="CONNECTED" if data.worker_manual_readiness_ack else READY,
         )
+        await _keep_gateway_alive()
         await _bus(get_bus().register, self.worker)
+        await _write_history(record_connected, self.worker)
         ready = GatewayConnectionReadyData(
             heartbeat_interval=f"{HEARTBEAT_SECONDS}s",
             extend_lease_interval=f"{EXTEND_LEASE_SECONDS}s",
@@ -219,12 +270,16 @@ class _Session:
             await asyncio.sleep(HEARTBEAT_SECONDS / 2)
             if time.monotonic() - self.last_heartbeat > HEARTBEAT_SECONDS * MISSED_HEARTBEATS:
                 logger.info("connect: worker missed its heartbeats; closing its socket")
+                # Set first: the close ends the main loop, which cancels this task and may
+                # record the end itself (shielded below so that it is recorded either way).
+                self.end_reason = DisconnectReason.HEARTBEAT_MISSED
                 await self.close(CloseCode.HEARTBEATS_MISSED)
-                await self._gone()
+                await asyncio.shield(self._gone())
                 return
 
     async def _gone(self) -> None:
-        """The socket is over: the worker leaves the registry, its requests are lost."""
+        """The socket is over: the worker leaves the registry, its requests are lost, and the
+        app's history gets the end and its reason (ours, or read from how the socket ended)."""
         self.closed = True
         if self.worker is None:
             return
@@ -234,7 +289,29 @@ class _Session:
         for request_id in list(self.inflight):
             await _bus(bus.push, reply_box(request_id), LOST)
         self.inflight.clear()
-        logger.info("connect: worker %s disconnected", worker.instance_id)
+        reason = self.end_reason
+        if reason is None:
+            if self.draining:
+                reason = DisconnectReason.DRAINING
+            elif self.close_code in _CLEAN_CLOSE:
+                reason = DisconnectReason.CLOSED
+            else:
+                reason = DisconnectReason.KILLED
+        await _write_history(record_disconnected, worker.connection_id, reason, self.close_code)
+        logger.info(
+            "connect: worker %s disconnected (%s, code %s)",
+            worker.instance_id,
+            reason,
+            self.close_code,
+        )
+
+
+async def _write_history(fn: Any, *args: Any) -> None:
+    """A history row is a record, not a condition of the socket: a failed write is logged."""
+    try:
+        await sync_to_async(fn, thread_sensitive=False)(*args)
+    except Exception:
+        logger.warning("connect: could not record the worker's history", exc_info=True)
 
 
 def with_connect_websocket(app: Any) -> Any:

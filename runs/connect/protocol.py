@@ -6,6 +6,7 @@ from enum import StrEnum
 from urllib.parse import parse_qsl, quote, unquote, urlencode, urlsplit
 
 from django.core import signing
+from django.db import models
 
 START_PATH = "/v0/connect/start"
 FLUSH_PATH = "/v0/connect/flush"
@@ -35,6 +36,18 @@ class CloseCode(StrEnum):
     UNEXPECTED = "UNEXPECTED"
     HEARTBEATS_MISSED = "CONSECUTIVE_HEARTBEATS_MISSED"
     GATEWAY_DRAINING = "GATEWAY_DRAINING"
+
+
+class DisconnectReason(models.TextChoices):
+    """Why a worker's socket ended, as the app's history records it (history.py)."""
+
+    CLOSED = "closed"  # the worker closed its socket (a close frame, no pause before it)
+    DRAINING = "draining"  # the worker paused (SIGTERM: WORKER_PAUSE), drained, then closed
+    HEARTBEAT_MISSED = "heartbeat missed"  # silent for MISSED_HEARTBEATS beats: we closed it
+    # The socket ended with no close code (1005, 1006): the process or its host died, or it
+    # closed without a pause or a reason (both SDKs pause before a deliberate shutdown).
+    KILLED = "killed"
+    GATEWAY_LOST = "gateway lost"  # the web process holding the socket died with it
 
 
 def session_token(connection_id: str) -> str:

@@ -1,6 +1,7 @@
 """The Apps page shows a Connect app's workers (instance, SDK, capacity, requests in flight,
-status, last heartbeat) and keeps them current without a reload; "Re-sync" on a Connect app
-explains that it syncs over its worker's socket and records no sync error."""
+status, last heartbeat) and its history of connections (when each came and went, and why),
+and keeps them current without a reload; "Re-sync" on a Connect app explains that it syncs
+over its worker's socket and records no sync error."""
 
 import sys
 from collections.abc import Iterator
@@ -53,6 +54,13 @@ def test_apps_page_lists_a_connect_apps_workers_live(
     expect(cells.nth(2)).to_have_text("3")
     expect(cells.nth(3)).to_have_text("0")
     expect(cells.nth(5).locator("time[data-t]")).to_have_count(1)
+    # Its connection heads the app's history, still open.
+    history = page.locator(
+        f'tr[data-connect-app="{APP_ID}"] table.connect-history '
+        'tr[data-session-instance="browser-w1"]'
+    ).first
+    expect(history.locator("td").nth(3)).to_have_text("connected")
+    expect(history.locator("td").nth(2).locator("time[data-t]")).to_have_count(1)
 
     # A step in progress counts as in flight; the table refreshes itself to show it. The step
     # lasts well past one refresh, and the run ends before the worker goes (nothing left over
@@ -78,4 +86,7 @@ def test_apps_page_lists_a_connect_apps_workers_live(
     page.evaluate("window.__notReloaded = true")
     workers = page.locator(f'tr[data-connect-app="{APP_ID}"]')
     expect(workers).to_contain_text("No worker connected", timeout=30_000)
+    # Its history row says when and why: killed (no close frame came).
+    expect(history.locator("td.reason")).to_contain_text("killed")
+    expect(history.locator("td").nth(3).locator("time[data-t]")).to_have_count(1)
     assert page.evaluate("window.__notReloaded") is True

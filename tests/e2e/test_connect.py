@@ -2,7 +2,8 @@
 4.x `connect()`, tests/apps/js/connect_app.mjs) dial in to a real server: their app syncs over
 the socket, runs go through them (steps, sleep, retries, waitForEvent), several workers share
 the load, a worker killed mid-step has its step retried on another, a draining worker finishes
-its step and takes no new one. Every case runs with each SDK."""
+its step and takes no new one; the app's history records why each worker left. Every case
+runs with each SDK."""
 
 import sys
 from collections.abc import Iterator
@@ -10,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.connect_apps import connection_history
 from tests.harness import APPS, STAGING, DevServer, Process, cloud_mode_env, wait_until
 
 FUNCTIONS = 6
@@ -100,6 +102,13 @@ def _connected(server: DevServer, app_id: str, instances: set[str]) -> None:
     wait_until(ready, 60, f"Connect worker(s) {sorted(instances)} of {app_id}")
 
 
+def _left_for(server: DevServer, app_id: str, instance: str) -> str:
+    """Why the instance's latest connection ended, once the app's history says (blank: not
+    yet)."""
+    rows = [r for r in connection_history(server, app_id) if r["instance"] == instance]
+    return rows[0]["reason"] if rows else ""
+
+
 def _start(
     server: DevServer, work: Path, workers: list[Worker], sdk: str, name: str, **env: str
 ) -> Worker:
@@ -178,6 +187,9 @@ def test_worker_killed_mid_step_has_the_step_retried_on_another(server, work, wo
     assert run["output"] == {"worker": survivor, "after": "ok"}
     assert f"slow:end:{victim.instance}" not in _lines(work)
     assert _lines(work).count("slow:after") == 1  # stored once, never run again
+    # No close frame came from the killed worker: its history says so.
+    left = wait_until(lambda: _left_for(server, app, victim.instance), 30, "the kill recorded")
+    assert left == "killed"
 
 
 def test_draining_worker_finishes_its_step_and_takes_no_new_one(server, work, workers, sdk, app):
@@ -198,3 +210,5 @@ def test_draining_worker_finishes_its_step_and_takes_no_new_one(server, work, wo
     assert f"slow:end:{drained.instance}" in _lines(work)
     assert len([s for s in _lines(work) if s.startswith("slow:start:")]) == 1
     assert drained.process.proc.wait(timeout=30) is not None
+    left = wait_until(lambda: _left_for(server, app, drained.instance), 30, "the drain recorded")
+    assert left == "draining"

@@ -1,7 +1,8 @@
 """A Connect worker that stops heartbeating while it still lives (the Python SDK's own
 heartbeat override: one beat on connecting, then silence): the gateway closes its socket after
 the missed beats, its registry entry goes, and the step it was running is re-driven on another
-worker, its output stored once."""
+worker, its output stored once; the app's history says the socket ended for missed
+heartbeats."""
 
 import sys
 from collections.abc import Iterator
@@ -9,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.connect_apps import connection_history
 from tests.harness import APPS, STAGING, DevServer, Process, cloud_mode_env, wait_until
 
 APP_ID = "hb-connect"
@@ -78,6 +80,15 @@ def test_missed_heartbeats_drop_the_worker_and_its_step_is_redriven(server, star
     # Three beats missed (30 s): the gateway drops that connection although the process lives.
     wait_until(lambda: first not in _connections(server, "silent"), 90, "the silent socket dropped")
     assert silent.proc is not None and silent.proc.poll() is None
+    # The gateway's watchdog closes the socket (every 5 s it looks) and records why.
+    reason = wait_until(
+        lambda: next(
+            r["reason"] for r in connection_history(server, APP_ID) if r["connection"] == first
+        ),
+        30,
+        "the socket's end recorded",
+    )
+    assert reason == "heartbeat missed"
     # The SDK dials in again and would be silent again: take it away, so the retry of the step
     # can only go to the healthy worker.
     silent.kill()
