@@ -32,9 +32,10 @@ USER_AGENT = "inngest-devserver-django/0.1"
 _client: httpx.Client | None = None
 # Calls another transport answers instead of HTTP (runs/connect/dispatch.py: `connect://` step
 # URLs go to a worker that dialed in). Installed in RunsConfig.ready(), so this module imports
-# none of them; a hook returns None for a URL that is not its own.
+# none of them; a hook returns None for a URL that is not its own, and sees no http(s) URL.
 DispatchHook = Callable[[str, bytes, dict[str, str]], SdkOutcome | None]
 _dispatch_hooks: list[DispatchHook] = []
+_HTTP_SCHEMES = ("http://", "https://")
 
 
 def add_dispatch_hook(hook: DispatchHook) -> None:
@@ -67,10 +68,11 @@ def call_function(
 ) -> SdkOutcome:
     """`trace`: the call's trace context and request ids (runs/tracing.py), and any other
     headers of the call (a Durable Endpoint's `x-run-id`); `method`: the endpoint's own."""
-    for hook in _dispatch_hooks:
-        outcome = hook(url, body, dict(trace or {}))
-        if outcome is not None:
-            return outcome
+    if not url.startswith(_HTTP_SCHEMES):  # an http(s) URL is always called over HTTP
+        for hook in _dispatch_hooks:
+            outcome = hook(url, body, dict(trace or {}))
+            if outcome is not None:
+                return outcome
     headers = {
         "Content-Type": "application/json",
         "X-Inngest-Server-Kind": "cloud" if signing.enabled() else "dev",
