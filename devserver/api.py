@@ -14,6 +14,7 @@ from console.api import (
     fixtures,
     flow,
     insights,
+    refusals,
     runs,
     timetravel,
     v1,
@@ -41,6 +42,7 @@ api = NinjaAPI(
 # fixtures first: its POST /runs/import must match before runs' GET /runs/{run_id} does.
 for module in (fixtures, runs, actions, events, decisions, flow, audit, timetravel, insights):
     api.add_router("/", module.router)
+refusals.install(api)
 
 v1_api = NinjaAPI(
     title="Inngest REST API (v1)",

@@ -1,6 +1,7 @@
 """Time travel (dev mode by default, DEVSERVER_TIME_TRAVEL): wake a sleep now, time out a wait
 now, send the event a wait awaits, release what a debounce, batch or throttle holds. Each is
-its operator action, audited."""
+its operator action, audited. Refusals (time travel off: 403, nothing to move: 409) are
+answered by console/api/refusals.py for every view."""
 
 from datetime import datetime
 from typing import Any
@@ -11,7 +12,6 @@ from ninja import Router, Schema, Status
 from console import actions
 from events.ingest import EventValidationError
 from runs.models import Function, Run
-from runs.timetravel import NothingToMove, TimeTravelOff
 from runs.timetravel_release import BadHoldKind
 from runs.timetravel_send import NotAwaited, awaited_event_of
 
@@ -72,12 +72,7 @@ class HoldReleasedOut(Schema):
 def wake(request, run_id: str):
     """End a sleeping run's sleep now; it goes on as if its wake time had come."""
     get_object_or_404(Run, pk=run_id)
-    try:
-        steps = actions.wake_run_now(request, run_id)
-    except TimeTravelOff as exc:
-        return Status(403, {"error": str(exc)})
-    except NothingToMove as exc:
-        return Status(409, {"error": str(exc)})
+    steps = actions.wake_run_now(request, run_id)
     return Status(200, {"run_id": run_id, "steps": steps})
 
 
@@ -85,12 +80,7 @@ def wake(request, run_id: str):
 def timeout(request, run_id: str):
     """Time out a waiting run's waits now (waitForEvent gets null, an invoke its timeout)."""
     get_object_or_404(Run, pk=run_id)
-    try:
-        steps = actions.time_out_run_now(request, run_id)
-    except TimeTravelOff as exc:
-        return Status(403, {"error": str(exc)})
-    except NothingToMove as exc:
-        return Status(409, {"error": str(exc)})
+    steps = actions.time_out_run_now(request, run_id)
     return Status(200, {"run_id": run_id, "steps": steps})
 
 
@@ -99,10 +89,7 @@ def awaited_event(request, run_id: str, step: str = ""):
     """The event a waiting waitForEvent step awaits, prefilled from its `if` expression
     (`async.data.id == event.data.id` gives `{"id": <the run's event's id>}`)."""
     get_object_or_404(Run, pk=run_id)
-    try:
-        waiting, awaited = awaited_event_of(run_id, step)
-    except NothingToMove as exc:
-        return Status(409, {"error": str(exc)})
+    waiting, awaited = awaited_event_of(run_id, step)
     return Status(200, {"run_id": run_id, "step": waiting.name, **vars(awaited)})
 
 
@@ -116,10 +103,6 @@ def send_awaited_event(request, run_id: str, body: AwaitedIn):
     get_object_or_404(Run, pk=run_id)
     try:
         sent = actions.send_awaited_event_now(request, run_id, body.step, body.data)
-    except TimeTravelOff as exc:
-        return Status(403, {"error": str(exc)})
-    except NothingToMove as exc:
-        return Status(409, {"error": str(exc)})
     except (NotAwaited, EventValidationError) as exc:
         return Status(400, {"error": str(exc)})
     return Status(200, {"run_id": run_id, **vars(sent)})
@@ -129,12 +112,7 @@ def send_awaited_event(request, run_id: str, body: AwaitedIn):
 def release_run(request, run_id: str):
     """Start a run queued behind a throttle now, outside the throttle's window."""
     get_object_or_404(Run, pk=run_id)
-    try:
-        due_at = actions.release_throttled_run_now(request, run_id)
-    except TimeTravelOff as exc:
-        return Status(403, {"error": str(exc)})
-    except NothingToMove as exc:
-        return Status(409, {"error": str(exc)})
+    due_at = actions.release_throttled_run_now(request, run_id)
     return Status(200, {"run_id": run_id, "was_due_at": due_at})
 
 
@@ -145,10 +123,6 @@ def release_hold(request, slug: str, body: HoldIn):
     function = get_object_or_404(Function, slug=slug)
     try:
         released = actions.release_hold_now(request, function, body.kind, body.key)
-    except TimeTravelOff as exc:
-        return Status(403, {"error": str(exc)})
-    except NothingToMove as exc:
-        return Status(409, {"error": str(exc)})
     except BadHoldKind as exc:
         return Status(400, {"error": str(exc)})
     return Status(200, {"function": slug, "kind": body.kind, "key": body.key, **vars(released)})
