@@ -2,7 +2,7 @@
 
 import json
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from django.conf import settings
@@ -49,6 +49,20 @@ class IncomingEvent:
             ts=None,
             version="",
             size_bytes=len(json.dumps(data, default=str)),
+        )
+
+    def row(self, event_id: str, received: datetime) -> Event:
+        """The event's row, unsaved; without a `ts` of its own it happened when received."""
+        return Event(
+            id=event_id,
+            name=self.name,
+            external_id=self.external_id,
+            data=self.data,
+            user=self.user,
+            ts=self.ts or int(received.timestamp() * 1000),
+            version=self.version,
+            received_at=received,
+            size_bytes=self.size_bytes,
         )
 
 
@@ -150,7 +164,6 @@ def store_seeded(incoming: list[IncomingEvent], ids: list[str | None]) -> Ingest
     request seeded or not) are stored in one transaction (events/group_commit.py)."""
     result = IngestResult()
     received = clock.now()
-    default_ts = int(received.timestamp() * 1000)
     with transaction.atomic():
         seen = _recent_duplicates({item.external_id for item in incoming}, received)
         seeded = [i for i in ids if i is not None]
@@ -164,17 +177,7 @@ def store_seeded(incoming: list[IncomingEvent], ids: list[str | None]) -> Ingest
             if duplicate is not None:
                 result.ids.append(duplicate)
                 continue
-            event = Event(
-                id=seeded_id or clock.new_id(),
-                name=item.name,
-                external_id=item.external_id,
-                data=item.data,
-                user=item.user,
-                ts=item.ts or default_ts,
-                version=item.version,
-                received_at=received,
-                size_bytes=item.size_bytes,
-            )
+            event = item.row(seeded_id or clock.new_id(), received)
             if item.external_id:
                 seen[item.external_id] = event.id
             result.ids.append(event.id)

@@ -101,21 +101,7 @@ def _store_without_triggering(incoming: list[IncomingEvent], now: datetime) -> l
     """The events as new rows, without the `events_stored` signal: an imported event must not
     start this server's functions (the imported run is the one it started). The sender's id
     is kept, so the SDK sees the same `event.id` as on the source server."""
-    default_ts = int(now.timestamp() * 1000)
-    events = [
-        Event(
-            id=clock.new_id(),
-            name=item.name,
-            external_id=item.external_id,
-            data=item.data,
-            user=item.user,
-            ts=item.ts or default_ts,
-            version=item.version,
-            received_at=now,
-            size_bytes=item.size_bytes,
-        )
-        for item in incoming
-    ]
+    events = [item.row(clock.new_id(), now) for item in incoming]
     Event.objects.bulk_create(events)
     return events
 
