@@ -14,7 +14,8 @@ the same invocation, alternating on and off in rounds so drift on the machine hi
 - sqlite_backend: 8 threads committing small write transactions to one SQLite file with the
   server's settings: commits/s and the p99 of one transaction, our lock vs SQLite's busy wait;
 - http_pool: one SDK call (a realistic 10th-step request body) to a minimal keep-alive
-  HTTP/1.1 app in another process: round trip and client CPU, http.client vs httpx;
+  HTTP/1.1 app in another process: round trip and client CPU, our HTTP/1.1 client
+  (runs/http_wire.py) vs httpx;
 - and, unless --e2e-runs 0, the 10-step function on the Python SDK (bench.ten_steps' stack)
   with all five on vs all five off: runs/s at concurrency 1 and 8 and server CPU per run.
 

@@ -212,7 +212,12 @@ def _post_with_httpx(
     deadline = time.monotonic() + timeout
     try:
         with _httpx_client.stream(
-            method, url, content=body, headers=headers, timeout=timeout
+            # Raw bytes are read (iter_raw), so no compressed answer may be asked for.
+            method,
+            url,
+            content=body,
+            headers={**headers, "accept-encoding": "identity"},
+            timeout=timeout,
         ) as response:
             declared = response.headers.get("content-length", "")
             if declared.isdigit() and int(declared) > max_bytes:

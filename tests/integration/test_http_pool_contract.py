@@ -38,6 +38,8 @@ class _App(BaseHTTPRequestHandler):
         if path == "/slow":
             time.sleep(1.0)
         answer = json.dumps({"got": body.decode(), "x": self.headers.get("X-Inngest-Thing")})
+        if path == "/encoding":
+            answer = json.dumps({"accept-encoding": self.headers.get("Accept-Encoding")})
         payload = answer.encode()
         self.send_response(206)
         self.send_header("Content-Type", "application/json")
@@ -327,3 +329,10 @@ def test_an_app_hanging_up_on_a_kept_alive_connection_is_retried_once(scripted, 
         _call(scripted, "/silent-close")  # kept-alive: retried once, on a fresh connection
     # httpx sends a request on a kept-alive connection once: it retries only failed connects.
     assert scripted.connections == (2 if fast else 1)
+
+
+def test_no_compressed_answer_is_asked_for(app: ThreadingHTTPServer, fast: bool) -> None:
+    """Both paths hand back the body's bytes as sent: an app told it may gzip would be read
+    as garbage (httpx asked for gzip and read the raw bytes)."""
+    answer = http_pool.post(_url(app, "/encoding"), b"{}", {}, 5.0)
+    assert json.loads(answer.body) == {"accept-encoding": "identity"}
