@@ -75,6 +75,10 @@ async def _bus(fn: Any, *args: Any) -> Any:
 
 
 _liveness: asyncio.Task | None = None
+# The connections whose sockets this process holds: their history rows are never swept as
+# lost here, even while their registry entries lapse (heartbeats missed: the watchdog is
+# about to close them and record why).
+_held: set[str] = set()
 
 
 async def _keep_gateway_alive() -> None:
@@ -97,7 +101,7 @@ async def _renew_gateway_forever() -> None:
             logger.warning("connect: could not renew the gateway's key", exc_info=True)
         if time.monotonic() - swept >= LOST_SWEEP_SECONDS:
             swept = time.monotonic()
-            await _write_history(close_lost_sessions)
+            await _write_history(close_lost_sessions, None, frozenset(_held))
 
 
 class Gateway:
@@ -205,7 +209,8 @@ class _Session:
         )
         await _keep_gateway_alive()
         await _bus(get_bus().register, self.worker)
-        await _write_history(record_connected, self.worker)
+        _held.add(self.worker.connection_id)
+        await _write_history(record_connected, self.worker, frozenset(_held))
         ready = GatewayConnectionReadyData(
             heartbeat_interval=f"{HEARTBEAT_SECONDS}s",
             extend_lease_interval=f"{EXTEND_LEASE_SECONDS}s",
@@ -284,6 +289,7 @@ class _Session:
         if self.worker is None:
             return
         worker, self.worker = self.worker, None
+        _held.discard(worker.connection_id)
         bus = get_bus()
         await _bus(bus.drop, worker.connection_id)
         for request_id in list(self.inflight):

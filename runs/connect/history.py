@@ -22,12 +22,13 @@ KEEP_PER_APP = 200
 LOST_SWEEP_SECONDS = 10.0
 
 
-def record_connected(worker: Worker) -> None:
+def record_connected(worker: Worker, held: Collection[str] = ()) -> None:
     """A worker finished its handshake: one open row per app it serves. Rows of the same apps
-    whose socket is in no live gateway's registry any more are closed as `gateway lost`."""
+    whose socket is in no live gateway's registry any more (and not `held` by the caller's
+    process) are closed as `gateway lost`."""
     now = clock.now()
     with transaction.atomic():
-        close_lost_sessions(worker.app_names, keep={worker.connection_id})
+        close_lost_sessions(worker.app_names, keep={worker.connection_id, *held})
         for app_name in worker.app_names:
             ConnectSession.objects.get_or_create(
                 connection_id=worker.connection_id,
