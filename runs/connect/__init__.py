@@ -6,5 +6,7 @@ is the SDKs' own `connect.proto`, compiled into `connect_pb2.py` (scripts/gen_co
 - `bus.py`: the registry of connected workers and the request/reply mailboxes (Redis in
   staging, so a Celery worker reaches a worker attached to any web process; memory otherwise);
 - `dispatch.py`: the executor's side (an SDK call sent to a worker, its reply awaited);
-- `gateway.py`: the WebSocket the workers hold (an ASGI app); `views.py`: start and flush;
+- `gateway.py`: the WebSocket the workers hold (an ASGI app); `presence.py`: what this
+  process does as a gateway for all its sockets (its key, their history); `views.py`: start
+  and flush; `history.py`: each socket's connect and disconnect, kept for the Apps page;
 - `sync.py`: a worker's WORKER_CONNECT registers its app like an HTTP sync."""

@@ -11,22 +11,12 @@ import asyncio
 import contextlib
 import logging
 import time
-from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from asgiref.sync import sync_to_async
 
 from ..registration import RegistrationError
-from .bus import (
-    DRAINING,
-    GATEWAY_ID,
-    GATEWAY_RENEW_SECONDS,
-    READY,
-    Worker,
-    get_bus,
-    reply_box,
-    request_box,
-)
+from .bus import DRAINING, READY, Worker, get_bus, reply_box, request_box
 from .connect_pb2 import (
     ConnectMessage,
     GatewayConnectionReadyData,
@@ -40,12 +30,8 @@ from .connect_pb2 import (
     WorkerRequestExtendLeaseData,
 )
 from .dispatch import ACKED, LOST, REPLIED
-from .history import (
-    LOST_SWEEP_SECONDS,
-    close_lost_sessions,
-    record_connected,
-    record_disconnected,
-)
+from .history import record_connected, record_disconnected
+from .presence import hold, keep_gateway_alive, off_loop, release, write_history
 from .protocol import (
     EXTEND_LEASE_SECONDS,
     GATEWAY_PATH,
@@ -60,48 +46,11 @@ from .sync import register_worker_apps, sdk_name
 
 logger = logging.getLogger(__name__)
 T = GatewayMessageType
-# Blocking bus calls (Redis round trips, a 1 s wait for the next request) run here, off the
-# event loop; one thread per connected worker waits for its requests.
-_pool = ThreadPoolExecutor(max_workers=256, thread_name_prefix="connect-gateway")
 _HANDSHAKE_SECONDS = 10.0
 # Close codes of a socket the worker closed on purpose (RFC 6455: normal, going away). Any
 # other end is recorded as killed: 1006 is no close frame at all, and uvicorn reports a
 # connection that dropped as 1005 too (no code), as it does a close frame without one.
 _CLEAN_CLOSE = (1000, 1001)
-
-
-async def _bus(fn: Any, *args: Any) -> Any:
-    return await asyncio.get_running_loop().run_in_executor(_pool, fn, *args)
-
-
-_liveness: asyncio.Task | None = None
-# The connections whose sockets this process holds: their history rows are never swept as
-# lost here, even while their registry entries lapse (heartbeats missed: the watchdog is
-# about to close them and record why).
-_held: set[str] = set()
-
-
-async def _keep_gateway_alive() -> None:
-    """Renew this process's gateway key now, and every second from then on (one task per
-    process, started by the first socket): the workers it holds count only while it does."""
-    global _liveness
-    await _bus(get_bus().renew_gateway, GATEWAY_ID)
-    if _liveness is None or _liveness.done():
-        _liveness = asyncio.create_task(_renew_gateway_forever())
-
-
-async def _renew_gateway_forever() -> None:
-    """Renew the gateway's key; now and then close the history rows a dead one left open."""
-    swept = time.monotonic()
-    while True:
-        await asyncio.sleep(GATEWAY_RENEW_SECONDS)
-        try:
-            await _bus(get_bus().renew_gateway, GATEWAY_ID)
-        except Exception:  # Redis away for a moment: the next renewal may succeed
-            logger.warning("connect: could not renew the gateway's key", exc_info=True)
-        if time.monotonic() - swept >= LOST_SWEEP_SECONDS:
-            swept = time.monotonic()
-            await _write_history(close_lost_sessions, None, frozenset(_held))
 
 
 class Gateway:
@@ -207,10 +156,9 @@ class _Session:
             connected_at=time.time(),
             status="CONNECTED" if data.worker_manual_readiness_ack else READY,
         )
-        await _keep_gateway_alive()
-        await _bus(get_bus().register, self.worker)
-        _held.add(self.worker.connection_id)
-        await _write_history(record_connected, self.worker, frozenset(_held))
+        await keep_gateway_alive()
+        await off_loop(get_bus().register, self.worker)
+        await write_history(record_connected, self.worker, hold(self.worker.connection_id))
         ready = GatewayConnectionReadyData(
             heartbeat_interval=f"{HEARTBEAT_SECONDS}s",
             extend_lease_interval=f"{EXTEND_LEASE_SECONDS}s",
@@ -226,16 +174,16 @@ class _Session:
         cid, bus = self.worker.connection_id, get_bus()
         if frame.kind == T.WORKER_HEARTBEAT:
             self.last_heartbeat = time.monotonic()
-            await _bus(bus.heartbeat, cid)
+            await off_loop(bus.heartbeat, cid)
             await self.send(T.GATEWAY_HEARTBEAT)
         elif frame.kind == T.WORKER_READY:
-            await _bus(bus.set_status, cid, READY)
+            await off_loop(bus.set_status, cid, READY)
         elif frame.kind == T.WORKER_PAUSE:
             self.draining = True  # in-flight requests finish; the pump sends no new ones
-            await _bus(bus.set_status, cid, DRAINING)
+            await off_loop(bus.set_status, cid, DRAINING)
         elif frame.kind == T.WORKER_REQUEST_ACK:
             ack = WorkerRequestAckData.FromString(frame.payload)
-            await _bus(bus.push, reply_box(ack.request_id), ACKED)
+            await off_loop(bus.push, reply_box(ack.request_id), ACKED)
         elif frame.kind == T.WORKER_REQUEST_EXTEND_LEASE:
             extend = WorkerRequestExtendLeaseData.FromString(frame.payload)
             # The queue item's lease is renewed by the process that waits for the reply; here
@@ -247,7 +195,7 @@ class _Session:
         elif frame.kind == T.WORKER_REPLY:
             reply = SDKResponse.FromString(frame.payload)
             self.inflight.discard(reply.request_id)
-            await _bus(bus.push, reply_box(reply.request_id), REPLIED + frame.payload)
+            await off_loop(bus.push, reply_box(reply.request_id), REPLIED + frame.payload)
             ack = WorkerReplyAckData(request_id=reply.request_id)
             await self.send(T.WORKER_REPLY_ACK, ack.SerializeToString())
         # Any other kind is ignored: JS 4.24's WORKER_STATUS (15, not in the Python SDK's proto
@@ -260,12 +208,12 @@ class _Session:
         assert self.worker is not None
         box, bus = request_box(self.worker.connection_id), get_bus()
         while not self.closed:
-            data = await _bus(bus.pop, box, 1.0)
+            data = await off_loop(bus.pop, box, 1.0)
             if data is None:
                 continue
             request = GatewayExecutorRequestData.FromString(data)
             if self.draining:
-                await _bus(bus.push, reply_box(request.request_id), LOST)
+                await off_loop(bus.push, reply_box(request.request_id), LOST)
                 continue
             self.inflight.add(request.request_id)
             await self.send(T.GATEWAY_EXECUTOR_REQUEST, data)
@@ -289,11 +237,11 @@ class _Session:
         if self.worker is None:
             return
         worker, self.worker = self.worker, None
-        _held.discard(worker.connection_id)
+        release(worker.connection_id)
         bus = get_bus()
-        await _bus(bus.drop, worker.connection_id)
+        await off_loop(bus.drop, worker.connection_id)
         for request_id in list(self.inflight):
-            await _bus(bus.push, reply_box(request_id), LOST)
+            await off_loop(bus.push, reply_box(request_id), LOST)
         self.inflight.clear()
         reason = self.end_reason
         if reason is None:
@@ -303,21 +251,13 @@ class _Session:
                 reason = DisconnectReason.CLOSED
             else:
                 reason = DisconnectReason.KILLED
-        await _write_history(record_disconnected, worker.connection_id, reason, self.close_code)
+        await write_history(record_disconnected, worker.connection_id, reason, self.close_code)
         logger.info(
             "connect: worker %s disconnected (%s, code %s)",
             worker.instance_id,
             reason,
             self.close_code,
         )
-
-
-async def _write_history(fn: Any, *args: Any) -> None:
-    """A history row is a record, not a condition of the socket: a failed write is logged."""
-    try:
-        await sync_to_async(fn, thread_sensitive=False)(*args)
-    except Exception:
-        logger.warning("connect: could not record the worker's history", exc_info=True)
 
 
 def with_connect_websocket(app: Any) -> Any:
