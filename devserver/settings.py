@@ -20,8 +20,11 @@ FAST_MEMORY_BROKER = env_bool("DEVSERVER_FAST_MEMORY_BROKER", True)
 # Embedded mode: Django's sqlite3 backend (writers wait in SQLite's busy handler) instead of
 # devserver/sqlite_backend (the process's writers take turns on a lock).
 FAST_SQLITE_BACKEND = env_bool("DEVSERVER_FAST_SQLITE_BACKEND", True)
-# One pooled httpx client instead of runs/http_pool's per-thread http.client connections.
+# One pooled httpx client instead of runs/http_pool's per-thread HTTP/1.1 connections.
 FAST_HTTP_POOL = env_bool("DEVSERVER_FAST_HTTP_POOL", True)
+# Every CEL expression through celpy's interpreter, `field == literal` ones included, instead
+# of deciding those in Python (events/cel_equalities.py).
+FAST_CEL_EQUALITIES = env_bool("DEVSERVER_FAST_CEL_EQUALITIES", True)
 
 # --- Mode -------------------------------------------------------------------------------
 # Embedded (default): SQLite in the data folder; the engine's tasks on an in-process worker

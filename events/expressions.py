@@ -17,6 +17,8 @@ from celpy.celparser import CELParseError
 from celpy.evaluation import Evaluator
 from django.conf import settings
 
+from .cel_equalities import Equality, decide, equalities_of
+
 MAX_SOURCE_LENGTH = 2048
 MAX_NESTING = 32  # brackets, parentheses and braces, one inside another
 # Levels of the parsed tree: a parenthesis adds about ten, a chained `a + b + c` one per term.
@@ -71,6 +73,10 @@ class _BudgetedEvaluator(Evaluator):
 
 
 class _BudgetedRunner(celpy.InterpretedRunner):
+    # Set when compiled: the expression's `field == literal` terms when that is all it is
+    # (events/cel_equalities.py decides those without the interpreter).
+    equalities: tuple[Equality, ...] | None = None
+
     def evaluate_within(self, context: Any, seconds: float) -> Any:
         evaluator = _BudgetedEvaluator(
             self.ast, self.new_activation(), deadline=time.monotonic() + seconds, budget=seconds
@@ -142,6 +148,7 @@ def _compile(source: str) -> _BudgetedRunner:
     _check_shape(ast)
     runner = _ENVIRONMENT.program(ast, functions={"_+_": _bounded_add})
     assert isinstance(runner, _BudgetedRunner)
+    runner.equalities = equalities_of(ast)
     return runner
 
 
@@ -224,6 +231,10 @@ def evaluate(source: str, variables: dict[str, Any], refuse_costly: bool = False
     so does an evaluation over its budget, unless `refuse_costly` (a user's filter, answered
     with the reason) makes that an ExpressionTooCostly."""
     program = compile_expression(source)
+    if program.equalities is not None and settings.FAST_CEL_EQUALITIES:
+        decided = decide(program.equalities, variables)
+        if decided is not None:
+            return decided
     activation = {name: _to_cel(value) for name, value in variables.items()}
     try:
         budget = EVALUATION_SECONDS if refuse_costly else ENGINE_EVALUATION_SECONDS
