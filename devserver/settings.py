@@ -287,6 +287,10 @@ SDK_REQUEST_TIMEOUT = env_float("DEVSERVER_SDK_TIMEOUT", 120.0, minimum=0.1)
 # itself, the app's process died) fails this long after its request; inngest/inngest
 # pkg/api/apiv1/checkpoint.go: API functions "automatically have a timeout after 60 minutes".
 ENDPOINT_RUN_TIMEOUT = env_float("DEVSERVER_ENDPOINT_RUN_TIMEOUT", 3600.0, minimum=1.0)
+# Connect: the heartbeat interval told to workers (Inngest's 10 s); three missed and the worker
+# is gone. The Python SDK beats every 10 s whatever it is told: lower it only for JS workers or
+# tests whose Python workers override their own interval.
+CONNECT_HEARTBEAT_SECONDS = env_int("DEVSERVER_CONNECT_HEARTBEAT_SECONDS", 10, minimum=1)
 # An app's answer (a step's output, or the function's) above this fails the attempt, as
 # Inngest's 4 MiB output limit does: memoized state stays small enough to replay.
 SDK_RESPONSE_MAX_BYTES = env_int("DEVSERVER_STEP_OUTPUT_MAX_BYTES", 4 * 1024 * 1024, minimum=1024)

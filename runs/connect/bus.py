@@ -22,10 +22,9 @@ import redis
 from django.conf import settings
 from ulid import ULID
 
-from .protocol import HEARTBEAT_SECONDS, MISSED_HEARTBEATS
+from .protocol import worker_gone_after
 
 READY, DRAINING = "READY", "DRAINING"
-_TTL = HEARTBEAT_SECONDS * MISSED_HEARTBEATS
 _MAILBOX_TTL = 600  # a request or reply nobody picked up is dropped with its key
 # This process's gateway, named in the entries of the workers whose sockets it holds.
 GATEWAY_ID = str(ULID())
@@ -103,7 +102,7 @@ class MemoryBus:
         with self._lock:
             w = self._workers.get(connection_id)
             # Lapsed like a Redis key would: heartbeats stopped though the socket looks open.
-            if w is None or time.time() - w.last_heartbeat > _TTL:
+            if w is None or time.time() - w.last_heartbeat > worker_gone_after():
                 return None
             return dataclasses.replace(w)
 
@@ -186,7 +185,7 @@ class RedisBus:
         fields["last_heartbeat"] = time.time()
         pipe = self._redis.pipeline()
         pipe.hset(self._key(worker.connection_id), mapping=fields)
-        pipe.expire(self._key(worker.connection_id), _TTL)
+        pipe.expire(self._key(worker.connection_id), int(worker_gone_after()))
         for app in worker.app_names:
             pipe.sadd(f"connect:app:{app}", worker.connection_id)
         pipe.execute()
@@ -194,7 +193,7 @@ class RedisBus:
     def heartbeat(self, connection_id: str) -> None:
         key = self._key(connection_id)
         if self._redis.hset(key, "last_heartbeat", time.time()) == 0:  # field existed
-            self._redis.expire(key, _TTL)
+            self._redis.expire(key, int(worker_gone_after()))
         else:  # the entry had lapsed: a half-written hash is no worker
             self._redis.delete(key)
 

@@ -35,12 +35,12 @@ from .presence import hold, keep_gateway_alive, off_loop, release, write_history
 from .protocol import (
     EXTEND_LEASE_SECONDS,
     GATEWAY_PATH,
-    HEARTBEAT_SECONDS,
-    MISSED_HEARTBEATS,
     SUBPROTOCOL,
     CloseCode,
     DisconnectReason,
+    heartbeat_seconds,
     token_connection,
+    worker_gone_after,
 )
 from .sync import register_worker_apps, sdk_name
 
@@ -160,7 +160,7 @@ class _Session:
         await off_loop(get_bus().register, self.worker)
         await write_history(record_connected, self.worker, hold(self.worker.connection_id))
         ready = GatewayConnectionReadyData(
-            heartbeat_interval=f"{HEARTBEAT_SECONDS}s",
+            heartbeat_interval=f"{heartbeat_seconds()}s",
             extend_lease_interval=f"{EXTEND_LEASE_SECONDS}s",
         )
         await self.send(T.GATEWAY_CONNECTION_READY, ready.SerializeToString())
@@ -220,8 +220,8 @@ class _Session:
 
     async def _watch_heartbeats(self) -> None:
         while not self.closed:
-            await asyncio.sleep(HEARTBEAT_SECONDS / 2)
-            if time.monotonic() - self.last_heartbeat > HEARTBEAT_SECONDS * MISSED_HEARTBEATS:
+            await asyncio.sleep(heartbeat_seconds() / 2)
+            if time.monotonic() - self.last_heartbeat > worker_gone_after():
                 logger.info("connect: worker missed its heartbeats; closing its socket")
                 # Set first: the close ends the main loop, which cancels this task and may
                 # record the end itself (shielded below so that it is recorded either way).

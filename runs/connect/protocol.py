@@ -5,6 +5,7 @@ of an app whose workers dial in. Shapes from the SDKs' connect clients (Python
 from enum import StrEnum
 from urllib.parse import parse_qsl, quote, unquote, urlencode, urlsplit
 
+from django.conf import settings
 from django.core import signing
 from django.db import models
 
@@ -18,9 +19,8 @@ PROTOBUF = "application/protobuf"
 SCHEME = "connect"
 GATEWAY_GROUP = "devserver"
 
-# The Python SDK heartbeats every 10 s whatever we say; JS reads our interval. Three missed
-# beats and the worker counts as gone (the registry entry lapses, its requests fail over).
-HEARTBEAT_SECONDS = 10
+# Three missed beats (settings.CONNECT_HEARTBEAT_SECONDS each) and the worker counts as gone:
+# the registry entry lapses, its requests fail over.
 MISSED_HEARTBEATS = 3
 # How often the worker extends the lease of a request it is running, and how long an
 # unacknowledged reply waits in the SDK before it is flushed over HTTP (both SDKs use this).
@@ -84,3 +84,14 @@ def parse_step_url(url: str) -> tuple[str, str, str] | None:
 
 def is_connect_url(url: str) -> bool:
     return url.startswith(f"{SCHEME}://")
+
+
+def heartbeat_seconds() -> int:
+    """The interval told to workers. The Python SDK beats every 10 s whatever we say; JS reads
+    ours."""
+    return int(settings.CONNECT_HEARTBEAT_SECONDS)
+
+
+def worker_gone_after() -> float:
+    """Seconds without a heartbeat after which a worker is gone."""
+    return float(heartbeat_seconds() * MISSED_HEARTBEATS)

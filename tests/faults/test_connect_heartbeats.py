@@ -14,11 +14,16 @@ from tests.connect_apps import connection_history
 from tests.harness import APPS, STAGING, DevServer, Process, cloud_mode_env, wait_until
 
 APP_ID = "hb-connect"
+HEARTBEAT = 2
 
 
 @pytest.fixture
 def server(tmp_path: Path) -> Iterator[DevServer]:
-    env = {"DEVSERVER_SDK_URLS": ""} if STAGING else {}
+    # Beats every 2 s, so three missed take 6 s, not Inngest's 30 (the healthy Python worker
+    # is told to beat every second: the Python SDK keeps its own interval).
+    env = {"DEVSERVER_CONNECT_HEARTBEAT_SECONDS": str(HEARTBEAT)}
+    if STAGING:
+        env["DEVSERVER_SDK_URLS"] = ""
     server = DevServer(tmp_path, env=env, name="heartbeats").start()
     try:
         yield server
@@ -74,11 +79,11 @@ def test_missed_heartbeats_drop_the_worker_and_its_step_is_redriven(server, star
         {"name": f"{APP_ID}/slow", "data": {"seconds": 1, "seconds_on": {"silent": 300}}}
     )
     wait_until(lambda: "slow:start:silent" in log.read_text(), 30, "the step on the worker")
-    start_worker("healthy")
+    start_worker("healthy", HEARTBEAT_SECONDS="1")
     wait_until(lambda: _connections(server, "healthy"), 60, "the healthy worker")
 
-    # Three beats missed (30 s): the gateway drops that connection although the process lives.
-    wait_until(lambda: first not in _connections(server, "silent"), 90, "the silent socket dropped")
+    # Three beats missed (6 s): the gateway drops that connection although the process lives.
+    wait_until(lambda: first not in _connections(server, "silent"), 60, "the silent socket dropped")
     assert silent.proc is not None and silent.proc.poll() is None
     # The gateway's watchdog closes the socket (every 5 s it looks) and records why.
     reason = wait_until(
