@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Page, expect
 
+from tests.connect_apps import connection_history
 from tests.harness import APPS, STAGING, DevServer, Process, cloud_mode_env, wait_until
 
 APP_ID = "browser-connect"
@@ -45,6 +46,13 @@ def test_apps_page_lists_a_connect_apps_workers_live(
     server: DevServer, worker: Process, page: Page, artifacts: Path
 ):
     wait_until(lambda: (_app(server) or {}).get("connect_workers"), 60, "the worker to connect")
+    # The socket's history row is written off the gateway's loop, just after the worker is
+    # registered: wait for it too, or the page may be drawn between the two.
+    wait_until(
+        lambda: any(r["instance"] == "browser-w1" for r in connection_history(server, APP_ID)),
+        30,
+        "the connection in the app's history",
+    )
     page.goto(f"{server.url}/apps/")
     page.evaluate("window.__notReloaded = true")
     row = page.locator(f'tr[data-connect-app="{APP_ID}"] tr[data-instance="browser-w1"]')
