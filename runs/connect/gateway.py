@@ -13,8 +13,6 @@ import logging
 import time
 from typing import Any
 
-from asgiref.sync import sync_to_async
-
 from ..registration import RegistrationError
 from .bus import DRAINING, READY, Worker, get_bus, reply_box, request_box
 from .connect_pb2 import (
@@ -31,7 +29,7 @@ from .connect_pb2 import (
 )
 from .dispatch import ACKED, LOST, REPLIED
 from .history import record_connected, record_disconnected
-from .presence import hold, keep_gateway_alive, off_loop, release, write_history
+from .presence import hold, in_database, keep_gateway_alive, off_loop, release, write_history
 from .protocol import (
     EXTEND_LEASE_SECONDS,
     GATEWAY_PATH,
@@ -140,7 +138,7 @@ class _Session:
             await self.close("unauthorized: session token not granted by /v0/connect/start")
             return False
         try:
-            app_names = await sync_to_async(register_worker_apps, thread_sensitive=False)(data)
+            app_names = await in_database(register_worker_apps, data)
         except RegistrationError as exc:
             await self.send(T.SYNC_FAILED, str(exc).encode())
             await self.close(f"sync failed: {exc}"[:120])

@@ -10,6 +10,7 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from asgiref.sync import sync_to_async
+from django.db import InterfaceError, OperationalError, close_old_connections, connection
 
 from .bus import GATEWAY_ID, GATEWAY_RENEW_SECONDS, get_bus
 from .history import LOST_SWEEP_SECONDS, close_lost_sessions
@@ -30,10 +31,28 @@ async def off_loop(fn: Any, *args: Any) -> Any:
     return await asyncio.get_running_loop().run_in_executor(_pool, fn, *args)
 
 
+async def in_database(fn: Any, *args: Any) -> Any:
+    """`fn(*args)` on a thread with a usable database connection. Outside Django's request
+    cycle nothing drops a connection the database broke: after a Postgres restart every
+    later call on that thread failed (a worker's sync, its history rows) until the process
+    restarted. A call that meets a dead connection runs once more on a new one; each `fn`
+    here is safe to repeat (its transaction rolled back)."""
+    return await sync_to_async(_with_usable_connection, thread_sensitive=False)(fn, *args)
+
+
+def _with_usable_connection(fn: Any, *args: Any) -> Any:
+    close_old_connections()  # one marked unusable by an earlier error, or past its age
+    try:
+        return fn(*args)
+    except (OperationalError, InterfaceError):
+        connection.close()
+        return fn(*args)
+
+
 async def write_history(fn: Any, *args: Any) -> None:
     """A history row is a record, not a condition of the socket: a failed write is logged."""
     try:
-        await sync_to_async(fn, thread_sensitive=False)(*args)
+        await in_database(fn, *args)
     except Exception:
         logger.warning("connect: could not record the worker's history", exc_info=True)
 

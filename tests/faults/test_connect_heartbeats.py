@@ -2,7 +2,8 @@
 heartbeat override: one beat on connecting, then silence): the gateway closes its socket after
 the missed beats, its registry entry goes, and the step it was running is re-driven on another
 worker, its output stored once; the app's history says the socket ended for missed
-heartbeats."""
+heartbeats. And a worker dialing in after a Postgres restart (staging) still syncs and is
+recorded."""
 
 import sys
 from collections.abc import Iterator
@@ -11,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from tests.connect_apps import connection_history
+from tests.faults.injection import restart_postgres
 from tests.harness import APPS, STAGING, DevServer, Process, cloud_mode_env, wait_until
 
 APP_ID = "hb-connect"
@@ -105,3 +107,26 @@ def test_missed_heartbeats_drop_the_worker_and_its_step_is_redriven(server, star
     lines = log.read_text().splitlines()
     assert "slow:end:silent" not in lines
     assert lines.count("slow:start:healthy") == 1 and lines.count("slow:after") == 1
+
+
+@pytest.mark.skipif(not STAGING, reason="PostgreSQL serves the staging mode only")
+def test_a_worker_dialing_in_after_a_postgres_restart_syncs_and_is_in_the_history(
+    server, start_worker
+):
+    """The gateway's database calls run on threads outside Django's request cycle: their
+    connections, cut by the restart, were never replaced, so a worker dialing in afterwards
+    could not sync its app and no history row was written (until the web process restarted)."""
+    before = start_worker("before", HEARTBEAT_SECONDS="1")
+    wait_until(lambda: _connections(server, "before"), 60, "the first worker")
+    before.kill()
+    restart_postgres(down_seconds=2)
+    start_worker("after", HEARTBEAT_SECONDS="1")
+    wait_until(lambda: _connections(server, "after"), 60, "a worker dialing in after the restart")
+    wait_until(
+        lambda: any(r["instance"] == "after" for r in connection_history(server, APP_ID)),
+        30,
+        "its connection in the app's history",
+    )
+    [event_id] = server.send({"name": f"{APP_ID}/slow", "data": {"seconds": 0}})
+    run = server.wait_run(event_id, f"{APP_ID}-slow", timeout=60)
+    assert run["status"] == "Completed", run
