@@ -186,14 +186,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument(
         "--sdks", nargs="+", choices=CONNECT_KINDS, default=list(CONNECT_KINDS), help="(py js4)"
     )
-    parser.add_argument(
-        "--quick", action="store_true", help=f"a smoke check: {QUICK} (its figures mean nothing)"
-    )
-    parser.add_argument(
-        "--results-dir", type=Path, default=RESULTS_DIR, help="where the JSON goes (bench/results)"
-    )
-    if "--quick" in argv:
-        parser.set_defaults(**QUICK)
+    cli.add_quick_and_results(parser, QUICK, RESULTS_DIR)
     return cli.parse(parser, argv, ["runs", "concurrency", "rounds"])
 
 

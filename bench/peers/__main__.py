@@ -131,11 +131,6 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         "--systems", nargs="+", choices=SYSTEMS, default=list(SYSTEMS), help="in this order (all)"
     )
     parser.add_argument(
-        "--quick",
-        action="store_true",
-        help=f"a smoke check: {QUICK} unless given (a figure from it means nothing)",
-    )
-    parser.add_argument(
         "--poll-ms",
         type=float,
         default=5.0,
@@ -154,13 +149,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         default=None,
         help="Celery prefork children (Celery's default: one per CPU)",
     )
-    parser.add_argument(
-        "--results-dir", type=Path, default=RESULTS_DIR, help="where the JSON goes (bench/results)"
-    )
+    cli.add_quick_and_results(parser, QUICK, RESULTS_DIR)
     # The README's command predates ours being measured by default; it still works.
     parser.add_argument("--ours", action="store_true", help=argparse.SUPPRESS)
-    if "--quick" in argv:
-        parser.set_defaults(**QUICK)
     return cli.parse(parser, argv, ["runs", "concurrency", "rounds"])
 
 
