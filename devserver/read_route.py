@@ -11,7 +11,11 @@ request this route cannot answer exactly as Django would (a cookie, which may be
 a CSRF cookie Django would renew; no or another credential; a body; a NUL; an odd Host;
 repeated headers; a read that failed) goes on to Django untouched. DEVSERVER_LEAN_READS=0
 sends every read through Django; tests/integration/test_lean_reads_contract.py holds both
-paths to the same answers."""
+paths to the same answers.
+
+`?wait=SECONDS` (0-30) holds the read until the runs it shows have ended (run_end_waits.py).
+Only this route holds; a read Django answers (DEVSERVER_LEAN_READS=0, a cookie) is answered at
+once, which a waiting client takes as it takes any answer of a run not ended: it asks again."""
 
 import asyncio
 import json
@@ -21,18 +25,23 @@ from typing import Any
 
 from django.conf import settings
 
+from console.api.v1 import WAIT_MAX_S
 from foundation import clock
 from runs.signing import bearer_is_operator_key
 
 from . import read_sql
 from .lean_http import PlainRequests, django_headers
 from .request_limits import App, Receive, Scope, Send
+from .run_end_waits import RunEndWaits
 
 # ninja's routes `runs/{run_id}` and `events/{event_id}/runs`: one path segment each.
 _RUN_PATH = re.compile(r"/v1/runs/([^/]+)")
 _EVENT_RUNS_PATH = re.compile(r"/v1/events/([^/]+)/runs")
 # Headers whose presence or repetition changes what Django answers; see `_decidable`.
 _WATCHED = {b"host", b"authorization", b"cookie", b"content-length", b"transfer-encoding"}
+# The one query these reads take: `wait=` and seconds as ninja's `Query(ge=0, le=30)` reads
+# them; any other query string is Django's to answer (a 422, or its own reading).
+_WAIT_QUERY = re.compile(rb"wait=(\d{1,2}(?:\.\d{1,3})?)")
 # A read holds its thread for one indexed query (~0.1 ms): a few threads keep both cores busy
 # without one database connection per HTTP thread.
 READ_THREADS = 4
@@ -46,6 +55,7 @@ class LeanReads:
         self.requests = PlainRequests()
         self.pool = ThreadPoolExecutor(max_workers=READ_THREADS, thread_name_prefix="read")
         self._headers = django_headers(b"application/json; charset=utf-8")
+        self.waits = RunEndWaits()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or scope["method"] != "GET":
@@ -54,10 +64,20 @@ class LeanReads:
         match = _RUN_PATH.fullmatch(path) or _EVENT_RUNS_PATH.fullmatch(path)
         if match is None or not self._decidable(scope):
             return await self.app(scope, receive, send)
-        read = read_sql.run if match.re is _RUN_PATH else read_sql.event_runs
+        wait_s = _wait_seconds(scope.get("query_string", b""))
+        if wait_s is None:
+            return await self.app(scope, receive, send)
+        sql_read = read_sql.run if match.re is _RUN_PATH else read_sql.event_runs
         loop = asyncio.get_running_loop()
+
+        async def read() -> read_sql.Answer:
+            return await loop.run_in_executor(self.pool, sql_read, match.group(1))
+
         try:
-            status, data = await loop.run_in_executor(self.pool, read, match.group(1))
+            if wait_s > 0 and self.waits.has_room():
+                status, data = await self.waits.hold(read, wait_s)
+            else:
+                status, data = await read()
         except Exception:
             # Nothing is sent yet: Django tries the same read and, if it fails there too,
             # answers and logs the 500 as it does for every view.
@@ -95,3 +115,14 @@ class LeanReads:
         headers = [*self._headers, (b"content-length", b"%d" % len(body))]
         await send({"type": "http.response.start", "status": status, "headers": headers})
         await send({"type": "http.response.body", "body": body})
+
+
+def _wait_seconds(query: bytes) -> float | None:
+    """0 for no query, the seconds of `wait=S` (at most 30), None for anything else."""
+    if not query:
+        return 0.0
+    found = _WAIT_QUERY.fullmatch(query)
+    if found is None:
+        return None
+    seconds = float(found.group(1))
+    return seconds if seconds <= WAIT_MAX_S else None

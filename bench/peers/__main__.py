@@ -9,13 +9,15 @@ The same 10 sequential steps, each returning a small value, on:
           the shared Redis as broker and result backend (bench/peers/celery_chain.py: its
           setup, checked against Celery's docs).
   ours    the dev server (embedded mode) and the official Python SDK's test app, as
-          bench.ten_steps starts them, twice per concurrency: a client polling the REST API,
-          then server-timed without polling (bench/peers/ours.py).
+          bench.ten_steps starts them, three times per concurrency: a client polling the REST
+          API, a client whose polls ask the server to hold them until the run ends
+          (`?wait=30`), then server-timed without polling (bench/peers/ours.py).
 
 Every system gets the same client and completion signal: C threads in a closed loop, each
 starting a run the way a user's script does and waiting for the system to say it ended
 (DBOS: start_workflow + get_result; Celery: apply_async + AsyncResult.get; ours: POST the
-event, then poll `GET /v1/events/{id}/runs`), after a warmup at the same concurrency.
+event, then poll `GET /v1/events/{id}/runs`, every 5 ms or held with `?wait=`), after a warmup
+at the same concurrency.
 Systems alternate in rounds (dbos, celery, ours, dbos, celery, ours, ...), each round on a
 fresh setup, so a machine that gets busier or quieter during the invocation weighs on all of
 them. CPU per run is given for every process involved: the system's own (server, SDK app,
@@ -96,8 +98,11 @@ def measure_ours(args: argparse.Namespace, work_dir: Path) -> tuple[list[dict], 
         for concurrency in args.concurrency:
             progress(f"ours: {args.warmup} + {args.runs} runs, concurrency {concurrency}, polling")
             polled = ours.measure_polling(stack, concurrency, args.runs, args.warmup, poll_s)
+            progress(f"ours: {args.warmup} + {args.runs} runs, concurrency {concurrency}, waiting")
+            waited = ours.measure_waiting(stack, concurrency, args.runs, args.warmup)
             progress(f"ours: {args.warmup} + {args.runs} runs, concurrency {concurrency}, no poll")
-            rows += [polled, ours.measure_server_timed(stack, concurrency, args.runs, args.warmup)]
+            timed = ours.measure_server_timed(stack, concurrency, args.runs, args.warmup)
+            rows += [polled, waited, timed]
         progress(f"ours: server CPU of {ours.POLL_COST_SAMPLES} polls on the idle server")
         per_poll = ours.poll_cost_ms(stack)
     for row in rows:

@@ -6,6 +6,8 @@ of bench.ten_steps, driven two ways on the same stack.
   until the run has ended; client-timed, like DBOS's get_result() and Celery's get(). The
   polls are the price of a system with no push to the client: requests per run, and the
   server CPU a poll costs (measured on the idle server afterwards), are reported.
+- waiting: the same client, its GETs asking `?wait=30`: the server holds each until the run has
+  ended (devserver/run_end_waits.py), so a run costs one POST and about one GET.
 - server-timed: the same events, with run ends read from the server's SQLite file (no cost
   to the server; bench/watch.py) and latency from the server's own queued->ended stamps: what
   the server does without the polls. It excludes the event's POST, so it is not comparable
@@ -54,7 +56,8 @@ class PollingClient:
     script's keep-alive session). Counts the requests it makes."""
 
     stack: Stack
-    poll_s: float
+    poll_s: float  # between two polls; 0 with wait_s
+    wait_s: int = 0  # asked of the server per poll: hold the answer until the run ends
     requests: int = 0
     _local: threading.local = field(default_factory=threading.local)
     _lock: threading.Lock = field(default_factory=threading.Lock)
@@ -66,9 +69,11 @@ class PollingClient:
         response.raise_for_status()
         [event_id] = response.json()["ids"]
         requests, deadline = 1, time.monotonic() + RUN_TIMEOUT_S
+        query = f"?wait={self.wait_s}" if self.wait_s else ""
         while True:
-            time.sleep(self.poll_s)
-            runs = http.get(f"/v1/events/{event_id}/runs").json()["data"]
+            if self.poll_s:
+                time.sleep(self.poll_s)
+            runs = http.get(f"/v1/events/{event_id}/runs{query}").json()["data"]
             requests += 1
             if runs and runs[0]["status"] in TERMINAL:
                 break
@@ -87,14 +92,25 @@ class PollingClient:
 
 
 def measure_polling(stack: Stack, concurrency: int, runs: int, warmup: int, poll_s: float) -> dict:
-    client = PollingClient(stack, poll_s)
+    result = _client_timed("ours, polling", PollingClient(stack, poll_s), concurrency, runs, warmup)
+    result["poll_interval_ms"] = poll_s * 1000
+    return result
+
+
+def measure_waiting(stack: Stack, concurrency: int, runs: int, warmup: int) -> dict:
+    client = PollingClient(stack, poll_s=0, wait_s=30)
+    return _client_timed("ours, waiting", client, concurrency, runs, warmup)
+
+
+def _client_timed(
+    system: str, client: PollingClient, concurrency: int, runs: int, warmup: int
+) -> dict:
     closed_loop(client.run, warmup_runs(warmup, concurrency), concurrency)
     client.requests = 0
-    with metered(stack.processes) as usage:
+    with metered(client.stack.processes) as usage:
         latencies, _ = closed_loop(client.run, runs, concurrency)
-    result = row("ours, polling", concurrency, latencies, usage)
+    result = row(system, concurrency, latencies, usage)
     result["requests_per_run"] = client.requests / runs
-    result["poll_interval_ms"] = poll_s * 1000
     return result
 
 

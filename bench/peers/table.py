@@ -57,10 +57,14 @@ def print_table(results: dict) -> None:
 def _polling_note(row: dict, rows: list[dict]) -> str:
     """What the polls cost, against the same stack's server-timed row."""
     polls = row["requests_per_run"] - 1
+    how = (
+        f"one every {row['poll_interval_ms']:g} ms per run in flight"
+        if "poll_interval_ms" in row
+        else "each held by the server until the run ended (?wait=30)"
+    )
     note = (
-        f"ours, polling, round {row['round']}, c={row['concurrency']}: "
-        f"{row['requests_per_run']:.1f} requests per run (1 POST + {polls:.1f} GETs, one every "
-        f"{row['poll_interval_ms']:g} ms per run in flight)"
+        f"{row['system']}, round {row['round']}, c={row['concurrency']}: "
+        f"{row['requests_per_run']:.1f} requests per run (1 POST + {polls:.1f} GETs, {how})"
     )
     per_poll = row.get("server_cpu_ms_per_poll")
     if per_poll is not None:

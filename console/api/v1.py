@@ -5,7 +5,7 @@ The SDKs' own `/v1/checkpoint` is the engine's (runs/sdk_views.py), on the same 
 
 from django.db.models import Q
 from django.shortcuts import get_object_or_404
-from ninja import Field, Router, Schema, Status
+from ninja import Field, Query, Router, Schema, Status
 
 from console import actions
 from events.models import Event
@@ -16,6 +16,17 @@ from runs.models import Function, Run, RunStatus
 from runs.selectors import RunSelector, SelectorError
 
 router = Router(tags=["inngest v1"])
+
+# `?wait=SECONDS` on the two run reads: hold the answer until the runs end, at most this long.
+# The ASGI read route holds (devserver/read_route.py); here the answer comes at once, which a
+# waiting client treats as any answer of a run not ended. Declared so both refuse the same.
+WAIT_MAX_S = 30
+_WAIT = Query(
+    None,
+    ge=0,
+    le=WAIT_MAX_S,
+    description="Seconds the server may hold the answer until every run shown has ended.",
+)
 
 # Inngest's REST API knows four run statuses; our finer ones fold into Running.
 _V1_STATUS: dict[str, str] = {  # keyed by the stored status (a str)
@@ -70,7 +81,7 @@ def get_event(request, event_id: str):
 
 
 @router.get("/events/{event_id}/runs")
-def event_runs(request, event_id: str):
+def event_runs(request, event_id: str, wait: float | None = _WAIT):
     event = get_object_or_404(Event, pk=event_id)
     # Runs it triggered, plus debounced or batched runs it ended up in.
     runs = (
@@ -83,7 +94,7 @@ def event_runs(request, event_id: str):
 
 
 @router.get("/runs/{run_id}")
-def get_run(request, run_id: str):
+def get_run(request, run_id: str, wait: float | None = _WAIT):
     return _envelope(_run_v1(get_object_or_404(Run.objects.select_related("function"), pk=run_id)))
 
 

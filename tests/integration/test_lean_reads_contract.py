@@ -280,8 +280,29 @@ def test_other_paths_go_on_to_django(apps: dict, world: dict, path: str) -> None
     _alike(apps, path.format(run=world["runs"]["dict"].id), served=False)
 
 
-def test_a_query_string_is_ignored_as_ninja_ignores_it(apps: dict, world: dict) -> None:
-    assert _alike(apps, f"/v1/runs/{world['runs']['dict'].id}", query=b"a=1")["status"] == 200
+def test_a_query_other_than_wait_goes_to_django_which_ignores_it(apps: dict, world: dict) -> None:
+    assert (
+        _alike(apps, f"/v1/runs/{world['runs']['dict'].id}", query=b"a=1", served=False)["status"]
+        == 200
+    )
+
+
+@pytest.mark.parametrize("query", [b"wait=0", b"wait=2.5", b"wait=30"])
+def test_a_wait_on_ended_runs_is_answered_at_once_as_django_answers(
+    apps: dict, world: dict, query: bytes
+) -> None:
+    """An ended run (and an unknown one) is settled: held for nothing, the same bytes."""
+    assert _alike(apps, f"/v1/runs/{world['runs']['dict'].id}", query=query)["status"] == 200
+    assert _alike(apps, f"/v1/events/{world['events']['lone'].id}/runs", query=query)
+    assert _alike(apps, "/v1/runs/01NOSUCHRUN", query=query)["status"] == 404
+
+
+@pytest.mark.parametrize("query", [b"wait=31", b"wait=-1", b"wait=soon", b"wait="])
+def test_a_wait_out_of_range_is_refused_by_django_on_both_paths(
+    apps: dict, world: dict, query: bytes
+) -> None:
+    answer = _alike(apps, f"/v1/runs/{world['runs']['dict'].id}", query=query, served=False)
+    assert answer["status"] == 422
 
 
 def test_a_read_on_a_connection_the_database_dropped_is_answered(apps: dict, world: dict) -> None:

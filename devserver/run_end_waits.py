@@ -1,0 +1,135 @@
+"""Holding a REST run read until its runs end: `?wait=SECONDS` on `GET /v1/runs/{id}` and
+`GET /v1/events/{id}/runs` (read_route.py).
+
+A script that polls until its run ends pays a request per poll, and so does the server: at a
+5 ms interval ~18 of them per 10-step run. With `?wait=N` the read is answered once every run
+it shows has ended (at least one run), or after N seconds with whatever it shows then: one
+request per run. The ends are learned from the run changes every run already publishes to the
+live views' `runs` group on the channel layer (runs/live.py), so it works the same in embedded
+and staging mode; the hub listens only while someone waits, plus a linger. Messages are hints
+(channel layers drop them when full): the database read decides, and a waiter reads again at
+least every RECHECK_S."""
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from channels.layers import get_channel_layer
+
+from console.api.v1 import WAIT_MAX_S
+from runs import live
+from runs.statuses import TERMINAL_RUN_STATUSES
+
+logger = logging.getLogger(__name__)
+
+Answer = tuple[int, Any]  # an HTTP status and the envelope's data, as read_sql answers
+MAX_WAITERS = 1000  # held requests at once; past it a read is answered at once
+RECHECK_S = 1.0  # a waiter re-reads at least this often (a lost or dropped message)
+LINGER_S = 10.0  # the listener stays subscribed this long after the last waiter left
+_ENDED = frozenset({"Completed", "Failed", "Cancelled"})  # REST v1 statuses of an ended run
+
+
+class _Waiter:
+    def __init__(self) -> None:
+        self.woken = asyncio.Event()
+        self.run_ids: frozenset[str] = frozenset()  # the runs its last read showed
+
+
+def settled(answer: Answer) -> bool:
+    """Whether a read's answer is final: not found, or runs that have all ended."""
+    status, data = answer
+    if status != 200:
+        return True
+    runs = data if isinstance(data, list) else [data]
+    return bool(runs) and all(run["status"] in _ENDED for run in runs)
+
+
+class RunEndWaits:
+    """One per process, on the ASGI server's loop."""
+
+    def __init__(self) -> None:
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._waiters: set[_Waiter] = set()
+        self._listening: asyncio.Task[None] | None = None
+        self._subscribed = asyncio.Event()
+
+    def _on_this_loop(self) -> None:
+        """Start afresh on another loop (an ASGI app run under a new `asyncio.run`, as tests
+        do): the old loop's task and events cannot be awaited here."""
+        loop = asyncio.get_running_loop()
+        if loop is not self._loop:
+            self._loop, self._waiters, self._listening = loop, set(), None
+            self._subscribed = asyncio.Event()
+
+    def has_room(self) -> bool:
+        return len(self._waiters) < MAX_WAITERS and get_channel_layer() is not None
+
+    async def hold(self, read: Callable[[], Awaitable[Answer]], seconds: float) -> Answer:
+        """`read()` again until its answer is settled or `seconds` have passed; the last answer."""
+        self._on_this_loop()
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + min(seconds, WAIT_MAX_S)
+        waiter = _Waiter()
+        self._waiters.add(waiter)
+        try:
+            self._listen()
+            # Subscribed before the first read, so an end committed after it is heard (if the
+            # layer cannot subscribe, the re-reads every RECHECK_S still answer).
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._subscribed.wait(), RECHECK_S)
+            while True:
+                waiter.woken.clear()  # before the read: a message during it is not lost
+                answer = await read()
+                left = deadline - loop.time()
+                if settled(answer) or left <= 0:
+                    return answer
+                runs = answer[1] if isinstance(answer[1], list) else [answer[1]]
+                waiter.run_ids = frozenset(run["run_id"] for run in runs)
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(waiter.woken.wait(), min(RECHECK_S, left))
+        finally:
+            self._waiters.discard(waiter)
+
+    def _listen(self) -> None:
+        if self._listening is None or self._listening.done():
+            self._listening = asyncio.get_running_loop().create_task(self._listener())
+
+    async def _listener(self) -> None:
+        layer = get_channel_layer()
+        assert layer is not None  # has_room() said so
+        channel = await layer.new_channel("run-end-waits.")
+        try:
+            await layer.group_add(live.RUNS_GROUP, channel)
+            self._subscribed.set()
+            idle_since = None
+            loop = asyncio.get_running_loop()
+            while True:
+                if self._waiters:
+                    idle_since = None
+                elif idle_since is None:
+                    idle_since = loop.time()
+                elif loop.time() - idle_since > LINGER_S:
+                    return
+                try:
+                    message = await asyncio.wait_for(layer.receive(channel), RECHECK_S)
+                except TimeoutError:
+                    continue
+                self._wake(message)
+        except Exception:  # the channel layer failed (Redis away): waiters fall back to re-reads
+            logger.warning("run-end waits stopped listening", exc_info=True)
+        finally:
+            self._subscribed.clear()
+            try:
+                await layer.group_discard(live.RUNS_GROUP, channel)
+            except Exception:  # the membership expires on its own (group_expiry)
+                logger.debug("could not leave the runs group", exc_info=True)
+
+    def _wake(self, message: dict[str, Any]) -> None:
+        """Wake who waits on this run's end, and who has seen no run yet (it may be theirs)."""
+        run_id, status = message.get("run_id"), message.get("status")
+        ended = status in TERMINAL_RUN_STATUSES
+        for waiter in self._waiters:
+            if not waiter.run_ids or (ended and run_id in waiter.run_ids):
+                waiter.woken.set()
