@@ -8,7 +8,7 @@ from datetime import datetime
 from django.conf import settings
 from django.db import InterfaceError, OperationalError, transaction
 
-from foundation import clock
+from foundation import clock, fast_get
 
 from . import defer, endpoint_calls, queue, states, tracing
 from .cancellation import cancel_timed_out_runs, finish_deadline
@@ -50,10 +50,8 @@ def execute_item(item_id: str) -> None:
 def drive(item: QueueItem) -> None:
     # The function's registration config and triggers are not read while driving a run, and
     # decoding them cost more than the rest of the row (the spec holds what is needed).
-    run = (
-        Run.objects.select_related("function__app", "event")
-        .defer("function__config", "function__triggers")
-        .get(pk=item.run_id)
+    run = fast_get.get(
+        Run, item.run_id, ("function__app", "event"), ("function__config", "function__triggers")
     )
     if run.status in TERMINAL_RUN_STATUSES:
         with transaction.atomic():
