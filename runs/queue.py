@@ -15,7 +15,7 @@ from django.db import connection, transaction
 from django.db.models import Q
 
 from flowcontrol.concurrency import lock_key
-from foundation import clock, fast_sql
+from foundation import clock, fast_get, fast_sql
 from foundation.fast_sql import column, db_value, table
 
 from . import wakeups
@@ -99,7 +99,7 @@ def claim(item_id: str) -> QueueItem | None:
         claimed = cursor.rowcount
     if not claimed:
         return None
-    item = QueueItem.objects.get(pk=item_id)
+    item = fast_get.get(QueueItem, item_id)
     if item.ckey1 and not _has_slot(item, now):
         return None
     return item

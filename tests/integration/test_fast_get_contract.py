@@ -13,7 +13,7 @@ from django.db import models
 
 from events.models import Event
 from foundation import clock, fast_get
-from runs.models import App, Function, Run, RunStatus
+from runs.models import App, Function, QueueItem, Run, RunStatus
 
 pytestmark = pytest.mark.django_db
 
@@ -106,3 +106,24 @@ def test_a_deferred_field_reads_when_asked_for(fast: bool) -> None:
     stored = _run(with_event=True)
     run = fast_get.get(Run, stored.pk, RELATED, DEFER)
     assert run.function.config == {"id": "pay", "retries": 2}  # loaded on first use, as Django
+
+
+def test_a_row_without_related_rows_reads_as_the_orm_reads_it(
+    fast: bool, django_assert_num_queries: Any
+) -> None:
+    run = _run(with_event=False)
+    stored = QueueItem.objects.create(
+        id=clock.new_id(),
+        run=run,
+        target_step="abc",
+        attempt=3,
+        due_at=AT,
+        lease_owner="w#1",
+        lease_until=AT + timedelta(seconds=30),
+        created_at=AT,
+        ckey1="fn:k",
+    )
+    with django_assert_num_queries(1):
+        item = fast_get.get(QueueItem, stored.pk)
+    assert _values(item) == _values(QueueItem.objects.get(pk=stored.pk))
+    assert item.lease_until == AT + timedelta(seconds=30)
