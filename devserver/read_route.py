@@ -75,7 +75,7 @@ class LeanReads:
 
         try:
             if wait_s > 0 and self.waits.has_room():
-                status, data = await self.waits.hold(read, wait_s)
+                status, data = await self.waits.hold(read, wait_s, match.group(1))
             else:
                 status, data = await read()
         except Exception:

@@ -6,9 +6,11 @@ A script that polls until its run ends pays a request per poll, and so does the 
 it shows has ended (at least one run), or after N seconds with whatever it shows then: one
 request per run. The ends are learned from the run changes every run already publishes to the
 live views' `runs` group on the channel layer (runs/live.py), so it works the same in embedded
-and staging mode; the hub listens only while someone waits, plus a linger. Messages are hints
-(channel layers drop them when full): the database read decides, and a waiter reads again at
-least every RECHECK_S."""
+and staging mode; the hub listens only while someone waits, plus a linger. A waiter is woken
+by changes of its run, of its event's runs or of runs its last read showed, never by others,
+so a crowd waiting on quiet events costs nothing per run change. Messages are hints (channel
+layers drop them when full; a batched or debounced run carries another event's id): the
+database read decides, and a waiter reads again at least every RECHECK_S."""
 
 import asyncio
 import contextlib
@@ -20,7 +22,6 @@ from channels.layers import get_channel_layer
 
 from console.api.v1 import WAIT_MAX_S
 from runs import live
-from runs.statuses import TERMINAL_RUN_STATUSES
 
 logger = logging.getLogger(__name__)
 
@@ -34,7 +35,7 @@ _ENDED = frozenset({"Completed", "Failed", "Cancelled"})  # REST v1 statuses of 
 class _Waiter:
     def __init__(self) -> None:
         self.woken = asyncio.Event()
-        self.run_ids: frozenset[str] = frozenset()  # the runs its last read showed
+        self.keys: frozenset[str] = frozenset()  # the run and event ids it waits on
 
 
 def settled(answer: Answer) -> bool:
@@ -52,6 +53,7 @@ class RunEndWaits:
     def __init__(self) -> None:
         self._loop: asyncio.AbstractEventLoop | None = None
         self._waiters: set[_Waiter] = set()
+        self._by_key: dict[str, set[_Waiter]] = {}  # who to wake for a run or event id
         self._listening: asyncio.Task[None] | None = None
         self._subscribed = asyncio.Event()
 
@@ -60,14 +62,19 @@ class RunEndWaits:
         do): the old loop's task and events cannot be awaited here."""
         loop = asyncio.get_running_loop()
         if loop is not self._loop:
-            self._loop, self._waiters, self._listening = loop, set(), None
+            self._loop, self._waiters, self._by_key, self._listening = loop, set(), {}, None
             self._subscribed = asyncio.Event()
 
     def has_room(self) -> bool:
         return len(self._waiters) < MAX_WAITERS and get_channel_layer() is not None
 
-    async def hold(self, read: Callable[[], Awaitable[Answer]], seconds: float) -> Answer:
-        """`read()` again until its answer is settled or `seconds` have passed; the last answer."""
+    async def hold(
+        self, read: Callable[[], Awaitable[Answer]], seconds: float, subject_id: str
+    ) -> Answer:
+        """`read()` again until its answer is settled or `seconds` have passed; the last answer.
+        `subject_id`: the run or event id the read is about. A waiter is woken only by changes
+        of that run, of runs of that event, or of runs its last read showed, so a crowd of
+        waiters on other runs costs nothing per change."""
         self._on_this_loop()
         loop = asyncio.get_running_loop()
         deadline = loop.time() + min(seconds, WAIT_MAX_S)
@@ -86,11 +93,22 @@ class RunEndWaits:
                 if settled(answer) or left <= 0:
                     return answer
                 runs = answer[1] if isinstance(answer[1], list) else [answer[1]]
-                waiter.run_ids = frozenset(run["run_id"] for run in runs)
+                self._index(waiter, frozenset({subject_id, *(run["run_id"] for run in runs)}))
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(waiter.woken.wait(), min(RECHECK_S, left))
         finally:
+            self._index(waiter, frozenset())
             self._waiters.discard(waiter)
+
+    def _index(self, waiter: _Waiter, keys: frozenset[str]) -> None:
+        for key in waiter.keys - keys:
+            holders = self._by_key[key]
+            holders.discard(waiter)
+            if not holders:
+                del self._by_key[key]
+        for key in keys - waiter.keys:
+            self._by_key.setdefault(key, set()).add(waiter)
+        waiter.keys = keys
 
     def _listen(self) -> None:
         if self._listening is None or self._listening.done():
@@ -127,9 +145,8 @@ class RunEndWaits:
                 logger.debug("could not leave the runs group", exc_info=True)
 
     def _wake(self, message: dict[str, Any]) -> None:
-        """Wake who waits on this run's end, and who has seen no run yet (it may be theirs)."""
-        run_id, status = message.get("run_id"), message.get("status")
-        ended = status in TERMINAL_RUN_STATUSES
-        for waiter in self._waiters:
-            if not waiter.run_ids or (ended and run_id in waiter.run_ids):
+        """Wake who waits on this run, and who waits on its event (it may be a run they have
+        not seen yet)."""
+        for key in (message.get("run_id"), message.get("event_id")):
+            for waiter in self._by_key.get(key, ()) if isinstance(key, str) else ():
                 waiter.woken.set()

@@ -36,7 +36,14 @@ def use_event_loop(loop: asyncio.AbstractEventLoop) -> None:
 
 
 def publish_run(run: Run) -> None:
-    message = {"type": "run.changed", "run_id": run.id, "status": run.status}
+    # The event id lets a REST read held until an event's runs end hear of a run it has not
+    # seen yet (devserver/run_end_waits.py).
+    message = {
+        "type": "run.changed",
+        "run_id": run.id,
+        "status": run.status,
+        "event_id": run.event_id,
+    }
     _send([RUNS_GROUP, run_group(run.id)], message)
 
 

@@ -108,6 +108,7 @@ def test_a_held_run_read_is_answered_when_the_run_ends(lean: LeanReads, function
     run = _running_run(function)
     path = f"/v1/runs/{run.id}"
     answer = asyncio.run(_held_until(lean, path, b"wait=30", lambda: _complete(run)))
+    assert not lean.waits._by_key  # the waiter left the index
     assert answer["status"] == 200
     assert answer["body"]["data"]["status"] == "Completed"
     assert answer["body"]["data"]["output"] == {"done": True}
@@ -149,3 +150,31 @@ def test_past_the_most_waiters_a_read_is_answered_at_once(
     )
     assert answer["body"]["data"]["status"] == "Running"
     assert not lean.waits._waiters
+
+
+@pytest.mark.usefixtures("no_rereads")
+@pytest.mark.parametrize("own", [True, False], ids=["its-event", "another-event"])
+def test_a_waiter_is_woken_only_by_runs_of_its_own_event(function: Function, own: bool) -> None:
+    """A hold on an event with no run yet re-reads when a run of that event changes, and not
+    when any other run does (else a crowd of waiters would each re-read on every change)."""
+    run = _running_run(function)
+    reads = 0
+
+    async def read() -> run_end_waits.Answer:
+        nonlocal reads
+        reads += 1
+        return 200, []  # no run yet: never settled
+
+    async def scenario() -> None:
+        live.use_event_loop(asyncio.get_running_loop())
+        waits = run_end_waits.RunEndWaits()
+        subject = run.event_id if own else clock.new_id()
+        held = asyncio.create_task(waits.hold(read, 2.0, subject))
+        while reads < 1:  # subscribed: the first read comes after the subscription
+            await asyncio.sleep(0.01)
+        await asyncio.to_thread(_complete, run)
+        await held
+
+    asyncio.run(scenario())
+    # The first read and the one at the deadline, plus one per wake-up.
+    assert (reads > 2) is own
