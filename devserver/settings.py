@@ -15,7 +15,6 @@ BASE_DIR = Path(__file__).resolve().parent.parent
 FAST_HTTP_HANDLER = env_bool("DEVSERVER_FAST_HTTP_HANDLER", True)
 # ORM statements instead of foundation/fast_sql's cached SQL text for the per-step writes.
 FAST_SQL = env_bool("DEVSERVER_FAST_SQL", True)
-PG_SERVER_BINDING = env_bool("DEVSERVER_PG_SERVER_BINDING", True)
 # Embedded mode: kombu's memory transport polled every 5 ms instead of devserver/memory_broker.
 FAST_MEMORY_BROKER = env_bool("DEVSERVER_FAST_MEMORY_BROKER", True)
 # Embedded mode: Django's sqlite3 backend (writers wait in SQLite's busy handler) instead of
@@ -119,10 +118,6 @@ def _database_from_url(url: str) -> dict:
         "PORT": str(parts.port or ""),
         "CONN_MAX_AGE": 60,
         "CONN_HEALTH_CHECKS": True,
-        # psycopg binds the parameters server-side and prepares a statement on its 5th use:
-        # client-side binding quoted every value in Python, 20% of a staging worker's CPU per
-        # 10-step run (bench.scale_out --app ten, A/B: 40 -> 48 runs/s).
-        "OPTIONS": {"server_side_binding": PG_SERVER_BINDING},
     }
 
 
