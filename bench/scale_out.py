@@ -17,9 +17,11 @@ core are reported, and the rest of the machine's load: on a busy machine the fig
 
 `--app ten` runs the test app's 10-step function (steps that return at once) instead: what
 the stack's own CPU allows, as bench.ten_steps measures the embedded server.
-`--ab NAME=VALUE` measures every row twice, alternating: workers as configured, then with
+`--ab NAME=VALUE` measures every row four times, A B B A: workers as configured (A), then with
 NAME=VALUE in their environment, or with the worker option NAME=VALUE when NAME starts with
-a dash (`--ab=--prefetch-multiplier=1`): an A/B of a worker setting in one invocation.
+a dash (`--ab=--prefetch-multiplier=1`) (B): an A/B of a worker setting in one invocation.
+Compare the CPU per run of each process against the app's (the same work in every row): this
+machine's speed drifts by a third within minutes.
 
 Usage, from the project root (Postgres and Redis running: `bash .ci/services.sh`):
     .venv/bin/python -m bench.scale_out [--workers 1 2 4] [--threads 4] [--step-ms 50]
@@ -263,7 +265,9 @@ def benchmark(work_dir: Path, args: argparse.Namespace) -> dict:
     rows: list[dict] = []
     with running_stack(work_dir, args) as (server, app):
         for count in args.workers:
-            for variant in variants:
+            # A B B A: the second of a pair ran faster in every A/B seen here (warmer caches,
+            # a database with statistics), so neither variant may always go second.
+            for variant in variants + variants[::-1] if args.ab else variants:
                 label = " ".join(f"{k}={v}" for k, v in variant.items()) or "as configured"
                 ten_steps.progress(f"measuring {count} x {args.threads} threads ({label})")
                 rows.append(measure_row(server, app, work_dir, args, count, variant))

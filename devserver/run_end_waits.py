@@ -7,8 +7,9 @@ it shows has ended (at least one run), or after N seconds with whatever it shows
 request per run. The ends are learned from the run changes every run already publishes to the
 live views' `runs` group on the channel layer (runs/live.py), so it works the same in embedded
 and staging mode; the hub listens only while someone waits, plus a linger. A waiter is woken
-by changes of its run, of its event's runs or of runs its last read showed, never by others,
-so a crowd waiting on quiet events costs nothing per run change. Messages are hints (channel
+by the end of its run or of runs its last read showed, or by a new run of its event, never by
+other runs, so a crowd waiting on quiet events costs nothing per run change and a waiter reads
+about twice per run. Messages are hints (channel
 layers drop them when full; a batched or debounced run carries another event's id): the
 database read decides, and a waiter reads again at least every RECHECK_S."""
 
@@ -22,6 +23,7 @@ from channels.layers import get_channel_layer
 
 from console.api.v1 import WAIT_MAX_S
 from runs import live
+from runs.statuses import TERMINAL_RUN_STATUSES
 
 logger = logging.getLogger(__name__)
 
@@ -72,14 +74,13 @@ class RunEndWaits:
         self, read: Callable[[], Awaitable[Answer]], seconds: float, subject_id: str
     ) -> Answer:
         """`read()` again until its answer is settled or `seconds` have passed; the last answer.
-        `subject_id`: the run or event id the read is about. A waiter is woken only by changes
-        of that run, of runs of that event, or of runs its last read showed, so a crowd of
-        waiters on other runs costs nothing per change."""
+        `subject_id`: the run or event id the read is about (see `_wake` for what wakes it)."""
         self._on_this_loop()
         loop = asyncio.get_running_loop()
         deadline = loop.time() + min(seconds, WAIT_MAX_S)
         waiter = _Waiter()
         self._waiters.add(waiter)
+        self._index(waiter, frozenset({subject_id}))  # heard from before the first read ends
         try:
             self._listen()
             # Subscribed before the first read, so an end committed after it is heard (if the
@@ -145,8 +146,14 @@ class RunEndWaits:
                 logger.debug("could not leave the runs group", exc_info=True)
 
     def _wake(self, message: dict[str, Any]) -> None:
-        """Wake who waits on this run, and who waits on its event (it may be a run they have
-        not seen yet)."""
-        for key in (message.get("run_id"), message.get("event_id")):
-            for waiter in self._by_key.get(key, ()) if isinstance(key, str) else ():
+        """Wake who waits on this run once it has ended, and who waits on its event when the
+        run has ended or is one they have not seen (a new run to wait for)."""
+        run_id, event_id = message.get("run_id"), message.get("event_id")
+        ended = message.get("status") in TERMINAL_RUN_STATUSES
+        if ended and isinstance(run_id, str):
+            for waiter in self._by_key.get(run_id, ()):
                 waiter.woken.set()
+        if isinstance(event_id, str):
+            for waiter in self._by_key.get(event_id, ()):
+                if ended or run_id not in waiter.keys:
+                    waiter.woken.set()

@@ -178,3 +178,35 @@ def test_a_waiter_is_woken_only_by_runs_of_its_own_event(function: Function, own
     asyncio.run(scenario())
     # The first read and the one at the deadline, plus one per wake-up.
     assert (reads > 2) is own
+
+
+@pytest.mark.usefixtures("no_rereads")
+@pytest.mark.parametrize("to", [RunStatus.RUNNING, RunStatus.COMPLETED])
+def test_a_run_waiter_is_woken_by_its_end_not_by_other_changes(function: Function, to: str) -> None:
+    run = _running_run(function)
+    with transaction.atomic():  # back to Queued as a run waiting for its first call would be
+        Run.objects.filter(pk=run.pk).update(status=RunStatus.QUEUED)
+    run.refresh_from_db()
+    reads = 0
+
+    async def read() -> run_end_waits.Answer:
+        nonlocal reads
+        reads += 1
+        return 200, {"run_id": run.id, "status": "Running"}  # not settled
+
+    def move() -> None:
+        with transaction.atomic():
+            states.move_run(run, to)
+        connections.close_all()
+
+    async def scenario() -> None:
+        live.use_event_loop(asyncio.get_running_loop())
+        waits = run_end_waits.RunEndWaits()
+        held = asyncio.create_task(waits.hold(read, 2.0, run.id))
+        while reads < 1:
+            await asyncio.sleep(0.01)
+        await asyncio.to_thread(move)
+        await held
+
+    asyncio.run(scenario())
+    assert (reads > 2) is (to == RunStatus.COMPLETED)
