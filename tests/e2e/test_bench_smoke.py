@@ -42,14 +42,17 @@ def _check_rows(results: dict, systems: list[str]) -> None:
 
 
 @pytest.mark.skipif(STAGING, reason="ours in the bench is the embedded server: that suite runs it")
-def test_bench_peers_quick_measures_ours_polling_and_server_timed(tmp_path: Path) -> None:
+def test_bench_peers_quick_measures_ours_polling_waiting_and_server_timed(tmp_path: Path) -> None:
     output, results = _run_bench(["ours"], tmp_path)
-    _check_rows(results, ["ours, polling", "ours, server-timed"])
-    polled = results["results"][0]
+    _check_rows(results, ["ours, polling", "ours, waiting", "ours, server-timed"])
+    polled, waited = results["results"][:2]
     assert {"server", "app", "client"} <= polled["cpu_ms_per_run"].keys()
     assert polled["requests_per_run"] >= 2  # the event's POST and at least one poll
     assert polled["server_cpu_ms_per_poll"] > 0
+    # The POST and one GET held until the run ended (a second only if the hold timed out).
+    assert 2 <= waited["requests_per_run"] < 2.5
     assert "requests per run" in output and "ours, server-timed" in output
+    assert "held by the server until the run ended" in output
 
 
 @pytest.mark.skipif(not STAGING, reason="needs the Redis that the staging suite starts")
