@@ -11,7 +11,10 @@ import logging
 import threading
 from typing import Any
 
+import redis
 from channels.layers import InMemoryChannelLayer, get_channel_layer
+from channels_redis.core import RedisChannelLayer
+from django.conf import settings
 from django.db import transaction
 
 from events.models import Event
@@ -23,6 +26,7 @@ RUNS_GROUP = "runs"
 EVENTS_GROUP = "events"
 _loop: asyncio.AbstractEventLoop | None = None
 _loop_lock = threading.Lock()
+_redis_client: redis.Redis | None = None  # staging: asks whether a group has members
 
 
 def run_group(run_id: str) -> str:
@@ -83,10 +87,37 @@ def _send(groups: list[str], message: dict) -> None:
         groups = [g for g in groups if layer.groups.get(g)]  # nobody watching: nothing to do
         if not groups or _loop is None:
             return
+    elif isinstance(layer, RedisChannelLayer):
+        groups = _watched_in_redis(layer, groups)
+        if not groups:
+            return
     loop = _loop or _private_loop()
     for group in groups:
         future = asyncio.run_coroutine_threadsafe(layer.group_send(group, message), loop)
         future.add_done_callback(_log_failure)
+
+
+def _watched_in_redis(layer: RedisChannelLayer, groups: list[str]) -> list[str]:
+    """The groups someone listens to, in one round trip. channels_redis keeps a group as a
+    sorted set, which Redis drops once its last member has left; its group_send reads the set
+    in two round trips on the publisher's loop even when it is empty, which was ~13% of a
+    staging worker's GIL time for pushes of steps nobody watched. On a Redis error the groups
+    are published to as before (group_send reports its own failure)."""
+    try:
+        pipe = _redis().pipeline(transaction=False)
+        for group in groups:
+            pipe.exists(layer._group_key(group))  # channels_redis's key of a group
+        found = pipe.execute()
+    except redis.RedisError:
+        return groups
+    return [group for group, exists in zip(groups, found, strict=True) if exists]
+
+
+def _redis() -> redis.Redis:
+    global _redis_client
+    if _redis_client is None:
+        _redis_client = redis.Redis.from_url(settings.REDIS_URL)
+    return _redis_client
 
 
 def _log_failure(future: concurrent.futures.Future[None]) -> None:
