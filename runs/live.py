@@ -14,7 +14,6 @@ from typing import Any
 import redis
 from channels.layers import InMemoryChannelLayer, get_channel_layer
 from channels_redis.core import RedisChannelLayer
-from django.conf import settings
 from django.db import transaction
 
 from events.models import Event
@@ -26,7 +25,7 @@ RUNS_GROUP = "runs"
 EVENTS_GROUP = "events"
 _loop: asyncio.AbstractEventLoop | None = None
 _loop_lock = threading.Lock()
-_redis_client: redis.Redis | None = None  # staging: asks whether a group has members
+_redis_clients: dict[str, redis.Redis] = {}  # staging: asks whether a group has members
 
 
 def run_group(run_id: str) -> str:
@@ -104,7 +103,7 @@ def _watched_in_redis(layer: RedisChannelLayer, groups: list[str]) -> list[str]:
     staging worker's GIL time for pushes of steps nobody watched. On a Redis error the groups
     are published to as before (group_send reports its own failure)."""
     try:
-        pipe = _redis().pipeline(transaction=False)
+        pipe = _redis(layer).pipeline(transaction=False)
         for group in groups:
             pipe.exists(layer._group_key(group))  # channels_redis's key of a group
         found = pipe.execute()
@@ -113,11 +112,14 @@ def _watched_in_redis(layer: RedisChannelLayer, groups: list[str]) -> list[str]:
     return [group for group, exists in zip(groups, found, strict=True) if exists]
 
 
-def _redis() -> redis.Redis:
-    global _redis_client
-    if _redis_client is None:
-        _redis_client = redis.Redis.from_url(settings.REDIS_URL)
-    return _redis_client
+def _redis(layer: RedisChannelLayer) -> redis.Redis:
+    """A plain client of the layer's own Redis (a group lives on the first host when there is
+    one; no sharded layer is configured here)."""
+    address = layer.hosts[0]["address"]
+    client = _redis_clients.get(address)
+    if client is None:
+        client = _redis_clients[address] = redis.Redis.from_url(address)
+    return client
 
 
 def _log_failure(future: concurrent.futures.Future[None]) -> None:
