@@ -12,6 +12,7 @@ DEVSERVER_FAST_SQL=0 runs the same writes as ORM statements (`save(force_insert=
 tests/integration/test_fast_sql_contract.py holds both paths to storing the same rows."""
 
 import sqlite3
+from collections.abc import Sequence
 from functools import cache
 from typing import Any
 
@@ -45,6 +46,29 @@ def insert(instance: models.Model, if_absent: bool = False) -> bool:
     instance._state.adding = False
     instance._state.db = connection.alias
     return True
+
+
+def insert_many(instances: Sequence[models.Model]) -> None:
+    """INSERT rows of one model whose primary keys are set by the caller (no key assigned by
+    the database), as one executemany of the one-row statement: what `bulk_create` stores,
+    without building its multi-row SQL per call (ingest stores every event through this)."""
+    if not instances:
+        return
+    model = type(instances[0])
+    if not settings.FAST_SQL:
+        model._base_manager.bulk_create(instances)
+        return
+    fields, sql, returns = _insert_sql(model)
+    assert not returns, f"{model.__name__}: its key is assigned by the database; use insert()"
+    rows = [
+        [field.get_db_prep_save(field.pre_save(one, True), connection) for field in fields]
+        for one in instances
+    ]
+    with connection.cursor() as cursor:
+        cursor.executemany(sql, rows)
+    for one in instances:
+        one._state.adding = False
+        one._state.db = connection.alias
 
 
 def update(model: type[models.Model], where: dict[str, Any], **changes: Any) -> int:

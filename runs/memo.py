@@ -55,7 +55,7 @@ class RunMemo:
         known = sum(size for _, _, size in finished if size is not None)
         memo.inline = memo.state_size + known <= settings.STATE_INLINE_MAX_BYTES
         values = {}
-        if memo.inline or uncounted:
+        if (memo.inline and finished) or uncounted:  # a run's first call has nothing to read
             wanted = Step.objects.filter(run=run, status__in=FINISHED_STEP_STATUSES)
             if not memo.inline:
                 wanted = wanted.filter(hashed_id__in=uncounted)

@@ -151,6 +151,20 @@ def test_insert_stores_the_row_the_orm_stores(model: type[models.Model], full: b
     assert model.objects.filter(pk=ours.pk).count() == 1
 
 
+KEYED_MODELS = [m for m in MODELS if not fast_sql._insert_sql(m)[2]]  # keys set by the caller
+
+
+@pytest.mark.parametrize("model", KEYED_MODELS, ids=lambda m: m._meta.label)
+def test_insert_many_stores_the_rows_bulk_create_stores(model: type[models.Model], fast: bool):
+    pairs = [_twins(model, full) for full in (True, False)]
+    fast_sql.insert_many([ours for ours, _ in pairs])
+    model._base_manager.bulk_create([theirs for _, theirs in pairs])
+    for ours, theirs in pairs:
+        mine, reference = _stored(model, ours.pk), _stored(model, theirs.pk)
+        assert _comparable(model, mine) == _comparable(model, reference)
+        assert ours._state.adding is False and ours._state.db == "default"
+
+
 @pytest.mark.parametrize("model", MODELS, ids=lambda m: m._meta.label)
 def test_update_changes_the_row_as_the_orm_does(model: type[models.Model], fast: bool) -> None:
     ours, theirs = _twins(model, full=False)
