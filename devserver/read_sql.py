@@ -3,14 +3,13 @@ them, in raw SQL built once, with Django's own conversion of each column.
 
 console/api/v1.py reads the same rows through the ORM (`get_object_or_404`, a `select_related`
 queryset); building those queries was most of a poll's database cost. Each value still goes
-through the converters the ORM applies (SQLite's text datetimes, JSONField's decoding), so a
+through the converters the ORM applies (SQLite's text datetimes, JSONField's decoding;
+foundation/fast_get.py's `column_converters`, shared with the executor's reads), so a
 run reads back as the ORM reads it and `isoformat()` gives the same text. Runs in the calling
 thread: read_route.py calls it on its pool, whose threads keep their connections (for
 CONN_MAX_AGE, as Django's request threads do)."""
 
-import threading
 import time
-from collections.abc import Callable
 from functools import cache
 from typing import Any
 
@@ -20,16 +19,15 @@ from django.db import InterfaceError, OperationalError, connection, models
 from console.api.v1 import v1_status
 from events.models import Event
 from flowcontrol.models import Decision
+from foundation.fast_get import column_converters, convert
 from foundation.fast_sql import column, table
 from runs.models import Function, Run
 from runs.statuses import RunStatus
 
 Answer = tuple[int, Any]  # an HTTP status and the envelope's data (or a 404's detail)
-Converter = Callable[[Any, Any, Any], Any]
 
 # The Run fields an answer shows, in the order of the SELECT (the function's slug follows).
 _FIELDS = ("id", "event", "status", "started_at", "queued_at", "ended_at", "output", "error")
-_local = threading.local()  # each thread's converters: they are bound to its connection
 
 
 def run(run_id: str) -> Answer:
@@ -70,7 +68,8 @@ def _select(sql: str, params: list[Any]) -> list[tuple[Any, ...]]:
 
 def _run_v1(row: tuple[Any, ...]) -> dict[str, Any]:
     """As console/api/v1.py's `_run_v1` builds a run (the contract test compares the bytes)."""
-    converted = [_convert(value, each) for value, each in zip(row, _converters(), strict=False)]
+    converters = column_converters(_run_fields(), Run._meta.db_table)
+    converted = [convert(value, each) for value, each in zip(row, converters, strict=False)]
     run_id, event_id, status, started_at, queued_at, ended_at, output, error = converted
     return {
         "run_id": run_id,
@@ -83,34 +82,18 @@ def _run_v1(row: tuple[Any, ...]) -> dict[str, Any]:
     }
 
 
-def _convert(value: Any, converters: list[tuple[Converter, Any]]) -> Any:
-    for converter, expression in converters:
-        value = converter(value, expression, connection)
-    return value
-
-
-def _converters() -> list[list[tuple[Converter, Any]]]:
-    """Per field, what the ORM's compiler applies to a column's value: the backend's
-    converters, then the field's `from_db_value`."""
-    built = getattr(_local, "converters", None)
-    if built is None or _local.owner is not connection.ops:
-        built = []
-        for name in _FIELDS:
-            field = Run._meta.get_field(name)
-            assert isinstance(field, models.Field)  # each name is a column of Run's own
-            expression = field.get_col(Run._meta.db_table)
-            found = connection.ops.get_db_converters(expression)
-            found += expression.get_db_converters(connection)
-            built.append([(converter, expression) for converter in found])
-        _local.converters, _local.owner = built, connection.ops
-    return built
-
-
 def _not_found(model: type[Run] | type[Event]) -> str:
     """ninja's 404 detail for Django's Http404 from `get_object_or_404`."""
     if settings.DEBUG:
         return f"Not Found: No {model._meta.object_name} matches the given query."
     return "Not Found"
+
+
+@cache
+def _run_fields() -> tuple[models.Field, ...]:
+    fields = tuple(Run._meta.get_field(name) for name in _FIELDS)
+    assert all(isinstance(f, models.Field) for f in fields)  # each name is a column of Run's own
+    return fields  # type: ignore[return-value]  # narrowed by the assert
 
 
 @cache

@@ -9,9 +9,9 @@ live views' `runs` group on the channel layer (runs/live.py), so it works the sa
 and staging mode; the hub listens only while someone waits, plus a linger. A waiter is woken
 by the end of its run or of runs its last read showed, or by a new run of its event, never by
 other runs, so a crowd waiting on quiet events costs nothing per run change and a waiter reads
-about twice per run. Messages are hints (channel
-layers drop them when full; a batched or debounced run carries another event's id): the
-database read decides, and a waiter reads again at least every RECHECK_S."""
+about twice per run. Messages are hints (channel layers drop them when full; a batched or
+debounced run carries another event's id): the database read decides, and a waiter reads again
+at least every RECHECK_S."""
 
 import asyncio
 import contextlib
@@ -21,7 +21,7 @@ from typing import Any
 
 from channels.layers import get_channel_layer
 
-from console.api.v1 import WAIT_MAX_S
+from console.api.v1 import V1_ENDED_STATUSES, WAIT_MAX_S
 from runs import live
 from runs.statuses import TERMINAL_RUN_STATUSES
 
@@ -31,7 +31,6 @@ Answer = tuple[int, Any]  # an HTTP status and the envelope's data, as read_sql 
 MAX_WAITERS = 1000  # held requests at once; past it a read is answered at once
 RECHECK_S = 1.0  # a waiter re-reads at least this often (a lost or dropped message)
 LINGER_S = 10.0  # the listener stays subscribed this long after the last waiter left
-_ENDED = frozenset({"Completed", "Failed", "Cancelled"})  # REST v1 statuses of an ended run
 
 
 class _Waiter:
@@ -42,11 +41,16 @@ class _Waiter:
 
 def settled(answer: Answer) -> bool:
     """Whether a read's answer is final: not found, or runs that have all ended."""
-    status, data = answer
-    if status != 200:
+    if answer[0] != 200:
         return True
-    runs = data if isinstance(data, list) else [data]
-    return bool(runs) and all(run["status"] in _ENDED for run in runs)
+    runs = _runs(answer)
+    return bool(runs) and all(run["status"] in V1_ENDED_STATUSES for run in runs)
+
+
+def _runs(answer: Answer) -> list[dict[str, Any]]:
+    """The runs a 200 answer shows: an event's list, or the one run."""
+    data = answer[1]
+    return data if isinstance(data, list) else [data]
 
 
 class RunEndWaits:
@@ -93,8 +97,8 @@ class RunEndWaits:
                 left = deadline - loop.time()
                 if settled(answer) or left <= 0:
                     return answer
-                runs = answer[1] if isinstance(answer[1], list) else [answer[1]]
-                self._index(waiter, frozenset({subject_id, *(run["run_id"] for run in runs)}))
+                seen = (run["run_id"] for run in _runs(answer))
+                self._index(waiter, frozenset({subject_id, *seen}))
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(waiter.woken.wait(), min(RECHECK_S, left))
         finally:

@@ -49,7 +49,7 @@ def get(
     if row is None:
         missing: type[Exception] = model.DoesNotExist  # type: ignore[attr-defined]  # set on each model class by ModelBase
         raise missing(f"{model._meta.object_name} matching query does not exist.")
-    return _build(nodes, row, _converters(model, related, defer, nodes))
+    return _build(nodes, row, [column_converters(node.fields, node.alias) for node in nodes])
 
 
 def _build(nodes: tuple[_Node, ...], row: tuple[Any, ...], converters: list[list[Any]]) -> Any:
@@ -62,7 +62,7 @@ def _build(nodes: tuple[_Node, ...], row: tuple[Any, ...], converters: list[list
             instance = None
         else:
             converted = [
-                _convert(value, each) for value, each in zip(values, converters[index], strict=True)
+                convert(value, each) for value, each in zip(values, converters[index], strict=True)
             ]
             names = [field.attname for field in node.fields]
             instance = node.model.from_db(connection.alias, names, converted)
@@ -74,35 +74,31 @@ def _build(nodes: tuple[_Node, ...], row: tuple[Any, ...], converters: list[list
     return instances[0]
 
 
-def _convert(value: Any, converters: list[tuple[Converter, Any]]) -> Any:
+def convert(value: Any, converters: list[tuple[Converter, Any]]) -> Any:
+    """A column's value as the ORM reads it, through `column_converters`' list for it."""
     for converter, expression in converters:
         value = converter(value, expression, connection)
     return value
 
 
-def _converters(
-    model: type[models.Model],
-    related: tuple[str, ...],
-    defer: tuple[str, ...],
-    nodes: tuple[_Node, ...],
-) -> list[list[Any]]:
-    """Per node, per field, what the ORM's compiler applies to a column's value."""
-    built: dict = getattr(_local, "converters", None) or {}
+def column_converters(
+    fields: tuple[models.Field, ...], alias: str
+) -> list[list[tuple[Converter, Any]]]:
+    """Per field, what the ORM's compiler applies to its column's value (the backend's
+    converters, then the field's `from_db_value`), built once per thread: they are bound to
+    the thread's connection."""
     if getattr(_local, "owner", None) is not connection.ops:
-        built = {}
-        _local.converters, _local.owner = built, connection.ops
-    key = (model, related, defer)
+        _local.converters, _local.owner = {}, connection.ops
+    built: dict = _local.converters
+    key = (fields, alias)
     if key not in built:
-        per_node = []
-        for node in nodes:
-            per_field = []
-            for field in node.fields:
-                expression = field.get_col(node.alias)
-                found = connection.ops.get_db_converters(expression)
-                found += expression.get_db_converters(connection)
-                per_field.append([(converter, expression) for converter in found])
-            per_node.append(per_field)
-        built[key] = per_node
+        per_field = []
+        for field in fields:
+            expression = field.get_col(alias)
+            found = connection.ops.get_db_converters(expression)
+            found += expression.get_db_converters(connection)
+            per_field.append([(converter, expression) for converter in found])
+        built[key] = per_field
     return built[key]
 
 

@@ -36,6 +36,10 @@ _V1_STATUS: dict[str, str] = {  # keyed by the stored status (a str)
 }
 
 
+# The REST statuses of a run that has ended (what a waiting client waits for).
+V1_ENDED_STATUSES = frozenset(_V1_STATUS.values())
+
+
 def v1_status(status: str) -> str:
     """A stored run status as the REST API names it."""
     return _V1_STATUS.get(status, "Running")
