@@ -80,7 +80,7 @@ class LeanIngest:
         seed = header(scope, _SEED_HEADER)
         ids = seeded_ids(seed.decode("latin-1") if seed else None, len(incoming))
         try:
-            stored = await asyncio.wrap_future(self.committer.submit(incoming, ids))
+            stored = await self.committer.store(incoming, ids)
         except Exception:
             logger.exception("Internal Server Error: %s", scope["path"])
             message = "the events were not stored: send them again"

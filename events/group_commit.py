@@ -10,11 +10,19 @@ failed), so nothing is acknowledged before it is stored.
 
 A group that fails (a broken row, a receiver of `events_stored` raising, a seeded retry of the
 same send in the same group) is not the fault of every request in it: each submission is then
-stored alone, in its own transaction, and only the one that fails again gets the error."""
+stored alone, in its own transaction, and only the one that fails again gets the error.
 
+From the event loop (`store`), the requests that reach the committer in one turn of the loop
+go to it as one hand-over, and their answers come back in one wake-up of the loop per group:
+per request, a queue put and a loop wake-up each cost a thread switch, and handed over one by
+one the committer (on the other core) took each alone, one transaction per event."""
+
+import asyncio
+import contextlib
 import logging
 import queue
 import threading
+from collections import defaultdict
 from concurrent.futures import Future
 from dataclasses import dataclass, field
 
@@ -37,6 +45,8 @@ class Submission:
     events: list[IncomingEvent]
     ids: list[str] | None
     future: Future[list[str]] = field(default_factory=Future)
+    # Submitted from an event loop (`GroupCommitter.store`): what its coroutine awaits.
+    answer: "asyncio.Future[list[str]] | None" = None
 
 
 class GroupCommitter:
@@ -44,17 +54,37 @@ class GroupCommitter:
 
     def __init__(self, max_events: int = GROUP_MAX_EVENTS) -> None:
         self.max_events = max_events
-        self._queue: queue.SimpleQueue[Submission] = queue.SimpleQueue()
+        self._queue: queue.SimpleQueue[list[Submission]] = queue.SimpleQueue()
         self._thread: threading.Thread | None = None
         self._start_lock = threading.Lock()
+        # Per event loop, the submissions of its current turn, handed over at the turn's end.
+        self._this_turn: dict[asyncio.AbstractEventLoop, list[Submission]] = {}
 
     def submit(self, events: list[IncomingEvent], ids: list[str] | None) -> Future[list[str]]:
         """Queue one request's events; the future resolves after they are committed."""
         submission = Submission(events, ids)
-        self._queue.put(submission)
+        self._hand_over([submission])
+        return submission.future
+
+    async def store(self, events: list[IncomingEvent], ids: list[str] | None) -> list[str]:
+        """`submit` from an event loop: the ids once committed (or the error). Handed over
+        with the other submissions of this turn of the loop."""
+        loop = asyncio.get_running_loop()
+        submission = Submission(events, ids, answer=loop.create_future())
+        turn = self._this_turn.get(loop)
+        if turn is None:
+            turn = self._this_turn[loop] = []
+            loop.call_soon(self._end_turn, loop)  # after every task ready in this turn
+        turn.append(submission)
+        return await submission.answer
+
+    def _end_turn(self, loop: asyncio.AbstractEventLoop) -> None:
+        self._hand_over(self._this_turn.pop(loop))
+
+    def _hand_over(self, submissions: list[Submission]) -> None:
+        self._queue.put(submissions)
         if self._thread is None:
             self._start()
-        return submission.future
 
     def _start(self) -> None:
         with self._start_lock:  # two first requests at once start one thread
@@ -76,19 +106,46 @@ class GroupCommitter:
                 for submission in group:
                     if not submission.future.done():
                         submission.future.set_exception(exc)
+            finally:
+                _answer_on_loops(group)
 
     def _next_group(self) -> list[Submission]:
-        """Block for the first submission, then take whatever else is waiting, up to the cap."""
-        group = [self._queue.get()]
-        count = len(group[0].events)
+        """Block for the first hand-over, then take whatever else is waiting, up to the cap
+        (a hand-over is not split: one turn's requests stay together)."""
+        group = self._queue.get()
+        count = sum(len(submission.events) for submission in group)
         while count < self.max_events:
             try:
-                submission = self._queue.get_nowait()
+                handed = self._queue.get_nowait()
             except queue.Empty:
                 break
-            group.append(submission)
-            count += len(submission.events)
+            group += handed
+            count += sum(len(submission.events) for submission in handed)
         return group
+
+
+def _answer_on_loops(group: list[Submission]) -> None:
+    """One wake-up per event loop waiting on this group, which settles each of its answers."""
+    waiting: dict[asyncio.AbstractEventLoop, list[Submission]] = defaultdict(list)
+    for submission in group:
+        if submission.answer is not None:
+            waiting[submission.answer.get_loop()].append(submission)
+    for loop, submissions in waiting.items():
+        # RuntimeError: that loop was closed (the server stopping): nobody waits any more.
+        with contextlib.suppress(RuntimeError):
+            loop.call_soon_threadsafe(_settle_answers, submissions)
+
+
+def _settle_answers(submissions: list[Submission]) -> None:
+    for submission in submissions:
+        assert submission.answer is not None
+        if submission.answer.cancelled():  # the client left; its events are stored all the same
+            continue
+        error = submission.future.exception(timeout=0)
+        if error is not None:
+            submission.answer.set_exception(error)
+        else:
+            submission.answer.set_result(submission.future.result(timeout=0))
 
 
 def commit_group(group: list[Submission]) -> None:

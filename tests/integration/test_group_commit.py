@@ -3,6 +3,7 @@ transaction, each request answered with its own ids once it committed; a request
 cannot be stored gets the error and nothing of it is stored, while the others of its group are
 stored all the same; dedupe by sender id and by the SDK's seed holds across a group."""
 
+import asyncio
 import threading
 from collections.abc import Iterator
 from typing import Any
@@ -119,3 +120,44 @@ def test_a_sender_id_repeated_across_a_group_is_stored_once() -> None:
     commit_group(group)
     first, second = (s.future.result(timeout=0) for s in group)
     assert first == second and Event.objects.count() == 1
+
+
+def test_requests_of_one_turn_of_the_loop_are_committed_together_each_answered_with_its_own() -> (
+    None
+):
+    committer = GroupCommitter()
+    transactions: list[int] = []
+
+    def count(sender: Any, events: list[Event], **_: Any) -> None:
+        transactions.append(len(events))
+
+    async def one_turn() -> list[list[str]]:
+        stores = [committer.store([_event("test/turn", n)], None) for n in range(8)]
+        return await asyncio.gather(*stores)
+
+    events_stored.connect(count, dispatch_uid="test-count")
+    try:
+        answers = asyncio.run(one_turn())
+    finally:
+        events_stored.disconnect(dispatch_uid="test-count")
+    assert transactions == [8]  # one group, one transaction
+    stored = dict(Event.objects.values_list("id", "data"))
+    assert [stored[id_]["n"] for [id_] in answers] == list(range(8))
+
+
+def test_a_refused_request_of_a_turn_gets_its_error_on_the_loop_and_the_others_are_stored(
+    refusing_receiver: None,
+) -> None:
+    committer = GroupCommitter()
+
+    async def one_turn() -> list[Any]:
+        stores = [
+            committer.store([_event("test/ok", 1)], None),
+            committer.store([_event(REFUSED, 2)], None),
+            committer.store([_event("test/ok", 3)], None),
+        ]
+        return await asyncio.gather(*stores, return_exceptions=True)
+
+    first, refused, last = asyncio.run(one_turn())
+    assert isinstance(refused, RuntimeError)
+    assert sorted(Event.objects.values_list("id", flat=True)) == sorted(first + last)
