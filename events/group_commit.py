@@ -70,13 +70,14 @@ class GroupCommitter:
         """`submit` from an event loop: the ids once committed (or the error). Handed over
         with the other submissions of this turn of the loop."""
         loop = asyncio.get_running_loop()
-        submission = Submission(events, ids, answer=loop.create_future())
+        answer: asyncio.Future[list[str]] = loop.create_future()
+        submission = Submission(events, ids, answer=answer)
         turn = self._this_turn.get(loop)
         if turn is None:
             turn = self._this_turn[loop] = []
             loop.call_soon(self._end_turn, loop)  # after every task ready in this turn
         turn.append(submission)
-        return await submission.answer
+        return await answer
 
     def _end_turn(self, loop: asyncio.AbstractEventLoop) -> None:
         self._hand_over(self._this_turn.pop(loop))
