@@ -4,8 +4,9 @@ Django, with the same status, headers and bytes as console/api/v1.py's views.
 These are what the SDKs' tests and users' scripts poll until a run ends, several times per run.
 Through Django each poll cost 1.4-2.1 ms of CPU (handler, eleven middleware, ninja, the ORM
 building two queries); the answer itself is one indexed read. Here the read is raw SQL
-(read_sql.py) on a small pool of threads that keep their database connections, and the
-envelope is built as the view builds it. Authentication is decided as ConsoleAccessMiddleware
+(read_sql.py), on the event loop itself on SQLite (read_sql.LoopReads), else on a small pool
+of threads that keep their database connections, and the envelope is built as the view builds
+it. Authentication is decided as ConsoleAccessMiddleware
 decides it: open without REQUIRE_LOGIN; with it, the raw signing key as a Bearer token. A
 request this route cannot answer exactly as Django would (a cookie, which may be a session or
 a CSRF cookie Django would renew; no or another credential; a body; a NUL; an odd Host;
@@ -56,6 +57,7 @@ class LeanReads:
         self.pool = ThreadPoolExecutor(max_workers=READ_THREADS, thread_name_prefix="read")
         self._headers = django_headers(b"application/json; charset=utf-8")
         self.waits = RunEndWaits()
+        self.on_loop = read_sql.LoopReads() if read_sql.LoopReads.available() else None
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or scope["method"] != "GET":
@@ -71,6 +73,11 @@ class LeanReads:
         loop = asyncio.get_running_loop()
 
         async def read() -> read_sql.Answer:
+            if self.on_loop is not None:
+                try:
+                    return sql_read(match.group(1), self.on_loop.select)
+                except read_sql.LoopReads.Busy:
+                    pass  # SQLite is busy: read on the pool, which may wait for it
             return await loop.run_in_executor(self.pool, sql_read, match.group(1))
 
         try:
@@ -83,6 +90,10 @@ class LeanReads:
             # answers and logs the 500 as it does for every view.
             return await self.app(scope, receive, send)
         await self._answer(send, status, data)
+
+    def close(self) -> None:
+        if self.on_loop is not None:
+            self.on_loop.close()
 
     def _decidable(self, scope: Scope) -> bool:
         """Whether Django would answer with the view's own answer, which this route gives."""

@@ -57,6 +57,7 @@ def apps() -> Any:
     passed = _Passed(django)
     lean = LeanReads(passed)
     yield {"django": django, "lean": lean, "passed": passed}
+    lean.close()
     _close_connections(lean.pool, READ_THREADS)
     _close_connections(django.pool, django_settings.HTTP_THREADS)
 
@@ -341,3 +342,18 @@ def test_a_read_that_fails_goes_on_to_django(
 def test_a_mounted_server_goes_on_to_django(apps: dict, world: dict) -> None:
     path = f"/v1/runs/{world['runs']['dict'].id}"
     _alike(apps, path, served=False, root_path="/v1")
+
+
+def test_on_sqlite_the_reads_are_answered_on_the_loop_without_the_pool(
+    apps: dict, world: dict, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """read_sql.LoopReads: on SQLite no read is handed to the pool's threads (each hand-over
+    was a few thread switches); the answers stay Django's."""
+    if connection.vendor != "sqlite":
+        pytest.skip("a server database is read on the pool")
+    closed = ThreadPoolExecutor(max_workers=1)
+    closed.shutdown()  # submitting to it raises: a read handed over would go to Django
+    monkeypatch.setattr(apps["lean"], "pool", closed)
+    _alike(apps, f"/v1/runs/{world['runs']['dict'].id}")
+    _alike(apps, f"/v1/events/{world['events']['busy'].id}/runs")
+    _alike(apps, "/v1/runs/01UNKNOWN0000000000000000", served=True)
