@@ -6,11 +6,11 @@ Through Django each poll cost 1.4-2.1 ms of CPU (handler, eleven middleware, nin
 building two queries); the answer itself is one indexed read. Here the read is raw SQL
 (read_sql.py), on the event loop itself on SQLite (read_sql.LoopReads), else on a small pool
 of threads that keep their database connections, and the envelope is built as the view builds
-it. Authentication is decided as ConsoleAccessMiddleware
-decides it: open without REQUIRE_LOGIN; with it, the raw signing key as a Bearer token. A
-request this route cannot answer exactly as Django would (a cookie, which may be a session or
-a CSRF cookie Django would renew; no or another credential; a body; a NUL; an odd Host;
-repeated headers; a read that failed) goes on to Django untouched. DEVSERVER_LEAN_READS=0
+it. Authentication is decided as ConsoleAccessMiddleware decides it: open without
+REQUIRE_LOGIN; with it, the raw signing key as a Bearer token. A request this route cannot
+answer exactly as Django would (a cookie, which may be a session or a CSRF cookie Django would
+renew; no or another credential; a body; a NUL; an odd Host; repeated headers; a read that
+failed) goes on to Django untouched. DEVSERVER_LEAN_READS=0
 sends every read through Django; tests/integration/test_lean_reads_contract.py holds both
 paths to the same answers.
 
