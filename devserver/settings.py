@@ -128,10 +128,6 @@ def sqlite_database(data_dir: Path) -> dict:
             "devserver.sqlite_backend" if FAST_SQLITE_BACKEND else "django.db.backends.sqlite3"
         ),
         "NAME": str(data_dir / "devserver.sqlite3"),
-        # The in-process tests' database is a file in WAL mode too, as the server's is: Django's
-        # default, a shared-cache in-memory database, makes a read fail at once ("table is
-        # locked") while another thread writes, which a server's database never does.
-        "TEST": {"NAME": str(data_dir / "test-devserver.sqlite3")},
         # Worker and HTTP threads live long: keep their connections (and pragmas) open.
         "CONN_MAX_AGE": 60,
         "OPTIONS": {

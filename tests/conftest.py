@@ -12,8 +12,23 @@
 tests/servers.py and start only when a test asks for them."""
 
 import pytest
+from django.conf import settings
 
 pytest_plugins = ["tests.servers"]
+
+
+@pytest.fixture(scope="session")
+def django_db_modify_db_settings(
+    django_db_modify_db_settings_parallel_suffix: None, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    """The in-process tests' SQLite database is a file in WAL mode, as the server's is. Django's
+    default, a shared-cache in-memory database, fails a read at once ("table is locked") while
+    another thread writes, which a server's database never does."""
+    database = settings.DATABASES["default"]
+    if database["ENGINE"].endswith(("sqlite3", "sqlite_backend")):
+        path = tmp_path_factory.mktemp("database") / "test.sqlite3"
+        database.setdefault("TEST", {})["NAME"] = str(path)
+
 
 LAYERS = ("unit", "integration", "security", "e2e", "faults", "browser")
 
