@@ -59,6 +59,8 @@ class GroupCommitter:
         self._start_lock = threading.Lock()
         # Per event loop, the submissions of its current turn, handed over at the turn's end.
         self._this_turn: dict[asyncio.AbstractEventLoop, list[Submission]] = {}
+        # A hand-over that would have taken the last group past the cap: the next group's first.
+        self._carried: list[Submission] | None = None
 
     def submit(self, events: list[IncomingEvent], ids: list[str] | None) -> Future[list[str]]:
         """Queue one request's events; the future resolves after they are committed."""
@@ -80,7 +82,17 @@ class GroupCommitter:
         return await answer
 
     def _end_turn(self, loop: asyncio.AbstractEventLoop) -> None:
-        self._hand_over(self._this_turn.pop(loop))
+        """Hand the turn's submissions over in parts of at most `max_events` events (a burst
+        of big batches in one turn must not make one transaction of them all)."""
+        part: list[Submission] = []
+        count = 0
+        for submission in self._this_turn.pop(loop):
+            if part and count + len(submission.events) > self.max_events:
+                self._hand_over(part)
+                part, count = [], 0
+            part.append(submission)
+            count += len(submission.events)
+        self._hand_over(part)
 
     def _hand_over(self, submissions: list[Submission]) -> None:
         self._queue.put(submissions)
@@ -111,17 +123,21 @@ class GroupCommitter:
                 _answer_on_loops(group)
 
     def _next_group(self) -> list[Submission]:
-        """Block for the first hand-over, then take whatever else is waiting, up to the cap
-        (a hand-over is not split: one turn's requests stay together)."""
-        group = self._queue.get()
+        """Block for the first hand-over, then take whatever else is waiting while it fits
+        under the cap (a hand-over is not split; one that does not fit starts the next)."""
+        group, self._carried = self._carried or self._queue.get(), None
         count = sum(len(submission.events) for submission in group)
         while count < self.max_events:
             try:
                 handed = self._queue.get_nowait()
             except queue.Empty:
                 break
+            size = sum(len(submission.events) for submission in handed)
+            if count + size > self.max_events:
+                self._carried = handed
+                break
             group += handed
-            count += sum(len(submission.events) for submission in handed)
+            count += size
         return group
 
 

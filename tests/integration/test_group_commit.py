@@ -161,3 +161,29 @@ def test_a_refused_request_of_a_turn_gets_its_error_on_the_loop_and_the_others_a
     first, refused, last = asyncio.run(one_turn())
     assert isinstance(refused, RuntimeError)
     assert sorted(Event.objects.values_list("id", flat=True)) == sorted(first + last)
+
+
+def test_a_turn_of_big_requests_is_stored_in_transactions_under_the_cap() -> None:
+    committer = GroupCommitter(max_events=10)
+    transactions: list[int] = []
+
+    def count(sender: Any, events: list[Event], **_: Any) -> None:
+        transactions.append(len(events))
+
+    async def one_turn() -> list[list[str]]:
+        stores = [
+            committer.store([_event("test/big", n * 10 + i) for i in range(4)], None)
+            for n in range(5)
+        ]
+        return await asyncio.gather(*stores)
+
+    events_stored.connect(count, dispatch_uid="test-count-big")
+    try:
+        answers = asyncio.run(one_turn())
+    finally:
+        events_stored.disconnect(dispatch_uid="test-count-big")
+    assert sorted(transactions) == [4, 8, 8]  # no transaction past the cap of 10
+    stored = dict(Event.objects.values_list("id", "data"))
+    assert [[stored[i]["n"] for i in ids] for ids in answers] == [
+        [n * 10 + i for i in range(4)] for n in range(5)
+    ]
