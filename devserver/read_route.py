@@ -76,8 +76,8 @@ class LeanReads:
             if self.on_loop is not None:
                 try:
                     return sql_read(match.group(1), self.on_loop.select)
-                except read_sql.LoopReads.Busy:
-                    pass  # SQLite is busy: read on the pool, which may wait for it
+                except read_sql.LoopReads.UsePool:
+                    pass  # SQLite is busy or the rows are big: the pool reads and decodes
             return await loop.run_in_executor(self.pool, sql_read, match.group(1))
 
         try:

@@ -36,6 +36,9 @@ from runs.statuses import RunStatus
 
 Answer = tuple[int, Any]  # an HTTP status and the envelope's data (or a 404's detail)
 Select = Callable[[str, list[Any]], list[tuple[Any, ...]]]  # SQL and params -> rows
+# LoopReads hands a read to the pool past this much text in its rows (JSON outputs to decode):
+# as ingest parses a body past 64 KiB on a thread, so that one big answer does not hold the loop.
+LOOP_MAX_BYTES = 64 * 1024
 
 # The Run fields an answer shows, in the order of the SELECT (the function's slug follows).
 _FIELDS = ("id", "event", "status", "started_at", "queued_at", "ended_at", "output", "error")
@@ -64,12 +67,14 @@ class LoopReads:
     A read handed to a pool thread cost more than the read: a queue put, a thread woken, the
     answer handed back to the loop through its self-pipe, each a thread switch, against ~50 µs
     for an indexed read of a local file. On SQLite (WAL) a reader never waits for a writer, so
-    the loop is not held; should SQLite still answer busy (busy_timeout 0 here), `select`
-    raises `Busy` and the caller reads on its pool. Django refuses its own connections on an
-    event loop's thread, so this one is opened from the same settings, with the same type
-    converters (registered by Django's backend for every sqlite3 connection)."""
+    the loop is not held; should SQLite still answer busy (busy_timeout 0 here), or the rows
+    be too big to decode on the loop (an event with many runs, large outputs: more than
+    LOOP_MAX_BYTES of text), `select` raises `UsePool` and the caller reads on its pool.
+    Django refuses its own connections on an event loop's thread, so this one is opened from
+    the same settings, with the same type converters (registered by Django's backend for every
+    sqlite3 connection)."""
 
-    class Busy(Exception):
+    class UsePool(Exception):
         pass
 
     def __init__(self) -> None:
@@ -83,9 +88,13 @@ class LoopReads:
         if self._connection is None:
             self._connection = _open_read_only()
         try:
-            return self._connection.execute(_qmark(sql), params).fetchall()
+            rows = self._connection.execute(_qmark(sql), params).fetchall()
         except sqlite3.OperationalError as exc:  # locked or busy: never wait on the loop
-            raise LoopReads.Busy(str(exc)) from exc
+            raise LoopReads.UsePool(str(exc)) from exc
+        size = sum(len(value) for row in rows for value in row if isinstance(value, str))
+        if size > LOOP_MAX_BYTES:
+            raise LoopReads.UsePool(f"{size} bytes of rows: decoded on the pool")
+        return rows
 
     def close(self) -> None:
         if self._connection is not None:

@@ -331,7 +331,7 @@ def test_a_read_on_a_connection_the_database_dropped_is_answered(apps: dict, wor
 def test_a_read_that_fails_goes_on_to_django(
     apps: dict, world: dict, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    def broken(run_id: str) -> None:
+    def broken(run_id: str, select: object = None) -> None:
         raise RuntimeError("the database went away")
 
     monkeypatch.setattr(read_sql, "run", broken)
@@ -357,3 +357,21 @@ def test_on_sqlite_the_reads_are_answered_on_the_loop_without_the_pool(
     _alike(apps, f"/v1/runs/{world['runs']['dict'].id}")
     _alike(apps, f"/v1/events/{world['events']['busy'].id}/runs")
     _alike(apps, "/v1/runs/01UNKNOWN0000000000000000", served=True)
+
+
+def test_on_sqlite_big_rows_are_decoded_on_the_pool_not_the_loop(
+    apps: dict, world: dict, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Past read_sql.LOOP_MAX_BYTES of text (a large output to decode) the read goes to the
+    pool, so one big answer does not hold every other connection; the answer is the same."""
+    if connection.vendor != "sqlite":
+        pytest.skip("a server database is read on the pool")
+    function = world["runs"]["dict"].function
+    big = _run(function, None, "Completed", T0, T0, {"text": "x" * read_sql.LOOP_MAX_BYTES})
+    path = f"/v1/runs/{big.id}"
+    assert _alike(apps, path)["status"] == 200  # served by the route, on its pool
+    closed = ThreadPoolExecutor(max_workers=1)
+    closed.shutdown()
+    monkeypatch.setattr(apps["lean"], "pool", closed)
+    _alike(apps, path, served=False)  # the pool refuses: Django answers, the same
+    _alike(apps, f"/v1/runs/{world['runs']['dict'].id}")  # a small read stays on the loop
