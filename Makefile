@@ -113,9 +113,11 @@ test-fast: $(VENV)/.installed
 test: lint node chromium services
 	@$(MAKE) --no-print-directory -j2 --output-sync=target run-embedded run-staging
 
-test-embedded: $(VENV)/.installed node chromium run-embedded
+test-embedded: $(VENV)/.installed node chromium
+	@$(MAKE) --no-print-directory run-embedded
 
-test-staging: $(VENV)/.installed node chromium services run-staging
+test-staging: $(VENV)/.installed node chromium services
+	@$(MAKE) --no-print-directory run-staging
 
 run-embedded:
 	$(BIN)/python -m pytest -q -p no:cacheprovider

@@ -14,17 +14,20 @@ from tests.harness import (
     SDK_KINDS,
     SECURED_SERVER_ENV,
     SIGNING_KEY,
+    STAGING,
     DevServer,
     SdkApp,
     cloud_mode_env,
 )
 
-ARTIFACTS = ROOT / "test-artifacts"
+# One folder per suite: `make test` runs the embedded and staging suites at once, and their
+# process logs and screenshots have the same names.
+ARTIFACTS = ROOT / "test-artifacts" / ("staging" if STAGING else "embedded")
 
 
 @pytest.fixture(scope="session")
 def artifacts() -> Path:
-    ARTIFACTS.mkdir(exist_ok=True)
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
     return ARTIFACTS
 
 

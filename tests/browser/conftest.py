@@ -1,5 +1,5 @@
 """Browser fixtures: one Chromium per session, one page per test, and a screenshot of every
-test's last state kept under test-artifacts/screenshots/."""
+test's last state kept under test-artifacts/{embedded,staging}/screenshots/."""
 
 from collections.abc import Iterator
 from pathlib import Path

@@ -81,7 +81,7 @@ def test_the_purge_runs_on_beat_and_keeps_events_unfinished_work_needs(server: D
         ),
         30,
         "the purge on beat to delete the old ended run and unused events "
-        "(test-artifacts/retention-*.log show what the worker and beat did)",
+        "(test-artifacts/*/retention-*.log show what the worker and beat did)",
     )
     assert server.http.get(f"/api/runs/{ids['batched_run']}").status_code == 200
     for needed in ("batch_first", "batch_second", "held"):
