@@ -122,24 +122,32 @@ def test_a_sender_id_repeated_across_a_group_is_stored_once() -> None:
     assert first == second and Event.objects.count() == 1
 
 
-def test_requests_of_one_turn_of_the_loop_are_committed_together_each_answered_with_its_own() -> (
-    None
-):
-    committer = GroupCommitter()
-    transactions: list[int] = []
+@pytest.fixture
+def transactions() -> Iterator[list[int]]:
+    """The size of each storing transaction: `events_stored` is sent once per transaction."""
+    sizes: list[int] = []
 
     def count(sender: Any, events: list[Event], **_: Any) -> None:
-        transactions.append(len(events))
-
-    async def one_turn() -> list[list[str]]:
-        stores = [committer.store([_event("test/turn", n)], None) for n in range(8)]
-        return await asyncio.gather(*stores)
+        sizes.append(len(events))
 
     events_stored.connect(count, dispatch_uid="test-count")
-    try:
-        answers = asyncio.run(one_turn())
-    finally:
-        events_stored.disconnect(dispatch_uid="test-count")
+    yield sizes
+    events_stored.disconnect(dispatch_uid="test-count")
+
+
+def _one_turn(committer: GroupCommitter, requests: list[list[IncomingEvent]]) -> list[list[str]]:
+    """Each request stored through `store` from tasks started in one turn of a loop."""
+
+    async def turn() -> list[list[str]]:
+        return await asyncio.gather(*(committer.store(events, None) for events in requests))
+
+    return asyncio.run(turn())
+
+
+def test_requests_of_one_turn_of_the_loop_are_committed_together_each_answered_with_its_own(
+    transactions: list[int],
+) -> None:
+    answers = _one_turn(GroupCommitter(), [[_event("test/turn", n)] for n in range(8)])
     assert transactions == [8]  # one group, one transaction
     stored = dict(Event.objects.values_list("id", "data"))
     assert [stored[id_]["n"] for [id_] in answers] == list(range(8))
@@ -163,25 +171,11 @@ def test_a_refused_request_of_a_turn_gets_its_error_on_the_loop_and_the_others_a
     assert sorted(Event.objects.values_list("id", flat=True)) == sorted(first + last)
 
 
-def test_a_turn_of_big_requests_is_stored_in_transactions_under_the_cap() -> None:
-    committer = GroupCommitter(max_events=10)
-    transactions: list[int] = []
-
-    def count(sender: Any, events: list[Event], **_: Any) -> None:
-        transactions.append(len(events))
-
-    async def one_turn() -> list[list[str]]:
-        stores = [
-            committer.store([_event("test/big", n * 10 + i) for i in range(4)], None)
-            for n in range(5)
-        ]
-        return await asyncio.gather(*stores)
-
-    events_stored.connect(count, dispatch_uid="test-count-big")
-    try:
-        answers = asyncio.run(one_turn())
-    finally:
-        events_stored.disconnect(dispatch_uid="test-count-big")
+def test_a_turn_of_big_requests_is_stored_in_transactions_under_the_cap(
+    transactions: list[int],
+) -> None:
+    requests = [[_event("test/big", n * 10 + i) for i in range(4)] for n in range(5)]
+    answers = _one_turn(GroupCommitter(max_events=10), requests)
     assert sorted(transactions) == [4, 8, 8]  # no transaction past the cap of 10
     stored = dict(Event.objects.values_list("id", "data"))
     assert [[stored[i]["n"] for i in ids] for ids in answers] == [
