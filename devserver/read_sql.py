@@ -44,21 +44,22 @@ LOOP_MAX_BYTES = 64 * 1024
 _FIELDS = ("id", "event", "status", "started_at", "queued_at", "ended_at", "output", "error")
 
 
-def run(run_id: str, select: Select | None = None) -> Answer:
-    """GET /v1/runs/{run_id}: 200 and the run, or 404 as `get_object_or_404` answers."""
+def run(run_id: str, select: Select | None = None, db: Any = None) -> Answer:
+    """GET /v1/runs/{run_id}: 200 and the run, or 404 as `get_object_or_404` answers.
+    `select` and `db` (the wrapper whose converters decode the rows): LoopReads' own."""
     rows = (select or _select)(_run_sql(), [run_id])
     if not rows:
         return 404, _not_found(Run)
-    return 200, _run_v1(rows[0])
+    return 200, _run_v1(rows[0], db)
 
 
-def event_runs(event_id: str, select: Select | None = None) -> Answer:
+def event_runs(event_id: str, select: Select | None = None, db: Any = None) -> Answer:
     """GET /v1/events/{event_id}/runs: 200 and the runs it triggered or ended up in (debounced,
     batched: a Decision names them) by id, or 404 when no such event is stored."""
     select = select or _select
     if not select(_event_sql(), [event_id]):
         return 404, _not_found(Event)
-    return 200, [_run_v1(row) for row in select(_event_runs_sql(), [event_id, event_id])]
+    return 200, [_run_v1(row, db) for row in select(_event_runs_sql(), [event_id, event_id])]
 
 
 class LoopReads:
@@ -79,6 +80,13 @@ class LoopReads:
 
     def __init__(self) -> None:
         self._connection: sqlite3.Connection | None = None
+        # Django's wrapper for the same database, never connected: its converters decode the
+        # rows (the `connection` of a task on the loop is a new wrapper per task).
+        self.db = connections.create_connection(DEFAULT_DB_ALIAS)
+
+    def read(self, sql_read: Callable[..., Answer], key: str) -> Answer:
+        """`run` or `event_runs` here; raises `UsePool` when the pool should read instead."""
+        return sql_read(key, self.select, self.db)
 
     @staticmethod
     def available() -> bool:
@@ -86,7 +94,7 @@ class LoopReads:
 
     def select(self, sql: str, params: list[Any]) -> list[tuple[Any, ...]]:
         if self._connection is None:
-            self._connection = _open_read_only()
+            self._connection = _open_read_only(self.db.get_connection_params())
         try:
             rows = self._connection.execute(_qmark(sql), params).fetchall()
         except sqlite3.OperationalError as exc:  # locked or busy: never wait on the loop
@@ -102,8 +110,7 @@ class LoopReads:
             self._connection = None
 
 
-def _open_read_only() -> sqlite3.Connection:
-    params = connections.create_connection(DEFAULT_DB_ALIAS).get_connection_params()
+def _open_read_only(params: dict[str, Any]) -> sqlite3.Connection:
     opened = sqlite3.connect(**params, isolation_level=None)  # autocommit: the latest commit
     opened.execute("PRAGMA query_only = 1")
     opened.execute("PRAGMA busy_timeout = 0")
@@ -136,10 +143,10 @@ def _select(sql: str, params: list[Any]) -> list[tuple[Any, ...]]:
     raise AssertionError("unreachable: the second attempt returns or raises")
 
 
-def _run_v1(row: tuple[Any, ...]) -> dict[str, Any]:
+def _run_v1(row: tuple[Any, ...], db: Any = None) -> dict[str, Any]:
     """As console/api/v1.py's `_run_v1` builds a run (the contract test compares the bytes)."""
-    converters = column_converters(_run_fields(), Run._meta.db_table)
-    converted = [convert(value, each) for value, each in zip(row, converters, strict=False)]
+    converters = column_converters(_run_fields(), Run._meta.db_table, db)
+    converted = [convert(value, each, db) for value, each in zip(row, converters, strict=False)]
     run_id, event_id, status, started_at, queued_at, ended_at, output, error = converted
     return {
         "run_id": run_id,

@@ -74,29 +74,33 @@ def _build(nodes: tuple[_Node, ...], row: tuple[Any, ...], converters: list[list
     return instances[0]
 
 
-def convert(value: Any, converters: list[tuple[Converter, Any]]) -> Any:
-    """A column's value as the ORM reads it, through `column_converters`' list for it."""
+def convert(value: Any, converters: list[tuple[Converter, Any]], db: Any = None) -> Any:
+    """A column's value as the ORM reads it, through `column_converters`' list for it (`db`:
+    the connection wrapper the list was built with; this thread's by default)."""
+    db = connection if db is None else db
     for converter, expression in converters:
-        value = converter(value, expression, connection)
+        value = converter(value, expression, db)
     return value
 
 
 def column_converters(
-    fields: tuple[models.Field, ...], alias: str
+    fields: tuple[models.Field, ...], alias: str, db: Any = None
 ) -> list[list[tuple[Converter, Any]]]:
     """Per field, what the ORM's compiler applies to its column's value (the backend's
-    converters, then the field's `from_db_value`), built once per thread: they are bound to
-    the thread's connection."""
-    if getattr(_local, "owner", None) is not connection.ops:
-        _local.converters, _local.owner = {}, connection.ops
+    converters, then the field's `from_db_value`), built once per thread and connection
+    wrapper: they are bound to it. `db`: that wrapper (this thread's by default; on an event
+    loop Django gives each task a wrapper of its own, so a caller there passes one it keeps)."""
+    db = connection if db is None else db
+    if getattr(_local, "owner", None) is not db.ops:
+        _local.converters, _local.owner = {}, db.ops
     built: dict = _local.converters
     key = (fields, alias)
     if key not in built:
         per_field = []
         for field in fields:
             expression = field.get_col(alias)
-            found = connection.ops.get_db_converters(expression)
-            found += expression.get_db_converters(connection)
+            found = db.ops.get_db_converters(expression)
+            found += expression.get_db_converters(db)
             per_field.append([(converter, expression) for converter in found])
         built[key] = per_field
     return built[key]

@@ -331,7 +331,7 @@ def test_a_read_on_a_connection_the_database_dropped_is_answered(apps: dict, wor
 def test_a_read_that_fails_goes_on_to_django(
     apps: dict, world: dict, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    def broken(run_id: str, select: object = None) -> None:
+    def broken(run_id: str, *_: object) -> None:
         raise RuntimeError("the database went away")
 
     monkeypatch.setattr(read_sql, "run", broken)
