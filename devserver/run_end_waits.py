@@ -31,6 +31,7 @@ Answer = tuple[int, Any]  # an HTTP status and the envelope's data, as read_sql 
 MAX_WAITERS = 1000  # held requests at once; past it a read is answered at once
 RECHECK_S = 1.0  # a waiter re-reads at least this often (a lost or dropped message)
 LINGER_S = 10.0  # the listener stays subscribed this long after the last waiter left
+DISCARD_S = 2.0  # at most this long to leave the runs group when the listener stops
 
 
 class _Waiter:
@@ -145,7 +146,9 @@ class RunEndWaits:
         finally:
             self._subscribed.clear()
             try:
-                await layer.group_discard(live.RUNS_GROUP, channel)
+                # Bounded: a loop shutting down (or a Redis that does not answer) must not
+                # hold this task, and with it the loop's shutdown, on the way out.
+                await asyncio.wait_for(layer.group_discard(live.RUNS_GROUP, channel), DISCARD_S)
             except Exception:  # the membership expires on its own (group_expiry)
                 logger.debug("could not leave the runs group", exc_info=True)
 
