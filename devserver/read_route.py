@@ -75,7 +75,7 @@ class LeanReads:
         async def read() -> read_sql.Answer:
             if self.on_loop is not None:
                 try:
-                    return self.on_loop.read(sql_read, match.group(1))
+                    return sql_read(match.group(1), self.on_loop)
                 except read_sql.LoopReads.UsePool:
                     pass  # SQLite is busy or the rows are big: the pool reads and decodes
             return await loop.run_in_executor(self.pool, sql_read, match.group(1))

@@ -12,9 +12,8 @@ threads keep their connections (for CONN_MAX_AGE, as Django's request threads do
 
 import sqlite3
 import time
-from collections.abc import Callable
 from functools import cache
-from typing import Any
+from typing import Any, Protocol
 
 from django.conf import settings
 from django.db import (
@@ -25,6 +24,7 @@ from django.db import (
     connections,
     models,
 )
+from django.db.backends.base.base import BaseDatabaseWrapper
 
 from console.api.v1 import v1_status
 from events.models import Event
@@ -35,7 +35,6 @@ from runs.models import Function, Run
 from runs.statuses import RunStatus
 
 Answer = tuple[int, Any]  # an HTTP status and the envelope's data (or a 404's detail)
-Select = Callable[[str, list[Any]], list[tuple[Any, ...]]]  # SQL and params -> rows
 # LoopReads hands a read to the pool past this much text in its rows (JSON outputs to decode):
 # as ingest parses a body past 64 KiB on a thread, so that one big answer does not hold the loop.
 LOOP_MAX_BYTES = 64 * 1024
@@ -44,22 +43,42 @@ LOOP_MAX_BYTES = 64 * 1024
 _FIELDS = ("id", "event", "status", "started_at", "queued_at", "ended_at", "output", "error")
 
 
-def run(run_id: str, select: Select | None = None, db: Any = None) -> Answer:
-    """GET /v1/runs/{run_id}: 200 and the run, or 404 as `get_object_or_404` answers.
-    `select` and `db` (the wrapper whose converters decode the rows): LoopReads' own."""
-    rows = (select or _select)(_run_sql(), [run_id])
+class Reader(Protocol):
+    """Where a read runs: `select` gives the rows, `db` (a Django connection wrapper, or None
+    for this thread's) holds the converters that decode them."""
+
+    db: BaseDatabaseWrapper | None
+
+    def select(self, sql: str, params: list[Any]) -> list[tuple[Any, ...]]: ...
+
+
+class ThreadReads:
+    """Reads on the calling thread's Django connection (a pool thread's, or a test's)."""
+
+    db: BaseDatabaseWrapper | None = None
+
+    def select(self, sql: str, params: list[Any]) -> list[tuple[Any, ...]]:
+        return _select(sql, params)
+
+
+ON_THIS_THREAD = ThreadReads()
+
+
+def run(run_id: str, reader: Reader = ON_THIS_THREAD) -> Answer:
+    """GET /v1/runs/{run_id}: 200 and the run, or 404 as `get_object_or_404` answers."""
+    rows = reader.select(_run_sql(), [run_id])
     if not rows:
         return 404, _not_found(Run)
-    return 200, _run_v1(rows[0], db)
+    return 200, _run_v1(rows[0], reader.db)
 
 
-def event_runs(event_id: str, select: Select | None = None, db: Any = None) -> Answer:
+def event_runs(event_id: str, reader: Reader = ON_THIS_THREAD) -> Answer:
     """GET /v1/events/{event_id}/runs: 200 and the runs it triggered or ended up in (debounced,
     batched: a Decision names them) by id, or 404 when no such event is stored."""
-    select = select or _select
-    if not select(_event_sql(), [event_id]):
+    if not reader.select(_event_sql(), [event_id]):
         return 404, _not_found(Event)
-    return 200, [_run_v1(row, db) for row in select(_event_runs_sql(), [event_id, event_id])]
+    rows = reader.select(_event_runs_sql(), [event_id, event_id])
+    return 200, [_run_v1(row, reader.db) for row in rows]
 
 
 class LoopReads:
@@ -70,7 +89,8 @@ class LoopReads:
     for an indexed read of a local file. On SQLite (WAL) a reader never waits for a writer, so
     the loop is not held; should SQLite still answer busy (busy_timeout 0 here), or the rows
     be too big to decode on the loop (an event with many runs, large outputs: more than
-    LOOP_MAX_BYTES of text), `select` raises `UsePool` and the caller reads on its pool.
+    LOOP_MAX_BYTES of text), `select` raises `UsePool` and the caller reads on its pool. A
+    `Reader`: pass it to `run` or `event_runs`.
     Django refuses its own connections on an event loop's thread, so this one is opened from
     the same settings, with the same type converters (registered by Django's backend for every
     sqlite3 connection)."""
@@ -82,11 +102,7 @@ class LoopReads:
         self._connection: sqlite3.Connection | None = None
         # Django's wrapper for the same database, never connected: its converters decode the
         # rows (the `connection` of a task on the loop is a new wrapper per task).
-        self.db = connections.create_connection(DEFAULT_DB_ALIAS)
-
-    def read(self, sql_read: Callable[..., Answer], key: str) -> Answer:
-        """`run` or `event_runs` here; raises `UsePool` when the pool should read instead."""
-        return sql_read(key, self.select, self.db)
+        self.db: BaseDatabaseWrapper | None = connections.create_connection(DEFAULT_DB_ALIAS)
 
     @staticmethod
     def available() -> bool:
@@ -94,6 +110,7 @@ class LoopReads:
 
     def select(self, sql: str, params: list[Any]) -> list[tuple[Any, ...]]:
         if self._connection is None:
+            assert self.db is not None  # set by __init__; None only in the Reader protocol
             self._connection = _open_read_only(self.db.get_connection_params())
         try:
             rows = self._connection.execute(_qmark(sql), params).fetchall()
@@ -143,7 +160,7 @@ def _select(sql: str, params: list[Any]) -> list[tuple[Any, ...]]:
     raise AssertionError("unreachable: the second attempt returns or raises")
 
 
-def _run_v1(row: tuple[Any, ...], db: Any = None) -> dict[str, Any]:
+def _run_v1(row: tuple[Any, ...], db: BaseDatabaseWrapper | None) -> dict[str, Any]:
     """As console/api/v1.py's `_run_v1` builds a run (the contract test compares the bytes)."""
     converters = column_converters(_run_fields(), Run._meta.db_table, db)
     converted = [convert(value, each, db) for value, each in zip(row, converters, strict=False)]

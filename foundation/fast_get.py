@@ -16,6 +16,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db import connection, models
+from django.db.backends.base.base import BaseDatabaseWrapper
 
 Converter = Callable[[Any, Any, Any], Any]
 _local = threading.local()  # each thread's converters: they are bound to its connection
@@ -74,7 +75,9 @@ def _build(nodes: tuple[_Node, ...], row: tuple[Any, ...], converters: list[list
     return instances[0]
 
 
-def convert(value: Any, converters: list[tuple[Converter, Any]], db: Any = None) -> Any:
+def convert(
+    value: Any, converters: list[tuple[Converter, Any]], db: BaseDatabaseWrapper | None = None
+) -> Any:
     """A column's value as the ORM reads it, through `column_converters`' list for it (`db`:
     the connection wrapper the list was built with; this thread's by default)."""
     db = connection if db is None else db
@@ -84,7 +87,7 @@ def convert(value: Any, converters: list[tuple[Converter, Any]], db: Any = None)
 
 
 def column_converters(
-    fields: tuple[models.Field, ...], alias: str, db: Any = None
+    fields: tuple[models.Field, ...], alias: str, db: BaseDatabaseWrapper | None = None
 ) -> list[list[tuple[Converter, Any]]]:
     """Per field, what the ORM's compiler applies to its column's value (the backend's
     converters, then the field's `from_db_value`), built once per thread and connection

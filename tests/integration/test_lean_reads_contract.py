@@ -9,6 +9,7 @@ Django (a cookie, no credential, a body, a NUL, an odd Host, another method or p
 checked to have reached Django."""
 
 import asyncio
+import sqlite3
 import threading
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
@@ -351,9 +352,7 @@ def test_on_sqlite_the_reads_are_answered_on_the_loop_without_the_pool(
     was a few thread switches); the answers stay Django's."""
     if connection.vendor != "sqlite":
         pytest.skip("a server database is read on the pool")
-    closed = ThreadPoolExecutor(max_workers=1)
-    closed.shutdown()  # submitting to it raises: a read handed over would go to Django
-    monkeypatch.setattr(apps["lean"], "pool", closed)
+    _refuse_the_pool(apps, monkeypatch)
     _alike(apps, f"/v1/runs/{world['runs']['dict'].id}")
     _alike(apps, f"/v1/events/{world['events']['busy'].id}/runs")
     _alike(apps, "/v1/runs/01UNKNOWN0000000000000000", served=True)
@@ -370,8 +369,42 @@ def test_on_sqlite_big_rows_are_decoded_on_the_pool_not_the_loop(
     big = _run(function, None, "Completed", T0, T0, {"text": "x" * read_sql.LOOP_MAX_BYTES})
     path = f"/v1/runs/{big.id}"
     assert _alike(apps, path)["status"] == 200  # served by the route, on its pool
-    closed = ThreadPoolExecutor(max_workers=1)
-    closed.shutdown()
-    monkeypatch.setattr(apps["lean"], "pool", closed)
+    _refuse_the_pool(apps, monkeypatch)
     _alike(apps, path, served=False)  # the pool refuses: Django answers, the same
     _alike(apps, f"/v1/runs/{world['runs']['dict'].id}")  # a small read stays on the loop
+
+
+def test_on_sqlite_a_busy_database_is_read_on_the_pool(
+    apps: dict, world: dict, tmp_path: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The loop never waits on SQLite (busy_timeout 0): when its connection is answered
+    "database is locked", the pool reads instead, and the answer is still the route's own.
+    Here the loop's connection is to a database another connection holds in exclusive
+    locking mode, which makes SQLite refuse every read on it."""
+    if connection.vendor != "sqlite":
+        pytest.skip("a server database is read on the pool")
+    locked = tmp_path / "locked.sqlite3"
+    holder = sqlite3.connect(locked, isolation_level=None)
+    holder.execute("PRAGMA journal_mode = WAL")
+    holder.execute("PRAGMA locking_mode = EXCLUSIVE")
+    holder.execute("CREATE TABLE held (x)")  # the write takes the lock, kept until close
+    on_loop = apps["lean"].on_loop
+    refused = read_sql._open_read_only({"database": f"file:{locked}?mode=ro", "uri": True})
+    monkeypatch.setattr(on_loop, "_connection", refused)
+    try:
+        with pytest.raises(read_sql.LoopReads.UsePool, match="locked"):
+            read_sql.run(world["runs"]["dict"].id, on_loop)
+        _alike(apps, f"/v1/runs/{world['runs']['dict'].id}")  # served: on the pool
+        _alike(apps, f"/v1/events/{world['events']['busy'].id}/runs")
+        _refuse_the_pool(apps, monkeypatch)
+        _alike(apps, f"/v1/runs/{world['runs']['dict'].id}", served=False)
+    finally:
+        refused.close()
+        holder.close()
+
+
+def _refuse_the_pool(apps: dict, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The lean route's pool refuses work: a read handed to it goes on to Django."""
+    closed = ThreadPoolExecutor(max_workers=1)
+    closed.shutdown()  # submitting to it raises
+    monkeypatch.setattr(apps["lean"], "pool", closed)
