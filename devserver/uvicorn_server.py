@@ -8,7 +8,8 @@ a time (each byte re-arms nothing; its keep-alive timer only runs between reques
 
 Websockets (Channels' consumers, realtime subscriptions) are served by the `websockets`
 package's sans-I/O protocol; their upgrade request is an HTTP request and keeps the header
-deadline."""
+deadline. On a stop, Connect workers are told to move and given time to answer the steps
+they run (runs/connect/gateway.py `close_gateway`) before uvicorn ends the rest."""
 
 import asyncio
 from typing import Any
@@ -16,6 +17,8 @@ from typing import Any
 import uvicorn
 from django.conf import settings
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
+
+from runs.connect.gateway import close_gateway
 
 from .request_limits import App, Message, Receive, Scope, Send
 
@@ -97,6 +100,16 @@ class AnswerWithin:
             # connection.
 
 
+class _Server(uvicorn.Server):
+    async def shutdown(self, sockets: list[Any] | None = None) -> None:
+        await close_gateway(settings.CONNECT_DRAIN_SECONDS, self._stop_accepting)
+        await super().shutdown(sockets)
+
+    def _stop_accepting(self) -> None:
+        for server in self.servers:
+            server.close()  # uvicorn's shutdown closes them too: closing twice is harmless
+
+
 def serve(application: Any, host: str, port: int) -> None:
     config = uvicorn.Config(
         AnswerWithin(application),
@@ -113,4 +126,4 @@ def serve(application: Any, host: str, port: int) -> None:
         timeout_keep_alive=settings.HTTP_IDLE_TIMEOUT,  # type: ignore[arg-type]  # a float works
         timeout_graceful_shutdown=GRACEFUL_STOP_SECONDS,
     )
-    uvicorn.Server(config).run()
+    _Server(config).run()

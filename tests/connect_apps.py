@@ -1,6 +1,8 @@
 """The official-SDK test apps (tests/apps/python_app.py, tests/apps/js/app.mjs) served as
 Connect workers (`TRANSPORT=connect`): the same functions as over HTTP, dialing in to the
-server. `ConnectApp` answers what `SdkApp` does (slug, event, log), so a test takes either."""
+server. `ConnectApp` answers what `SdkApp` does (slug, event, log), so a test takes either.
+`ConnectWorker` runs the Connect-only apps (tests/apps/py_connect.py, js/connect_app.mjs),
+whose functions exercise what only Connect has (capacity, draining, a slow step)."""
 
 import html
 import re
@@ -15,6 +17,13 @@ CONNECT_KINDS = ["py", "js4"]
 # Node 20 has a global WebSocket only behind this flag (22 has it by default). NODE_OPTIONS, not
 # argv: the SDK holds the socket in a worker thread started with an empty execArgv.
 NODE_WEBSOCKET_ENV = {"NODE_OPTIONS": "--experimental-websocket"}
+
+
+# Each SDK's Connect-only worker app, and the app id it syncs as (the two never share a run).
+WORKER_APPS = {
+    "py": ([sys.executable, str(APPS / "py_connect.py")], "py-connect"),
+    "js4": (["node", str(APPS / "js" / "connect_app.mjs")], "js-connect"),
+}
 
 
 def connect_workers(server: DevServer, app_id: str) -> list[dict]:
@@ -109,3 +118,48 @@ class ConnectApp:
 
     def clear_log(self) -> None:
         self.log_file.write_text("")
+
+
+class ConnectWorker:
+    """One worker of a WORKER_APPS app, started at once; its steps log to the work folder's
+    connect.steps.log, shared by the workers of a test."""
+
+    def __init__(self, server: DevServer, work: Path, sdk: str, instance: str, **env: str) -> None:
+        self.server = server
+        self.instance = instance
+        self.log_file = work / "connect.steps.log"
+        command, self.app_id = WORKER_APPS[sdk]
+        self.process = Process(
+            f"connect-{sdk}-{instance}",
+            command,
+            {
+                "APP_ID": self.app_id,
+                "INSTANCE_ID": instance,
+                "LOG_FILE": str(self.log_file),
+                "INNGEST_DEV": "1",
+                "INNGEST_BASE_URL": server.url,
+                **(cloud_mode_env(server.url) if STAGING else {}),
+                **(NODE_WEBSOCKET_ENV if sdk == "js4" else {}),
+                **env,
+            },
+            work,
+            cwd=APPS,
+        ).start()
+
+    def holding(self) -> list[dict]:
+        """This instance's sockets, as the Apps API lists the app's workers."""
+        return [
+            w
+            for w in connect_workers(self.server, self.app_id)
+            if w.get("instance_id") == self.instance
+        ]
+
+    def wait_connected(self, timeout: float = 60) -> None:
+        wait_until(
+            self.holding,
+            timeout,
+            f"{self.app_id} ({self.instance}) to connect ({self.process.output()[-2000:]})",
+        )
+
+    def log_lines(self) -> list[str]:
+        return self.log_file.read_text().splitlines() if self.log_file.exists() else []

@@ -283,8 +283,17 @@ class DevServer:
         else:
             self.kill()
 
+    def stop_web(self) -> None:
+        """Stop the process that serves HTTP as an operator does, SIGTERM (embedded: the whole
+        server; staging: the web process only)."""
+        if STAGING and self.process:
+            self.process.stop()
+        else:
+            self.stop()
+
     def start_web(self) -> "DevServer":
-        """Start the web process again after kill_web (embedded: the whole server)."""
+        """Start the web process again after kill_web or stop_web (embedded: the whole
+        server)."""
         if not STAGING:
             return self.start()
         env = {**self.env, "DEVSERVER_SDK_URLS": ",".join(self.sdk_urls)}

@@ -5,12 +5,14 @@ new requests) or the socket closes. The sequence is the SDKs' (Python `init_hand
 `execution_handler`; JS `strategies/core/handshake.js`, `requestProcessor.js`).
 
 Requests reach this process through the bus (bus.py), whoever sent them; a request the socket
-dies with is reported lost, so its caller fails the attempt (or takes a flushed reply)."""
+dies with is reported lost, so its caller fails the attempt (or takes a flushed reply). When
+the web process stops, `close_gateway` tells every worker to dial in again first."""
 
 import asyncio
 import contextlib
 import logging
 import time
+from collections.abc import Callable
 from typing import Any
 
 from ..registration import RegistrationError
@@ -49,6 +51,45 @@ _HANDSHAKE_SECONDS = 10.0
 # other end is recorded as killed: 1006 is no close frame at all, and uvicorn reports a
 # connection that dropped as 1005 too (no code), as it does a close frame without one.
 _CLEAN_CLOSE = (1000, 1001)
+_sessions: set["_Session"] = set()  # this process's sockets, from their handshake to their end
+
+
+class _Stopping:
+    """This process's gateway once its web server stops (close_gateway)."""
+
+    def __init__(self) -> None:
+        self.started = False
+        self.awaited: set[str] = set()  # requests running when it began, not yet answered
+
+
+_stopping = _Stopping()
+
+
+async def close_gateway(seconds: float, stop_accepting: Callable[[], None]) -> None:
+    """The web server is stopping: each worker is told to dial in again (GATEWAY_CLOSING) and
+    gets no new request. Both SDKs then dial in again at once and answer the requests they are
+    running over their new socket (or `/v0/connect/flush`), so this process keeps accepting
+    for up to `seconds`, until those answers are in: the sockets that open meanwhile carry
+    answers but get no request either. Then `stop_accepting` and every socket is closed; the
+    workers dial in again until a server is back. Without this, a stop cut the sockets
+    mid-step and those steps ran again."""
+    _stopping.started = True
+    sessions = list(_sessions)
+    _stopping.awaited = set().union(*(session.inflight for session in sessions))
+    await asyncio.gather(*(session.stop_requests(tell=True) for session in sessions))
+    deadline = time.monotonic() + seconds
+    while _stopping.awaited and time.monotonic() < deadline:
+        await asyncio.sleep(0.05)
+    stop_accepting()
+    await asyncio.gather(*(s.close(CloseCode.GATEWAY_DRAINING) for s in list(_sessions)))
+
+
+def reply_arrived(request_id: str) -> None:
+    """A worker answered `request_id`, on a socket of this process or over HTTP: no socket
+    waits for it any longer (one that ends does not report it lost)."""
+    _stopping.awaited.discard(request_id)
+    for session in list(_sessions):
+        session.inflight.discard(request_id)
 
 
 class Gateway:
@@ -87,6 +128,17 @@ class _Session:
             with contextlib.suppress(Exception):
                 await self._send({"type": "websocket.close", "code": 1000, "reason": reason})
 
+    async def stop_requests(self, tell: bool) -> None:
+        """The web server stops (close_gateway): no new request comes over this socket, and
+        with `tell` the worker is told to dial in again."""
+        self.draining = True
+        self.end_reason = DisconnectReason.GATEWAY_CLOSED
+        if self.worker is not None:
+            await off_loop(get_bus().set_status, self.worker.connection_id, DRAINING)
+        if tell:
+            with contextlib.suppress(Exception):  # the socket may be ending on its own
+                await self.send(T.GATEWAY_CLOSING)
+
     async def run(self) -> None:
         await self.send(T.GATEWAY_HELLO)
         try:
@@ -96,6 +148,9 @@ class _Session:
                 return
             if not await self._handshake(frame.payload):
                 return
+            _sessions.add(self)
+            if _stopping.started:
+                await self.stop_requests(tell=False)  # it carries answers, no new request
             pump = asyncio.create_task(self._pump())
             watchdog = asyncio.create_task(self._watch_heartbeats())
             try:
@@ -107,6 +162,7 @@ class _Session:
         except TimeoutError:
             await self.close(CloseCode.UNEXPECTED)
         finally:
+            _sessions.discard(self)
             await self._gone()
 
     async def _next_frame(self) -> ConnectMessage | None:
@@ -152,7 +208,7 @@ class _Session:
             if data.HasField("max_worker_concurrency") and data.max_worker_concurrency > 0
             else None,
             connected_at=time.time(),
-            status="CONNECTED" if data.worker_manual_readiness_ack else READY,
+            status=_first_status(data),
         )
         await keep_gateway_alive()
         await off_loop(get_bus().register, self.worker)
@@ -175,7 +231,8 @@ class _Session:
             await off_loop(bus.heartbeat, cid)
             await self.send(T.GATEWAY_HEARTBEAT)
         elif frame.kind == T.WORKER_READY:
-            await off_loop(bus.set_status, cid, READY)
+            if not self.draining:
+                await off_loop(bus.set_status, cid, READY)
         elif frame.kind == T.WORKER_PAUSE:
             self.draining = True  # in-flight requests finish; the pump sends no new ones
             await off_loop(bus.set_status, cid, DRAINING)
@@ -192,7 +249,7 @@ class _Session:
             await self.send(T.WORKER_REQUEST_EXTEND_LEASE_ACK, answer.SerializeToString())
         elif frame.kind == T.WORKER_REPLY:
             reply = SDKResponse.FromString(frame.payload)
-            self.inflight.discard(reply.request_id)
+            reply_arrived(reply.request_id)  # maybe sent to another of its sockets
             await off_loop(bus.push, reply_box(reply.request_id), REPLIED + frame.payload)
             ack = WorkerReplyAckData(request_id=reply.request_id)
             await self.send(T.WORKER_REPLY_ACK, ack.SerializeToString())
@@ -256,6 +313,14 @@ class _Session:
             reason,
             self.close_code,
         )
+
+
+def _first_status(data: WorkerConnectRequestData) -> str:
+    """DRAINING while the web server stops (no request may reach it); CONNECTED until its
+    WORKER_READY when the worker says it will send one; else READY."""
+    if _stopping.started:
+        return DRAINING
+    return "CONNECTED" if data.worker_manual_readiness_ack else READY
 
 
 def with_connect_websocket(app: Any) -> Any:

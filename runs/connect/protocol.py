@@ -48,6 +48,9 @@ class DisconnectReason(models.TextChoices):
     # closed without a pause or a reason (both SDKs pause before a deliberate shutdown).
     KILLED = "killed"
     GATEWAY_LOST = "gateway lost"  # the web process holding the socket died with it
+    # The web process stopped: it told the worker to dial in again (GATEWAY_CLOSING), waited
+    # for the requests the worker was running, then closed the socket.
+    GATEWAY_CLOSED = "gateway closed"
 
 
 def session_token(connection_id: str) -> str:

@@ -5,46 +5,15 @@ the load, a worker killed mid-step has its step retried on another, a draining w
 its step and takes no new one; the app's history records why each worker left. Every case
 runs with each SDK."""
 
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from tests.connect_apps import connection_history
-from tests.harness import APPS, STAGING, DevServer, Process, cloud_mode_env, wait_until
+from tests.connect_apps import WORKER_APPS, ConnectWorker, connection_history
+from tests.harness import STAGING, DevServer, wait_until
 
 FUNCTIONS = 6
-# Each SDK's worker app, and the app id it syncs as (the two never share a run).
-SDKS = {
-    "py": ([sys.executable, str(APPS / "py_connect.py")], "py-connect"),
-    "js4": (["node", str(APPS / "js" / "connect_app.mjs")], "js-connect"),
-}
-# Node 20 has a global WebSocket only behind this flag (22 has it by default). NODE_OPTIONS, not
-# argv: the SDK holds the socket in a worker thread started with an empty execArgv.
-_NODE_ENV = {"NODE_OPTIONS": "--experimental-websocket"}
-
-
-class Worker:
-    def __init__(self, server: DevServer, work: Path, sdk: str, instance: str, **env: str) -> None:
-        self.instance = instance
-        command, app_id = SDKS[sdk]
-        self.process = Process(
-            f"connect-{sdk}-{instance}",
-            command,
-            {
-                "APP_ID": app_id,
-                "INSTANCE_ID": instance,
-                "LOG_FILE": str(work / "connect.steps.log"),
-                "INNGEST_DEV": "1",
-                "INNGEST_BASE_URL": server.url,
-                **(cloud_mode_env(server.url) if STAGING else {}),
-                **(_NODE_ENV if sdk == "js4" else {}),
-                **env,
-            },
-            work,
-            cwd=APPS,
-        ).start()
 
 
 @pytest.fixture(scope="module")
@@ -65,19 +34,19 @@ def work(server: DevServer) -> Path:
     return server.work_dir
 
 
-@pytest.fixture(params=list(SDKS))
+@pytest.fixture(params=list(WORKER_APPS))
 def sdk(request: pytest.FixtureRequest) -> str:
     return request.param
 
 
 @pytest.fixture
 def app(sdk: str) -> str:
-    return SDKS[sdk][1]
+    return WORKER_APPS[sdk][1]
 
 
 @pytest.fixture
-def workers(server: DevServer, work: Path) -> Iterator[list[Worker]]:
-    started: list[Worker] = []
+def workers(server: DevServer, work: Path) -> Iterator[list[ConnectWorker]]:
+    started: list[ConnectWorker] = []
     yield started
     for worker in started:
         worker.process.kill()
@@ -110,12 +79,12 @@ def _left_for(server: DevServer, app_id: str, instance: str) -> str:
 
 
 def _start(
-    server: DevServer, work: Path, workers: list[Worker], sdk: str, name: str, **env: str
-) -> Worker:
-    worker = Worker(server, work, sdk, name, **env)
+    server: DevServer, work: Path, workers: list[ConnectWorker], sdk: str, name: str, **env: str
+) -> ConnectWorker:
+    worker = ConnectWorker(server, work, sdk, name, **env)
     workers.append(worker)
     alive = {w.instance for w in workers if w.process.proc.poll() is None}
-    _connected(server, SDKS[sdk][1], alive)
+    _connected(server, WORKER_APPS[sdk][1], alive)
     return worker
 
 

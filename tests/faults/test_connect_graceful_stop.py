@@ -1,0 +1,58 @@
+"""The web process holding Connect workers' sockets is stopped the way an operator stops it
+(SIGTERM) while a worker runs a step: the server stops accepting connections, tells each
+worker to dial in again (GATEWAY_CLOSING), sends it no new request, waits for the steps it
+runs, then closes the sockets (runs/connect/gateway.py `close_gateway`). The app's history
+records the end as `gateway closed`, each worker dials in again on its own once the server is
+back, and the run completes with the running step run once: both SDKs, told to move, dial in
+again at once and answer over the new socket, which the stopping server still accepts."""
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.connect_apps import WORKER_APPS, ConnectWorker, connection_history
+from tests.harness import STAGING, DevServer, wait_until
+
+SLOW_STEP_SECONDS = 2
+
+
+@pytest.fixture
+def server(tmp_path: Path) -> Iterator[DevServer]:
+    env = {"DEVSERVER_SDK_URLS": ""} if STAGING else {}
+    server = DevServer(tmp_path, env=env, name="graceful-stop").start()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.mark.parametrize("sdk", list(WORKER_APPS))
+def test_a_stopped_web_process_lets_workers_finish_their_step_and_move(
+    server: DevServer, tmp_path: Path, sdk: str
+) -> None:
+    app = WORKER_APPS[sdk][1]
+    worker = ConnectWorker(server, tmp_path, sdk, "g1")
+    try:
+        worker.wait_connected()
+        [before] = [w["connection_id"] for w in worker.holding()]
+        [event_id] = server.send({"name": f"{app}/slow", "data": {"seconds": SLOW_STEP_SECONDS}})
+        wait_until(lambda: "slow:start:g1" in worker.log_lines(), 30, "the slow step to start")
+
+        server.stop_web()
+        assert "slow:end:g1" in worker.log_lines()  # the stop waited for the running step
+        server.start_web()
+
+        worker.wait_connected()  # dialed in again on its own
+        assert before not in {w["connection_id"] for w in worker.holding()}
+        run = server.wait_run(event_id, f"{app}-slow", timeout=120)
+        assert run["status"] == "Completed", run
+        assert run["output"] == {"worker": "g1", "after": "ok"}
+        # Its answer came in before the stop ended: the running step ran once, each step
+        # stored once.
+        assert worker.log_lines().count("slow:start:g1") == 1, worker.log_lines()
+        assert worker.log_lines().count("slow:after") == 1
+        reasons = {r["connection"]: r["reason"] for r in connection_history(server, app)}
+        assert reasons[before] == "gateway closed", reasons
+    finally:
+        worker.process.kill()
