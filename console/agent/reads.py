@@ -13,6 +13,7 @@ from console.run_fields import iso, run_json
 from events.models import Event
 from foundation import clock
 from runs import forks
+from runs.connect.history import connect_state
 from runs.models import App, Function, Run, Step
 from runs.selectors import RunSelector
 from runs.statuses import Subject
@@ -32,6 +33,7 @@ def list_apps() -> list[dict[str, Any]]:
             "functions": a.live,
             "synced_at": iso(a.synced_at),
             "sync_error": a.sync_error,
+            **connect_state(a),
         }
         for a in apps.order_by("id")
     ]

@@ -80,7 +80,8 @@ def _read(fn: Callable[..., Any]) -> Callable[..., Any]:
 
 @_read
 async def list_apps(ctx: Context) -> list[dict[str, Any]]:
-    """The synced apps: name, URL, SDK, how many functions, the last sync and its error."""
+    """The synced apps: name, URL, SDK, how many functions, the last sync and its error; for a
+    Connect app, its workers holding a socket now and its latest sockets with why each ended."""
     return await _call(ctx, Level.READ, lambda _: reads.list_apps())
 
 

@@ -9,8 +9,7 @@ from ninja import Query, Router, Status
 from console import actions
 from console.run_fields import run_fields
 from runs.cancellation import RunAlreadyEnded
-from runs.connect.bus import connected_workers
-from runs.connect.protocol import is_connect_url
+from runs.connect.history import connect_state
 from runs.defer_listing import defers_of
 from runs.models import App, Function, Run
 from runs.registration import AppBusy
@@ -50,7 +49,7 @@ def list_apps(request):
                 for f in ("id", "name", "url", "sdk", "framework", "synced_at", "sync_error")
             },
             "function_count": a.function_count,
-            "connect_workers": connected_workers(a.name) if is_connect_url(a.url) else [],
+            **connect_state(a),
         }
         for a in apps
     ]

@@ -17,6 +17,8 @@ class AppOut(Schema):
     function_count: int
     # Connect workers holding a socket now (runs/connect/bus.py connected_workers).
     connect_workers: list[dict] = []
+    # A Connect app's latest sockets, newest first (runs/connect/history.py history_rows).
+    connect_history: list[dict] = []
 
 
 class AppIn(Schema):

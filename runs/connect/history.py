@@ -1,19 +1,20 @@
 """The app's history of Connect workers: each socket a row (ConnectSession) from its handshake
 to its end with the reason it ended. Written by the gateway (gateway.py); read by the Apps
-page and API. A web process that dies cannot write its sockets' ends: the live gateways close
-those rows as `gateway lost` once the dead one's registry entries are gone (when the app's
-next worker connects, and every LOST_SWEEP_SECONDS)."""
+page, the API and the MCP tools. A web process that dies cannot write its sockets' ends: the
+live gateways close those rows as `gateway lost` once the dead one's registry entries are gone
+(when the app's next worker connects, and every LOST_SWEEP_SECONDS)."""
 
 from collections.abc import Collection, Iterable
+from typing import Any
 
 from django.db import transaction
 from django.db.models import Q
 
 from foundation import clock
 
-from ..models import ConnectSession
-from .bus import Worker, get_bus
-from .protocol import DisconnectReason
+from ..models import App, ConnectSession
+from .bus import Worker, connected_workers, get_bus
+from .protocol import DisconnectReason, is_connect_url
 
 # Rows kept per app: a worker that reconnects all day must not grow the table without end.
 KEEP_PER_APP = 200
@@ -84,6 +85,36 @@ def app_history(app_name: str, limit: int = 20) -> list[ConnectSession]:
         for row in rows:
             row.gone = row.disconnected_at is None and row.connection_id not in live  # type: ignore[attr-defined]
     return rows
+
+
+def connect_state(app: App) -> dict[str, list[dict[str, Any]]]:
+    """What the API and the MCP tools show of an app's Connect: its workers holding a socket
+    now and its latest sockets (both empty for an app served over HTTP)."""
+    if not is_connect_url(app.url):
+        return {"connect_workers": [], "connect_history": []}
+    return {
+        "connect_workers": connected_workers(app.name),
+        "connect_history": history_rows(app.name),
+    }
+
+
+def history_rows(app_name: str) -> list[dict[str, Any]]:
+    """`app_history` as the API and the MCP tools give it: per socket, newest first, its
+    instance and SDK, when it connected and ended (ISO 8601; null while open), why (blank
+    while open), the WebSocket close code, and `gone` (open, but its gateway lost it)."""
+    return [
+        {
+            "connection_id": row.connection_id,
+            "instance_id": row.instance_id,
+            "sdk": row.sdk,
+            "connected_at": row.connected_at.isoformat(),
+            "disconnected_at": row.disconnected_at.isoformat() if row.disconnected_at else None,
+            "reason": row.reason,
+            "close_code": row.close_code,
+            "gone": getattr(row, "gone", False),
+        }
+        for row in app_history(app_name)
+    ]
 
 
 def _prune(app_name: str) -> None:

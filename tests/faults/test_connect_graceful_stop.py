@@ -13,6 +13,7 @@ import pytest
 
 from tests.connect_apps import WORKER_APPS, ConnectWorker, connection_history
 from tests.harness import STAGING, DevServer, wait_until
+from tests.mcp_client import call
 
 SLOW_STEP_SECONDS = 2
 
@@ -52,7 +53,15 @@ def test_a_stopped_web_process_lets_workers_finish_their_step_and_move(
         # stored once.
         assert worker.log_lines().count("slow:start:g1") == 1, worker.log_lines()
         assert worker.log_lines().count("slow:after") == 1
-        reasons = {r["connection"]: r["reason"] for r in connection_history(server, app)}
-        assert reasons[before] == "gateway closed", reasons
+        # The end as the Apps page, GET /api/apps and the MCP tool list_apps show it.
+        page = {r["connection"]: r["reason"] for r in connection_history(server, app)}
+        assert page[before] == "gateway closed", page
+        api = next(a for a in server.http.get("/api/apps").json() if a["name"] == app)
+        mcp_apps = call(server.url, "list_apps", dict(server.http.headers))
+        mcp = next(a for a in mcp_apps if a["name"] == app)
+        for listed in (api, mcp):
+            ended = next(r for r in listed["connect_history"] if r["connection_id"] == before)
+            assert ended["reason"] == "gateway closed" and ended["disconnected_at"], ended
+            assert [w["instance_id"] for w in listed["connect_workers"]] == ["g1"]
     finally:
         worker.process.kill()
