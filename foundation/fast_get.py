@@ -15,7 +15,7 @@ from functools import cache
 from typing import Any
 
 from django.conf import settings
-from django.db import connection, models
+from django.db import DEFAULT_DB_ALIAS, connection, connections, models
 from django.db.backends.base.base import BaseDatabaseWrapper
 
 Converter = Callable[[Any, Any, Any], Any]
@@ -44,16 +44,23 @@ def get(
     nodes, sql = _plan(model, related, defer)
     pk_field = model._meta.pk
     assert pk_field is not None  # every model has one
-    with connection.cursor() as cursor:
-        cursor.execute(sql, [pk_field.get_db_prep_value(pk, connection)])
+    db = connections[DEFAULT_DB_ALIAS]  # once: `connection` finds it again on every attribute
+    with db.cursor() as cursor:
+        cursor.execute(sql, [pk_field.get_db_prep_value(pk, db)])
         row = cursor.fetchone()
     if row is None:
         missing: type[Exception] = model.DoesNotExist  # type: ignore[attr-defined]  # set on each model class by ModelBase
         raise missing(f"{model._meta.object_name} matching query does not exist.")
-    return _build(nodes, row, [column_converters(node.fields, node.alias) for node in nodes])
+    converters = [column_converters(node.fields, node.alias, db) for node in nodes]
+    return _build(nodes, row, converters, db)
 
 
-def _build(nodes: tuple[_Node, ...], row: tuple[Any, ...], converters: list[list[Any]]) -> Any:
+def _build(
+    nodes: tuple[_Node, ...],
+    row: tuple[Any, ...],
+    converters: list[list[Any]],
+    db: BaseDatabaseWrapper,
+) -> Any:
     instances: list[models.Model | None] = []
     start = 0
     for index, node in enumerate(nodes):
@@ -63,10 +70,11 @@ def _build(nodes: tuple[_Node, ...], row: tuple[Any, ...], converters: list[list
             instance = None
         else:
             converted = [
-                convert(value, each) for value, each in zip(values, converters[index], strict=True)
+                convert(value, each, db)
+                for value, each in zip(values, converters[index], strict=True)
             ]
             names = [field.attname for field in node.fields]
-            instance = node.model.from_db(connection.alias, names, converted)
+            instance = node.model.from_db(db.alias, names, converted)
         if node.parent is not None:
             parent = instances[node.parent]
             assert node.via is not None and parent is not None  # a chain ends at a missing row
@@ -80,7 +88,7 @@ def convert(
 ) -> Any:
     """A column's value as the ORM reads it, through `column_converters`' list for it (`db`:
     the connection wrapper the list was built with; this thread's by default)."""
-    db = connection if db is None else db
+    db = connections[DEFAULT_DB_ALIAS] if db is None else db
     for converter, expression in converters:
         value = converter(value, expression, db)
     return value
@@ -93,7 +101,7 @@ def column_converters(
     converters, then the field's `from_db_value`), built once per thread and connection
     wrapper: they are bound to it. `db`: that wrapper (this thread's by default; on an event
     loop Django gives each task a wrapper of its own, so a caller there passes one it keeps)."""
-    db = connection if db is None else db
+    db = connections[DEFAULT_DB_ALIAS] if db is None else db
     if getattr(_local, "owner", None) is not db.ops:
         _local.converters, _local.owner = {}, db.ops
     built: dict = _local.converters
