@@ -7,6 +7,8 @@ whose functions exercise what only Connect has (capacity, draining, a slow step)
 import html
 import re
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from tests.harness import APPS, ROOT, STAGING, DevServer, cloud_mode_env, wait_until
@@ -24,6 +26,17 @@ WORKER_APPS = {
     "py": ([sys.executable, str(APPS / "py_connect.py")], "py-connect"),
     "js4": (["node", str(APPS / "js" / "connect_app.mjs")], "js-connect"),
 }
+
+
+@contextmanager
+def connect_server(work: Path, name: str) -> Iterator[DevServer]:
+    """A server for Connect workers only: in staging it syncs no HTTP test app."""
+    env = {"DEVSERVER_SDK_URLS": ""} if STAGING else {}
+    server = DevServer(work, env=env, name=name).start()
+    try:
+        yield server
+    finally:
+        server.stop()
 
 
 def connect_workers(server: DevServer, app_id: str) -> list[dict]:

@@ -10,21 +10,16 @@ from pathlib import Path
 
 import pytest
 
-from tests.connect_apps import WORKER_APPS, ConnectWorker, connection_history
-from tests.harness import STAGING, DevServer, wait_until
+from tests.connect_apps import WORKER_APPS, ConnectWorker, connect_server, connection_history
+from tests.harness import DevServer, wait_until
 
 FUNCTIONS = 6
 
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DevServer]:
-    work = tmp_path_factory.mktemp("connect")
-    env = {"DEVSERVER_SDK_URLS": ""} if STAGING else {}
-    server = DevServer(work, env=env, name="connect").start()
-    try:
+    with connect_server(tmp_path_factory.mktemp("connect"), "connect") as server:
         yield server
-    finally:
-        server.stop()
 
 
 @pytest.fixture

@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.connect_apps import WORKER_APPS, ConnectWorker, connection_history
-from tests.harness import STAGING, DevServer, wait_until
+from tests.connect_apps import WORKER_APPS, ConnectWorker, connect_server, connection_history
+from tests.harness import DevServer, wait_until
 from tests.mcp_client import call
 
 SLOW_STEP_SECONDS = 2
@@ -20,12 +20,8 @@ SLOW_STEP_SECONDS = 2
 
 @pytest.fixture
 def server(tmp_path: Path) -> Iterator[DevServer]:
-    env = {"DEVSERVER_SDK_URLS": ""} if STAGING else {}
-    server = DevServer(tmp_path, env=env, name="graceful-stop").start()
-    try:
+    with connect_server(tmp_path, "graceful-stop") as server:
         yield server
-    finally:
-        server.stop()
 
 
 @pytest.mark.parametrize("sdk", list(WORKER_APPS))

@@ -11,8 +11,14 @@ from pathlib import Path
 
 import pytest
 
-from tests.connect_apps import CONNECT_KINDS, ConnectApp, connect_workers, connection_history
-from tests.harness import STAGING, DevServer, wait_until
+from tests.connect_apps import (
+    CONNECT_KINDS,
+    ConnectApp,
+    connect_server,
+    connect_workers,
+    connection_history,
+)
+from tests.harness import DevServer, wait_until
 
 RUNS_PER_APP = 2
 SLEEP_SECONDS = 8  # long enough to be asleep through the kill, short for the suite
@@ -20,12 +26,8 @@ SLEEP_SECONDS = 8  # long enough to be asleep through the kill, short for the su
 
 @pytest.fixture
 def server(tmp_path: Path) -> Iterator[DevServer]:
-    env = {"DEVSERVER_SDK_URLS": ""} if STAGING else {}
-    server = DevServer(tmp_path, env=env, name="web-restart").start()
-    try:
+    with connect_server(tmp_path, "web-restart") as server:
         yield server
-    finally:
-        server.stop()
 
 
 @pytest.fixture
