@@ -44,10 +44,11 @@ _FIELDS = ("id", "event", "status", "started_at", "queued_at", "ended_at", "outp
 
 
 class Reader(Protocol):
-    """Where a read runs: `select` gives the rows, `db` (a Django connection wrapper, or None
-    for this thread's) holds the converters that decode them."""
+    """Where a read runs: `select` gives the rows, `db` (a Django connection wrapper) holds the
+    converters that decode them."""
 
-    db: BaseDatabaseWrapper | None
+    @property
+    def db(self) -> BaseDatabaseWrapper: ...
 
     def select(self, sql: str, params: list[Any]) -> list[tuple[Any, ...]]: ...
 
@@ -55,7 +56,9 @@ class Reader(Protocol):
 class ThreadReads:
     """Reads on the calling thread's Django connection (a pool thread's, or a test's)."""
 
-    db: BaseDatabaseWrapper | None = None
+    @property
+    def db(self) -> BaseDatabaseWrapper:
+        return connections[DEFAULT_DB_ALIAS]
 
     def select(self, sql: str, params: list[Any]) -> list[tuple[Any, ...]]:
         return _select(sql, params)
@@ -77,8 +80,8 @@ def event_runs(event_id: str, reader: Reader = ON_THIS_THREAD) -> Answer:
     batched: a Decision names them) by id, or 404 when no such event is stored."""
     if not reader.select(_event_sql(), [event_id]):
         return 404, _not_found(Event)
-    rows = reader.select(_event_runs_sql(), [event_id, event_id])
-    return 200, [_run_v1(row, reader.db) for row in rows]
+    rows, db = reader.select(_event_runs_sql(), [event_id, event_id]), reader.db
+    return 200, [_run_v1(row, db) for row in rows]
 
 
 class LoopReads:
@@ -102,7 +105,7 @@ class LoopReads:
         self._connection: sqlite3.Connection | None = None
         # Django's wrapper for the same database, never connected: its converters decode the
         # rows (the `connection` of a task on the loop is a new wrapper per task).
-        self.db: BaseDatabaseWrapper | None = connections.create_connection(DEFAULT_DB_ALIAS)
+        self.db: BaseDatabaseWrapper = connections.create_connection(DEFAULT_DB_ALIAS)
 
     @staticmethod
     def available() -> bool:
@@ -110,7 +113,6 @@ class LoopReads:
 
     def select(self, sql: str, params: list[Any]) -> list[tuple[Any, ...]]:
         if self._connection is None:
-            assert self.db is not None  # set by __init__; None only in the Reader protocol
             self._connection = _open_read_only(self.db.get_connection_params())
         try:
             rows = self._connection.execute(_qmark(sql), params).fetchall()
@@ -160,7 +162,7 @@ def _select(sql: str, params: list[Any]) -> list[tuple[Any, ...]]:
     raise AssertionError("unreachable: the second attempt returns or raises")
 
 
-def _run_v1(row: tuple[Any, ...], db: BaseDatabaseWrapper | None) -> dict[str, Any]:
+def _run_v1(row: tuple[Any, ...], db: BaseDatabaseWrapper) -> dict[str, Any]:
     """As console/api/v1.py's `_run_v1` builds a run (the contract test compares the bytes)."""
     converters = column_converters(_run_fields(), Run._meta.db_table, db)
     converted = [convert(value, each, db) for value, each in zip(row, converters, strict=False)]

@@ -9,7 +9,7 @@ a time (each byte re-arms nothing; its keep-alive timer only runs between reques
 Websockets (Channels' consumers, realtime subscriptions) are served by the `websockets`
 package's sans-I/O protocol; their upgrade request is an HTTP request and keeps the header
 deadline. On a stop, Connect workers are told to move and given time to answer the steps
-they run (runs/connect/gateway.py `close_gateway`) before uvicorn ends the rest."""
+they run (runs/connect/drain.py) before uvicorn ends the rest."""
 
 import asyncio
 from typing import Any
@@ -18,7 +18,7 @@ import uvicorn
 from django.conf import settings
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
-from runs.connect.gateway import close_gateway
+from runs.connect.drain import LIVE
 
 from .request_limits import App, Message, Receive, Scope, Send
 
@@ -101,9 +101,16 @@ class AnswerWithin:
 
 
 class _Server(uvicorn.Server):
+    """uvicorn's server, whose stop first lets Connect workers move and answer the steps they
+    run (runs/connect/drain.py): its own stop closed their sockets mid-step."""
+
     async def shutdown(self, sockets: list[Any] | None = None) -> None:
-        await close_gateway(settings.CONNECT_DRAIN_SECONDS, self._stop_accepting)
-        await super().shutdown(sockets)
+        try:
+            await LIVE.close_gateway(
+                settings.CONNECT_DRAIN_SECONDS, self._stop_accepting, lambda: self.force_exit
+            )
+        finally:
+            await super().shutdown(sockets)
 
     def _stop_accepting(self) -> None:
         for server in self.servers:

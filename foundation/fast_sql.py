@@ -177,7 +177,7 @@ def _key(value: Any) -> Any:
 
 def db_value(model: type[models.Model], name: str, value: Any) -> Any:
     """`value` as the database takes it for field `name` (for hand-written conditions)."""
-    return _field(model, name).get_db_prep_value(value, connection)
+    return _field(model, name).get_db_prep_value(value, _db())
 
 
 def table(model: type[models.Model]) -> str:

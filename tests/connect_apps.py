@@ -29,9 +29,9 @@ WORKER_APPS = {
 
 
 @contextmanager
-def connect_server(work: Path, name: str) -> Iterator[DevServer]:
+def connect_server(work: Path, name: str, **env: str) -> Iterator[DevServer]:
     """A server for Connect workers only: in staging it syncs no HTTP test app."""
-    env = {"DEVSERVER_SDK_URLS": ""} if STAGING else {}
+    env = {**env, "DEVSERVER_SDK_URLS": ""} if STAGING else env
     server = DevServer(work, env=env, name=name).start()
     try:
         yield server

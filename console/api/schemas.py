@@ -17,7 +17,7 @@ class AppOut(Schema):
     function_count: int
     # Connect workers holding a socket now (runs/connect/bus.py connected_workers).
     connect_workers: list[dict] = []
-    # A Connect app's latest sockets, newest first (runs/connect/history.py history_rows).
+    # A Connect app's latest sockets, newest first (runs/connect/history.py connect_state).
     connect_history: list[dict] = []
 
 

@@ -24,7 +24,7 @@ from ulid import ULID
 
 from .protocol import worker_gone_after
 
-READY, DRAINING = "READY", "DRAINING"
+CONNECTED, READY, DRAINING = "CONNECTED", "READY", "DRAINING"
 _MAILBOX_TTL = 600  # a request or reply nobody picked up is dropped with its key
 # This process's gateway, named in the entries of the workers whose sockets it holds.
 GATEWAY_ID = str(ULID())
@@ -159,6 +159,14 @@ redis.call('HINCRBY', KEYS[1], 'inflight', 1)
 return 1
 """
 
+# A status is set only on an entry that still exists: between a separate EXISTS and HSET a
+# drop (the socket ending) could slip in, and the HSET would leave a hash of one field with no
+# expiry behind.
+_SET_STATUS = """
+if redis.call('EXISTS', KEYS[1]) == 1 then redis.call('HSET', KEYS[1], 'status', ARGV[1]) end
+return 0
+"""
+
 
 class RedisBus:
     """Staging: a worker's entry is a hash that lapses unless heartbeats renew it."""
@@ -166,6 +174,7 @@ class RedisBus:
     def __init__(self, url: str) -> None:
         self._redis: Any = redis.Redis.from_url(url)
         self._reserve = self._redis.register_script(_RESERVE)
+        self._set_status = self._redis.register_script(_SET_STATUS)
 
     @staticmethod
     def _key(connection_id: str) -> str:
@@ -198,8 +207,7 @@ class RedisBus:
             self._redis.delete(key)
 
     def set_status(self, connection_id: str, status: str) -> None:
-        if self._redis.exists(self._key(connection_id)):
-            self._redis.hset(self._key(connection_id), "status", status)
+        self._set_status(keys=[self._key(connection_id)], args=[status])
 
     def drop(self, connection_id: str) -> None:
         self._redis.delete(self._key(connection_id), request_box(connection_id))

@@ -6,17 +6,16 @@ new requests) or the socket closes. The sequence is the SDKs' (Python `init_hand
 
 Requests reach this process through the bus (bus.py), whoever sent them; a request the socket
 dies with is reported lost, so its caller fails the attempt (or takes a flushed reply). When
-the web process stops, `close_gateway` tells every worker to dial in again first."""
+the web process stops, drain.py tells every worker to dial in again first."""
 
 import asyncio
 import contextlib
 import logging
 import time
-from collections.abc import Callable
 from typing import Any
 
 from ..registration import RegistrationError
-from .bus import DRAINING, READY, Worker, get_bus, reply_box, request_box
+from .bus import CONNECTED, DRAINING, READY, Worker, get_bus, reply_box, request_box
 from .connect_pb2 import (
     ConnectMessage,
     GatewayConnectionReadyData,
@@ -30,6 +29,7 @@ from .connect_pb2 import (
     WorkerRequestExtendLeaseData,
 )
 from .dispatch import ACKED, LOST, REPLIED
+from .drain import LIVE
 from .history import record_connected, record_disconnected
 from .presence import hold, in_database, keep_gateway_alive, off_loop, release, write_history
 from .protocol import (
@@ -51,45 +51,6 @@ _HANDSHAKE_SECONDS = 10.0
 # other end is recorded as killed: 1006 is no close frame at all, and uvicorn reports a
 # connection that dropped as 1005 too (no code), as it does a close frame without one.
 _CLEAN_CLOSE = (1000, 1001)
-_sessions: set["_Session"] = set()  # this process's sockets, from their handshake to their end
-
-
-class _Stopping:
-    """This process's gateway once its web server stops (close_gateway)."""
-
-    def __init__(self) -> None:
-        self.started = False
-        self.awaited: set[str] = set()  # requests running when it began, not yet answered
-
-
-_stopping = _Stopping()
-
-
-async def close_gateway(seconds: float, stop_accepting: Callable[[], None]) -> None:
-    """The web server is stopping: each worker is told to dial in again (GATEWAY_CLOSING) and
-    gets no new request. Both SDKs then dial in again at once and answer the requests they are
-    running over their new socket (or `/v0/connect/flush`), so this process keeps accepting
-    for up to `seconds`, until those answers are in: the sockets that open meanwhile carry
-    answers but get no request either. Then `stop_accepting` and every socket is closed; the
-    workers dial in again until a server is back. Without this, a stop cut the sockets
-    mid-step and those steps ran again."""
-    _stopping.started = True
-    sessions = list(_sessions)
-    _stopping.awaited = set().union(*(session.inflight for session in sessions))
-    await asyncio.gather(*(session.stop_requests(tell=True) for session in sessions))
-    deadline = time.monotonic() + seconds
-    while _stopping.awaited and time.monotonic() < deadline:
-        await asyncio.sleep(0.05)
-    stop_accepting()
-    await asyncio.gather(*(s.close(CloseCode.GATEWAY_DRAINING) for s in list(_sessions)))
-
-
-def reply_arrived(request_id: str) -> None:
-    """A worker answered `request_id`, on a socket of this process or over HTTP: no socket
-    waits for it any longer (one that ends does not report it lost)."""
-    _stopping.awaited.discard(request_id)
-    for session in list(_sessions):
-        session.inflight.discard(request_id)
 
 
 class Gateway:
@@ -119,6 +80,8 @@ class _Session:
         self.end_reason: DisconnectReason | None = None  # ours, when we end the socket
 
     async def send(self, kind: int, payload: bytes = b"") -> None:
+        if self.closed:
+            return  # closed by us (a stop, missed heartbeats) or by the worker: nobody reads
         frame = ConnectMessage(kind=kind, payload=payload).SerializeToString()  # type: ignore[arg-type]
         await self._send({"type": "websocket.send", "bytes": frame})
 
@@ -128,16 +91,20 @@ class _Session:
             with contextlib.suppress(Exception):
                 await self._send({"type": "websocket.close", "code": 1000, "reason": reason})
 
-    async def stop_requests(self, tell: bool) -> None:
-        """The web server stops (close_gateway): no new request comes over this socket, and
-        with `tell` the worker is told to dial in again."""
+    # -- the web process stopping (drain.py) ---------------------------------------------------
+    def stop_requests(self) -> None:
+        """No request goes out over this socket any more; its end is the stop's."""
         self.draining = True
         self.end_reason = DisconnectReason.GATEWAY_CLOSED
+
+    async def mark_draining(self) -> None:
+        """No caller picks this worker any more (the registry says DRAINING)."""
         if self.worker is not None:
             await off_loop(get_bus().set_status, self.worker.connection_id, DRAINING)
-        if tell:
-            with contextlib.suppress(Exception):  # the socket may be ending on its own
-                await self.send(T.GATEWAY_CLOSING)
+
+    async def tell_to_move(self) -> None:
+        with contextlib.suppress(Exception):  # the socket may be ending on its own
+            await self.send(T.GATEWAY_CLOSING)
 
     async def run(self) -> None:
         await self.send(T.GATEWAY_HELLO)
@@ -148,9 +115,7 @@ class _Session:
                 return
             if not await self._handshake(frame.payload):
                 return
-            _sessions.add(self)
-            if _stopping.started:
-                await self.stop_requests(tell=False)  # it carries answers, no new request
+            await self._join()
             pump = asyncio.create_task(self._pump())
             watchdog = asyncio.create_task(self._watch_heartbeats())
             try:
@@ -162,8 +127,20 @@ class _Session:
         except TimeoutError:
             await self.close(CloseCode.UNEXPECTED)
         finally:
-            _sessions.discard(self)
+            LIVE.sockets.discard(self)
             await self._gone()
+
+    async def _join(self) -> None:
+        """Among this process's sockets. During a stop it carries answers only: a worker that
+        dialed in before the stop began is told to move as well."""
+        LIVE.sockets.add(self)
+        if LIVE.stopping:
+            assert self.worker is not None  # the handshake registered it
+            registered_draining = self.worker.status == DRAINING
+            self.stop_requests()
+            if not registered_draining:
+                await self.mark_draining()
+                await self.tell_to_move()
 
     async def _next_frame(self) -> ConnectMessage | None:
         while True:
@@ -249,10 +226,11 @@ class _Session:
             await self.send(T.WORKER_REQUEST_EXTEND_LEASE_ACK, answer.SerializeToString())
         elif frame.kind == T.WORKER_REPLY:
             reply = SDKResponse.FromString(frame.payload)
-            reply_arrived(reply.request_id)  # maybe sent to another of its sockets
+            self.inflight.discard(reply.request_id)
             await off_loop(bus.push, reply_box(reply.request_id), REPLIED + frame.payload)
             ack = WorkerReplyAckData(request_id=reply.request_id)
             await self.send(T.WORKER_REPLY_ACK, ack.SerializeToString())
+            LIVE.answered(reply.request_id)  # it may have been sent over another socket
         # Any other kind is ignored: JS 4.24's WORKER_STATUS (15, not in the Python SDK's proto
         # we compile) comes only when the ready message names a status interval, which ours
         # leaves empty; its in-flight list would tell us nothing the replies do not.
@@ -316,11 +294,11 @@ class _Session:
 
 
 def _first_status(data: WorkerConnectRequestData) -> str:
-    """DRAINING while the web server stops (no request may reach it); CONNECTED until its
+    """DRAINING while the web process stops (no request may reach it); CONNECTED until its
     WORKER_READY when the worker says it will send one; else READY."""
-    if _stopping.started:
+    if LIVE.stopping:
         return DRAINING
-    return "CONNECTED" if data.worker_manual_readiness_ack else READY
+    return CONNECTED if data.worker_manual_readiness_ack else READY
 
 
 def with_connect_websocket(app: Any) -> Any:

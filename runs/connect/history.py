@@ -94,11 +94,11 @@ def connect_state(app: App) -> dict[str, list[dict[str, Any]]]:
         return {"connect_workers": [], "connect_history": []}
     return {
         "connect_workers": connected_workers(app.name),
-        "connect_history": history_rows(app.name),
+        "connect_history": _history_rows(app.name),
     }
 
 
-def history_rows(app_name: str) -> list[dict[str, Any]]:
+def _history_rows(app_name: str) -> list[dict[str, Any]]:
     """`app_history` as the API and the MCP tools give it: per socket, newest first, its
     instance and SDK, when it connected and ended (ISO 8601; null while open), why (blank
     while open), the WebSocket close code, and `gone` (open, but its gateway lost it)."""

@@ -11,7 +11,7 @@ from ulid import ULID
 from .bus import get_bus, reply_box
 from .connect_pb2 import FlushResponse, SDKResponse, StartRequest, StartResponse
 from .dispatch import REPLIED
-from .gateway import reply_arrived
+from .drain import LIVE
 from .protocol import GATEWAY_GROUP, GATEWAY_PATH, PROTOBUF, session_token
 
 
@@ -45,6 +45,6 @@ def flush_view(request: HttpRequest) -> HttpResponse:
     if not reply.request_id:
         return HttpResponse("request_id is required", status=400)
     get_bus().push(reply_box(reply.request_id), REPLIED + request.body)
-    reply_arrived(reply.request_id)
+    LIVE.answered_elsewhere(reply.request_id)  # a stop in progress waits for it
     answer = FlushResponse(request_id=reply.request_id)
     return HttpResponse(answer.SerializeToString(), content_type=PROTOBUF)

@@ -6,6 +6,7 @@ records the end as `gateway closed`, each worker dials in again on its own once 
 back, and the run completes with the running step run once: both SDKs, told to move, dial in
 again at once and answer over the new socket, which the stopping server still accepts."""
 
+import signal
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -16,11 +17,14 @@ from tests.harness import DevServer, wait_until
 from tests.mcp_client import call
 
 SLOW_STEP_SECONDS = 2
+DRAIN_SECONDS = 6  # longer than the step; the stop (drain + uvicorn's 3 s) stays under the
+# 10 s after which the harness kills a server that did not stop
 
 
 @pytest.fixture
 def server(tmp_path: Path) -> Iterator[DevServer]:
-    with connect_server(tmp_path, "graceful-stop") as server:
+    drain = {"DEVSERVER_CONNECT_DRAIN_SECONDS": str(DRAIN_SECONDS)}
+    with connect_server(tmp_path, "graceful-stop", **drain) as server:
         yield server
 
 
@@ -37,6 +41,7 @@ def test_a_stopped_web_process_lets_workers_finish_their_step_and_move(
         wait_until(lambda: "slow:start:g1" in worker.log_lines(), 30, "the slow step to start")
 
         server.stop_web()
+        assert server.process.proc.returncode != -signal.SIGKILL  # it stopped on its own
         assert "slow:end:g1" in worker.log_lines()  # the stop waited for the running step
         server.start_web()
 

@@ -1,15 +1,16 @@
 """A Connect app's history of workers: the gateway records each socket from its handshake to
 its end, with why it ended (the worker closed it, drained first, or vanished without a close
 frame); a socket whose web process died is closed as `gateway lost` when the app's next
-worker connects; the Apps page lists the history."""
+worker connects; the Apps page, the API and the MCP tools list the history."""
 
 import json
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import pytest
 from asgiref.sync import async_to_sync
 from asgiref.testing import ApplicationCommunicator
 
+from console.agent import reads
 from foundation import clock
 from runs.connect.connect_pb2 import (
     AppConfiguration,
@@ -22,7 +23,7 @@ from runs.connect.connect_pb2 import (
 )
 from runs.connect.gateway import Gateway
 from runs.connect.protocol import GATEWAY_PATH, SUBPROTOCOL, DisconnectReason
-from runs.models import ConnectSession
+from runs.models import App, ConnectSession
 
 T = GatewayMessageType
 APP = "hist-app"
@@ -138,3 +139,32 @@ def test_the_apps_page_lists_the_apps_connections_newest_first(client):
     history = page[page.index("Connections, newest first") :]
     assert history.index(">closed") < history.index(">killed")
     assert "(code 1006)" in history and history.count('data-session-instance="w-1"') == 2
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_api_and_the_agent_list_the_apps_connections_newest_first(client):
+    """`GET /api/apps` and the MCP tool `list_apps` (one helper): per socket its instance,
+    times, reason and close code; an open row no live gateway holds is `gone`; an app served
+    over HTTP has none."""
+    for code in (1006, 1000):
+        async_to_sync(_session_ending)(_start(client), False, code)
+    ConnectSession.objects.create(
+        app_name=APP, connection_id="01LOSTLOSTLOSTLOSTLOSTLOST", connected_at=clock.now()
+    )
+    App.objects.create(name="over-http", url="http://127.0.0.1:9/api/inngest")
+
+    apps = {a["name"]: a for a in client.get("/api/apps").json()}
+    assert apps["over-http"]["connect_history"] == apps["over-http"]["connect_workers"] == []
+    history = apps[APP]["connect_history"]
+    assert [(r["reason"], r["close_code"], r["gone"]) for r in history] == [
+        ("", None, True),
+        ("closed", 1000, False),
+        ("killed", 1006, False),
+    ]
+    assert history[1]["instance_id"] == "w-1" and history[1]["sdk"] == "py:v0.5.19"
+    assert datetime.fromisoformat(history[1]["disconnected_at"]) >= datetime.fromisoformat(
+        history[1]["connected_at"]
+    )
+    assert history[0]["disconnected_at"] is None
+    agent = {a["name"]: a for a in reads.list_apps()}
+    assert agent[APP]["connect_history"] == history
