@@ -10,8 +10,9 @@ workers dial in again until a server is back.
 What this waits for is the answers reaching this process. In staging the Celery worker that
 sent a request takes its answer from Redis whichever web process received it; an answer that
 reaches another web process (several behind a balancer) is not seen here, and this process
-then waits the whole time. Embedded, the answer is stored by the process's own executor
-thread, which has uvicorn's graceful stop (3 s) after the drain to do so."""
+then waits the whole time, as it does for a worker that vanishes without answering.
+Embedded, the answer is stored by the process's own executor thread, which has uvicorn's
+graceful stop (3 s) after the drain to do so."""
 
 import asyncio
 import contextlib
