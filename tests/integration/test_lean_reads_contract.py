@@ -27,6 +27,7 @@ from flowcontrol.models import Decision, DecisionKind
 from foundation import clock
 from runs import signing
 from runs.models import App, Function, Run, RunStatus
+from tests.integration import one_loop
 
 pytestmark = pytest.mark.django_db(transaction=True)  # the route's threads have connections
 
@@ -170,7 +171,7 @@ def _call(
     async def send(message: dict) -> None:
         sent.append(message)
 
-    asyncio.run(asyncio.wait_for(apps[kind](scope, receive, send), 30))
+    one_loop.run(asyncio.wait_for(apps[kind](scope, receive, send), 30))
     return {
         "status": sent[0]["status"],
         "headers": sorted(_header(k.decode().lower(), v.decode()) for k, v in sent[0]["headers"]),

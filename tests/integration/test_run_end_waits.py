@@ -19,6 +19,7 @@ from events.models import Event
 from foundation import clock
 from runs import live, states
 from runs.models import App, Function, Run, RunStatus
+from tests.integration import one_loop
 
 pytestmark = pytest.mark.django_db(transaction=True)  # the route's threads have connections
 
@@ -107,7 +108,7 @@ def no_rereads(monkeypatch: pytest.MonkeyPatch) -> None:
 def test_a_held_run_read_is_answered_when_the_run_ends(lean: LeanReads, function: Function) -> None:
     run = _running_run(function)
     path = f"/v1/runs/{run.id}"
-    answer = asyncio.run(_held_until(lean, path, b"wait=30", lambda: _complete(run)))
+    answer = one_loop.run(_held_until(lean, path, b"wait=30", lambda: _complete(run)))
     assert not lean.waits._by_key  # the waiter left the index
     assert answer["status"] == 200
     assert answer["body"]["data"]["status"] == "Completed"
@@ -127,7 +128,7 @@ def test_a_held_event_read_is_answered_when_all_its_runs_end(
         queued_at=clock.now(),
     )
     path = f"/v1/events/{first.event_id}/runs"
-    answer = asyncio.run(_held_until(lean, path, b"wait=30", lambda: _complete(first)))
+    answer = one_loop.run(_held_until(lean, path, b"wait=30", lambda: _complete(first)))
     statuses = {run["run_id"]: run["status"] for run in answer["body"]["data"]}
     assert statuses == {first.id: "Completed", second.id: "Completed"}
 
@@ -136,7 +137,7 @@ def test_a_held_read_answers_what_there_is_when_the_wait_is_over(
     lean: LeanReads, function: Function
 ) -> None:
     run = _running_run(function)
-    answer = asyncio.run(_get(lean, f"/v1/runs/{run.id}", b"wait=0.2"))
+    answer = one_loop.run(_get(lean, f"/v1/runs/{run.id}", b"wait=0.2"))
     assert answer["body"]["data"]["status"] == "Running"
 
 
@@ -145,7 +146,7 @@ def test_past_the_most_waiters_a_read_is_answered_at_once(
 ) -> None:
     monkeypatch.setattr(run_end_waits, "MAX_WAITERS", 0)
     run = _running_run(function)
-    answer = asyncio.run(
+    answer = one_loop.run(
         asyncio.wait_for(_get(lean, f"/v1/runs/{run.id}", b"wait=30"), ANSWER_WITHIN_S)
     )
     assert answer["body"]["data"]["status"] == "Running"
@@ -175,7 +176,7 @@ def test_a_waiter_is_woken_only_by_runs_of_its_own_event(function: Function, own
         await asyncio.to_thread(_complete, run)
         await held
 
-    asyncio.run(scenario())
+    one_loop.run(scenario())
     # The first read and the one at the deadline, plus one per wake-up.
     assert (reads > 2) is own
 
@@ -208,5 +209,5 @@ def test_a_run_waiter_is_woken_by_its_end_not_by_other_changes(function: Functio
         await asyncio.to_thread(move)
         await held
 
-    asyncio.run(scenario())
+    one_loop.run(scenario())
     assert (reads > 2) is (to == RunStatus.COMPLETED)
