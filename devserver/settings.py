@@ -292,7 +292,8 @@ ENDPOINT_RUN_TIMEOUT = env_float("DEVSERVER_ENDPOINT_RUN_TIMEOUT", 3600.0, minim
 # tests whose Python workers override their own interval.
 CONNECT_HEARTBEAT_SECONDS = env_int("DEVSERVER_CONNECT_HEARTBEAT_SECONDS", 10, minimum=1)
 # On a stop, seconds Connect workers get to answer the requests they run (told to move first).
-CONNECT_DRAIN_SECONDS = env_int("DEVSERVER_CONNECT_DRAIN_SECONDS", 5, minimum=0)
+# A Python worker may answer over HTTP only 5-6 s after its step ended (its flush delay).
+CONNECT_DRAIN_SECONDS = env_int("DEVSERVER_CONNECT_DRAIN_SECONDS", 10, minimum=0)
 # An app's answer (a step's output, or the function's) above this fails the attempt, as
 # Inngest's 4 MiB output limit does: memoized state stays small enough to replay.
 SDK_RESPONSE_MAX_BYTES = env_int("DEVSERVER_STEP_OUTPUT_MAX_BYTES", 4 * 1024 * 1024, minimum=1024)

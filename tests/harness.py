@@ -283,13 +283,11 @@ class DevServer:
         else:
             self.kill()
 
-    def stop_web(self) -> None:
+    def stop_web(self, timeout: float = 10) -> None:
         """Stop the process that serves HTTP as an operator does, SIGTERM (embedded: the whole
-        server; staging: the web process only)."""
-        if STAGING and self.process:
-            self.process.stop()
-        else:
-            self.stop()
+        server; staging: the web process only); SIGKILL after `timeout` seconds."""
+        if self.process:
+            self.process.stop(timeout=timeout)
 
     def start_web(self) -> "DevServer":
         """Start the web process again after kill_web or stop_web (embedded: the whole

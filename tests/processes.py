@@ -31,12 +31,13 @@ class Process:
         )
         return self
 
-    def stop(self, sig: int = signal.SIGTERM) -> None:
+    def stop(self, sig: int = signal.SIGTERM, timeout: float = 10) -> None:
+        """`sig` to the process group; SIGKILL after `timeout` seconds."""
         if self.proc is None or self.proc.poll() is not None:
             return
         os.killpg(self.proc.pid, sig)
         try:
-            self.proc.wait(timeout=10)
+            self.proc.wait(timeout=timeout)
         except subprocess.TimeoutExpired:
             os.killpg(self.proc.pid, signal.SIGKILL)
             self.proc.wait(timeout=10)

@@ -21,6 +21,9 @@ import time
 from collections.abc import Awaitable, Callable
 from typing import Any, Protocol
 
+from .bus import get_bus, reply_box
+from .dispatch import LOST
+from .presence import off_loop
 from .protocol import CloseCode
 
 logger = logging.getLogger(__name__)
@@ -56,6 +59,14 @@ class LiveSockets:
         for socket in list(self.sockets):
             socket.inflight.discard(request_id)
 
+    def holds_back(self, request_id: str) -> bool:
+        """Whether a socket ending now should not report `request_id` lost yet: the stop waits
+        for its answer. A Python worker drops its socket when told to move and may send the
+        answer over HTTP only 5-6 s after its step ended; reported lost at once, its caller's
+        grace for a flushed answer (8 s) could run out before it came, and the step ran
+        again."""
+        return self.stopping and request_id in self.awaited
+
     def answered_elsewhere(self, request_id: str) -> None:
         """`answered`, from a thread that is not the loop's (the flush endpoint); only a stop
         in progress needs to know."""
@@ -84,6 +95,10 @@ class LiveSockets:
             await asyncio.sleep(POLL_SECONDS)
         if self.awaited:
             logger.warning("connect: stopping with %d requests unanswered", len(self.awaited))
+            lost = [off_loop(get_bus().push, reply_box(rid), LOST) for rid in self.awaited]
+            await _within(
+                asyncio.gather(*lost, return_exceptions=True), time.monotonic() + CLOSE_SECONDS
+            )
         with contextlib.suppress(Exception):
             stop_accepting()
         closing = [socket.close(CloseCode.GATEWAY_DRAINING) for socket in list(self.sockets)]

@@ -274,7 +274,8 @@ class _Session:
         bus = get_bus()
         await off_loop(bus.drop, worker.connection_id)
         for request_id in list(self.inflight):
-            await off_loop(bus.push, reply_box(request_id), LOST)
+            if not LIVE.holds_back(request_id):  # else the stop reports it, if never answered
+                await off_loop(bus.push, reply_box(request_id), LOST)
         self.inflight.clear()
         reason = self.end_reason
         if reason is None:

@@ -17,8 +17,11 @@ from tests.harness import DevServer, wait_until
 from tests.mcp_client import call
 
 SLOW_STEP_SECONDS = 2
-DRAIN_SECONDS = 6  # longer than the step; the stop (drain + uvicorn's 3 s) stays under the
-# 10 s after which the harness kills a server that did not stop
+# Longer than the step plus a Python worker's flush delay (5-6 s after the step, when its
+# answer missed the socket it dropped); the stop (drain + uvicorn's 3 s) stays under
+# STOP_SECONDS, after which the harness kills a server that did not stop.
+DRAIN_SECONDS = 12
+STOP_SECONDS = 25
 
 
 @pytest.fixture
@@ -40,7 +43,7 @@ def test_a_stopped_web_process_lets_workers_finish_their_step_and_move(
         [event_id] = server.send({"name": f"{app}/slow", "data": {"seconds": SLOW_STEP_SECONDS}})
         wait_until(lambda: "slow:start:g1" in worker.log_lines(), 30, "the slow step to start")
 
-        server.stop_web()
+        server.stop_web(STOP_SECONDS)
         assert server.process.proc.returncode != -signal.SIGKILL  # it stopped on its own
         assert "slow:end:g1" in worker.log_lines()  # the stop waited for the running step
         server.start_web()
