@@ -17,6 +17,7 @@ from events.ingest import IncomingEvent, store_events
 from events.models import Event
 from runs import live
 from runs.models import Run
+from tests import one_loop
 from tests.integration.flow_setup import send, sync_function
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("_open_console")]
@@ -141,7 +142,7 @@ def test_the_events_socket_is_told_once_stored_events_commit(monkeypatch: pytest
         await communicator.disconnect()
         return told, silent
 
-    told, silent_after_rollback = asyncio.run(scenario())
+    told, silent_after_rollback = one_loop.run(scenario())
     assert silent_after_rollback
     assert told == {"kind": "events", "count": 1}
 

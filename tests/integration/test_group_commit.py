@@ -15,6 +15,7 @@ from events.ingest import IncomingEvent
 from events.models import Event
 from events.seeds import seeded_ids
 from events.signals import events_stored
+from tests import one_loop
 
 pytestmark = pytest.mark.django_db(transaction=True)  # the committer thread has a connection
 
@@ -141,7 +142,7 @@ def _one_turn(committer: GroupCommitter, requests: list[list[IncomingEvent]]) ->
     async def turn() -> list[list[str]]:
         return await asyncio.gather(*(committer.store(events, None) for events in requests))
 
-    return asyncio.run(turn())
+    return one_loop.run(turn())
 
 
 def test_requests_of_one_turn_of_the_loop_are_committed_together_each_answered_with_its_own(
@@ -166,7 +167,7 @@ def test_a_refused_request_of_a_turn_gets_its_error_on_the_loop_and_the_others_a
         ]
         return await asyncio.gather(*stores, return_exceptions=True)
 
-    first, refused, last = asyncio.run(one_turn())
+    first, refused, last = one_loop.run(one_turn())
     assert isinstance(refused, RuntimeError)
     assert sorted(Event.objects.values_list("id", flat=True)) == sorted(first + last)
 

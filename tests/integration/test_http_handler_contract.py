@@ -19,6 +19,7 @@ from django.core import signals
 from django.core.handlers.asgi import ASGIHandler
 
 from devserver.http_handler import OneHopASGIHandler
+from tests import one_loop
 
 pytestmark = pytest.mark.django_db(transaction=True)  # handler threads have connections too
 
@@ -88,7 +89,7 @@ def _call(
     signals.request_started.connect(on_start)
     signals.request_finished.connect(on_finish)
     try:
-        asyncio.run(asyncio.wait_for(_handler(kind)(scope, receive, send), 30))
+        one_loop.run(asyncio.wait_for(_handler(kind)(scope, receive, send), 30))
     finally:
         signals.request_started.disconnect(on_start)
         signals.request_finished.disconnect(on_finish)

@@ -16,6 +16,7 @@ import pytest
 from devserver.http_handler import OneHopASGIHandler
 from devserver.ingest_route import LeanIngest
 from events.models import Event
+from tests import one_loop
 
 pytestmark = pytest.mark.django_db(transaction=True)  # the committer thread has a connection
 
@@ -71,7 +72,7 @@ def _call(
     async def send(message: dict) -> None:
         sent.append(message)
 
-    asyncio.run(asyncio.wait_for(_app(kind)(scope, receive, send), 30))
+    one_loop.run(asyncio.wait_for(_app(kind)(scope, receive, send), 30))
     return {
         "status": sent[0]["status"],
         "headers": sorted(

@@ -27,7 +27,7 @@ from flowcontrol.models import Decision, DecisionKind
 from foundation import clock
 from runs import signing
 from runs.models import App, Function, Run, RunStatus
-from tests.integration import one_loop
+from tests import one_loop
 
 pytestmark = pytest.mark.django_db(transaction=True)  # the route's threads have connections
 

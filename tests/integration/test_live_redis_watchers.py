@@ -12,6 +12,7 @@ from channels.layers import get_channel_layer
 from foundation import clock
 from runs import live
 from runs.models import Run
+from tests import one_loop
 from tests.harness import STAGING
 
 pytestmark = pytest.mark.skipif(not STAGING, reason="the Redis channel layer serves staging")
@@ -29,7 +30,7 @@ def test_a_group_is_watched_while_it_has_a_member() -> None:
         await layer.group_discard(group, channel)
         return before, during, live._watched_in_redis(layer, [group, other])
 
-    before, during, after = asyncio.run(scenario())
+    before, during, after = one_loop.run(scenario())
     assert (before, during, after) == ([], [group], [])
 
 
@@ -47,5 +48,5 @@ def test_a_push_reaches_a_watched_run() -> None:
         finally:
             await layer.group_discard(live.run_group(watched.id), channel)
 
-    [message] = asyncio.run(scenario())
+    [message] = one_loop.run(scenario())
     assert message["run_id"] == watched.id

@@ -3,7 +3,6 @@ and `sub` messages add nothing, publishing is bounded in size and needs the sign
 the server has one, a slow subscriber's queue drops its oldest frames with a notice, and a
 run's last messages are kept for the run page, bounded."""
 
-import asyncio
 import base64
 import json
 import time
@@ -22,6 +21,7 @@ from runs.realtime import recent, tokens
 from runs.realtime.broadcast import Outbox
 from runs.realtime.tokens import Topic
 from runs.statuses import RunStatus
+from tests import one_loop
 
 pytestmark = pytest.mark.django_db
 SIGNING_KEY = "signkey-test-" + "ab12" * 16
@@ -65,7 +65,7 @@ def test_a_subscriber_gets_the_topics_of_its_token_and_no_other():
         await socket.disconnect()
         return got, silent
 
-    got, nothing_else = asyncio.run(scenario())
+    got, nothing_else = one_loop.run(scenario())
     assert (got["kind"], got["channel"], got["topic"], got["data"]) == (
         "data",
         "orders:1",
@@ -104,7 +104,7 @@ def test_an_sse_stream_beside_a_websocket_gets_every_message_of_its_token():
         assert (b"content-type", b"text/event-stream") in start["headers"]
         return bodies, over_socket
 
-    bodies, over_socket = asyncio.run(scenario())
+    bodies, over_socket = one_loop.run(scenario())
     assert bodies[0] == b":\n\n"
     events = [json.loads(body.removeprefix(b"data: ")) for body in bodies[1:]]
     assert [(e["topic"], e["data"]) for e in events] == [
@@ -131,7 +131,7 @@ def test_forged_expired_and_missing_tokens_are_refused():
         return not connected
 
     for forged in (f"{head}.{forged_claims}.{signature}", "a.b.c", ""):
-        assert asyncio.run(refused(f"/v1/realtime/connect?token={forged}")), forged
+        assert one_loop.run(refused(f"/v1/realtime/connect?token={forged}")), forged
 
 
 async def _handled(socket: WebsocketCommunicator) -> None:
@@ -176,7 +176,7 @@ def test_a_sub_message_adds_only_the_topics_of_a_valid_token_and_unsub_drops_the
         await socket.disconnect()
         return seen
 
-    assert asyncio.run(scenario()) == [[], [2], []]
+    assert one_loop.run(scenario()) == [[], [2], []]
 
 
 def test_a_message_over_the_limit_is_refused_and_reaches_nobody(settings: Any):
@@ -191,7 +191,7 @@ def test_a_message_over_the_limit_is_refused_and_reaches_nobody(settings: Any):
         await socket.disconnect()
         return over, under, silent
 
-    assert asyncio.run(scenario()) == (413, 200, True)
+    assert one_loop.run(scenario()) == (413, 200, True)
 
 
 def test_a_stream_over_the_limit_is_cut_and_still_ends(settings: Any):
@@ -215,7 +215,7 @@ def test_a_stream_over_the_limit_is_cut_and_still_ends(settings: Any):
         await socket.disconnect()
         return status, frames
 
-    status, frames = asyncio.run(scenario())
+    status, frames = one_loop.run(scenario())
     assert status == 413
     assert frames[0]["kind"] == "datastream-start"
     chunks = [f for f in frames if f["kind"] == "chunk"]
@@ -240,8 +240,8 @@ def test_publishing_and_tokens_need_the_signing_key_when_the_server_has_one(sett
         return response["status"]
 
     bearer = (b"authorization", hashed["Authorization"].encode())
-    assert asyncio.run(publish([])) == 401
-    assert asyncio.run(publish([bearer])) == 200
+    assert one_loop.run(publish([])) == 401
+    assert one_loop.run(publish([bearer])) == 200
 
 
 def test_a_token_request_names_what_is_wrong(settings: Any):
@@ -261,7 +261,7 @@ def test_a_slow_subscribers_queue_drops_its_oldest_frames_and_says_how_many():
             outbox.put(str(n))
         return [await outbox.next(timeout=0.01) for _ in range(5)]
 
-    notice, *rest = asyncio.run(scenario())
+    notice, *rest = one_loop.run(scenario())
     assert notice is not None and json.loads(notice)["kind"] == "dropped"
     assert json.loads(notice)["data"] == 2
     assert rest == ["2", "3", "4", None]
@@ -275,7 +275,7 @@ def test_a_runs_last_messages_are_kept_for_the_run_page_bounded(settings: Any):
         for n in range(5):
             await _publish("c", "t", json.dumps({"n": n}).encode(), run_id=run_id)
 
-    asyncio.run(scenario())
+    one_loop.run(scenario())
     kept = recent.recent(run_id)
     assert [json.loads(item["preview"]) for item in kept] == [{"n": 2}, {"n": 3}, {"n": 4}]
     assert {(item["channel"], item["topic"]) for item in kept} == {("c", "t")}

@@ -19,7 +19,7 @@ from events.models import Event
 from foundation import clock
 from runs import live, states
 from runs.models import App, Function, Run, RunStatus
-from tests.integration import one_loop
+from tests import one_loop
 
 pytestmark = pytest.mark.django_db(transaction=True)  # the route's threads have connections
 

@@ -3,14 +3,13 @@ API request a browser marks as cross-site is refused (a text/plain POST from ano
 confirmed a bulk cancel of every active run on the open dev console), and a live stream opens
 only for a page of the console itself, even with ALLOWED_HOSTS=*."""
 
-import asyncio
-
 import pytest
 from channels.testing import WebsocketCommunicator
 from django.test import Client, override_settings
 
 from devserver.asgi import application
 from runs.models import BulkAction
+from tests import one_loop
 
 DEV = {"REQUIRE_LOGIN": False, "ALLOWED_HOSTS": ["*"]}
 BULK = '{"kind": "cancel"}'
@@ -53,7 +52,7 @@ def _websocket_opens(origin: bytes) -> bool:
         await communicator.disconnect()
         return connected
 
-    return asyncio.run(attempt())
+    return one_loop.run(attempt())
 
 
 @override_settings(**DEV)

@@ -12,6 +12,7 @@ from django.test import override_settings
 
 from devserver.asgi import application
 from events.models import Event
+from tests import one_loop
 
 LIMIT = 64 * 1024
 
@@ -56,7 +57,7 @@ def _post(path: str, chunks: list[bytes], headers: list[tuple[bytes, bytes]]) ->
         "client": ("127.0.0.1", 50000),
         "server": ("testserver", 80),
     }
-    asyncio.run(asyncio.wait_for(application(scope, client.receive, client.send), 30))
+    one_loop.run(asyncio.wait_for(application(scope, client.receive, client.send), 30))
     return client
 
 

@@ -1,11 +1,13 @@
-"""Running an ASGI call on an event loop of its own, as the in-process tests do, with the
+"""Running async test code on an event loop of its own, as the in-process tests do, with the
 loop's teardown bounded.
 
-`asyncio.run` cancels the tasks left on its loop and waits for them without end. The run-end
-waits' listener leaves channels_redis operations in flight, and under a loaded machine one of
-them once never finished after its cancel: the suite hung 300 s in `asyncio.run`'s teardown.
-A server keeps one loop for its life, so this only happens when a test throws a loop away;
-here the leftover tasks get TEARDOWN_S to end and are then abandoned with the loop."""
+`asyncio.run` cancels the tasks left on its loop and waits for them without end. Consumers on
+the Redis channel layer (the run-end waits' listener, realtime subscriptions) leave
+channels_redis operations in flight, and on a loaded machine one of them now and then never
+finished after its cancel: the staging suite hung 300 s in `asyncio.run`'s teardown (twice in
+one session, in two modules). A server keeps one loop for its life, so this only happens when
+a test throws a loop away; here the leftover tasks get TEARDOWN_S to end and are then
+abandoned with the loop."""
 
 import asyncio
 import logging
