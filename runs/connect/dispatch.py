@@ -22,8 +22,10 @@ from .protocol import ACK_SECONDS, EXTEND_LEASE_SECONDS, parse_step_url
 # Replies as the gateway (or the flush endpoint) posts them: a one-byte kind, then the payload.
 ACKED, REPLIED, LOST = b"A", b"R", b"L"
 # A request lost with its socket may still be answered: the SDK keeps the reply and flushes
-# it over HTTP (`/v0/connect/flush`) once it is older than the extend-lease interval.
-_FLUSH_GRACE = EXTEND_LEASE_SECONDS + 3.0
+# it over HTTP (`/v0/connect/flush`) once it is older than the extend-lease interval, polling
+# every second, so up to the step's remaining time + ~6 s after the loss. 8 s of grace ran out
+# first on a loaded machine (a web process stopped mid-step, staging CI) and the step ran again.
+_FLUSH_GRACE = 3 * EXTEND_LEASE_SECONDS
 _POLL = 1.0
 _STATUS = {SDKResponseStatus.DONE: 200, SDKResponseStatus.NOT_COMPLETED: 206}
 
