@@ -12,6 +12,7 @@ died with it while the workers dial in again."""
 
 import dataclasses
 import json
+import math
 import queue
 import threading
 import time
@@ -60,6 +61,9 @@ class Bus(Protocol):
     def push(self, key: str, data: bytes) -> None: ...
     def pop(self, key: str, timeout: float) -> bytes | None: ...
     def renew_gateway(self, gateway_id: str) -> None: ...
+    def hold_lease(self, request_id: str, seconds: float) -> None: ...
+    def end_lease(self, request_id: str) -> None: ...
+    def lease_held(self, request_id: str) -> bool: ...
 
 
 def request_box(connection_id: str) -> str:
@@ -70,6 +74,13 @@ def reply_box(request_id: str) -> str:
     return f"connect:reply:{request_id}"
 
 
+def lease_key(request_id: str) -> str:
+    """Held by the caller while it waits for the request's answer (dispatch.py): the gateway
+    renews a worker's lease on the request only while it exists, over whichever socket the
+    worker asks."""
+    return f"connect:lease:{request_id}"
+
+
 class MemoryBus:
     """One process: the executor's threads and the gateway's loop share these dicts."""
 
@@ -77,6 +88,7 @@ class MemoryBus:
         self._lock = threading.Lock()
         self._workers: dict[str, Worker] = {}
         self._boxes: defaultdict[str, queue.Queue[bytes]] = defaultdict(queue.Queue)
+        self._leases: dict[str, float] = {}  # request id -> when it lapses (monotonic)
 
     def register(self, worker: Worker) -> None:
         with self._lock:
@@ -146,6 +158,22 @@ class MemoryBus:
     def renew_gateway(self, gateway_id: str) -> None:
         """Nothing to do: the gateway is this process, which dies with its registry."""
 
+    def hold_lease(self, request_id: str, seconds: float) -> None:
+        with self._lock:
+            self._leases[request_id] = time.monotonic() + seconds
+
+    def end_lease(self, request_id: str) -> None:
+        with self._lock:
+            self._leases.pop(request_id, None)
+
+    def lease_held(self, request_id: str) -> bool:
+        with self._lock:
+            until = self._leases.get(request_id)
+            if until is not None and until <= time.monotonic():
+                del self._leases[request_id]  # its caller died without ending it
+                until = None
+            return until is not None
+
 
 # Reserve a slot only while the worker is READY and under its capacity, atomically, so two
 # executors never both take a worker's last slot.
@@ -186,6 +214,15 @@ class RedisBus:
 
     def renew_gateway(self, gateway_id: str) -> None:
         self._redis.set(self._gateway_key(gateway_id), 1, ex=GATEWAY_TTL)
+
+    def hold_lease(self, request_id: str, seconds: float) -> None:
+        self._redis.set(lease_key(request_id), 1, ex=max(1, math.ceil(seconds)))
+
+    def end_lease(self, request_id: str) -> None:
+        self._redis.delete(lease_key(request_id))
+
+    def lease_held(self, request_id: str) -> bool:
+        return bool(self._redis.exists(lease_key(request_id)))
 
     def register(self, worker: Worker) -> None:
         fields = dataclasses.asdict(worker)

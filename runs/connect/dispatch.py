@@ -27,6 +27,9 @@ ACKED, REPLIED, LOST = b"A", b"R", b"L"
 # first on a loaded machine (a web process stopped mid-step, staging CI) and the step ran again.
 _FLUSH_GRACE = 3 * EXTEND_LEASE_SECONDS
 _POLL = 1.0
+# The request's lease on the bus lapses this long after its caller last renewed it (every
+# EXTEND_LEASE_SECONDS while it waits), so a caller that died frees its worker soon.
+_LEASE_SECONDS = 3 * EXTEND_LEASE_SECONDS
 _STATUS = {SDKResponseStatus.DONE: 200, SDKResponseStatus.NOT_COMPLETED: 206}
 
 
@@ -59,8 +62,12 @@ def dispatch(url: str, body: bytes, headers: dict[str, str]) -> SdkOutcome | Non
                 {k: v for k, v in headers.items() if k.startswith("trace")}
             ).encode(),
         )
-        bus.push(request_box(worker.connection_id), request.SerializeToString())
-        return _await_reply(bus, worker, request_id, deadline)
+        bus.hold_lease(request_id, _LEASE_SECONDS)
+        try:
+            bus.push(request_box(worker.connection_id), request.SerializeToString())
+            return _await_reply(bus, worker, request_id, deadline)
+        finally:
+            bus.end_lease(request_id)
     finally:
         bus.release(worker.connection_id)
 
@@ -82,11 +89,14 @@ def _reserve_worker(bus: Bus, app_name: str, deadline: float) -> Worker | None:
 
 
 def _await_reply(bus: Bus, worker: Worker, request_id: str, deadline: float) -> SdkOutcome:
-    sent = time.monotonic()
+    sent = renewed = time.monotonic()
     acked = False
     lost_at: float | None = None
     while True:
         now = time.monotonic()
+        if now - renewed >= EXTEND_LEASE_SECONDS:
+            bus.hold_lease(request_id, _LEASE_SECONDS)
+            renewed = now
         if now >= deadline:
             return FunctionErrored(
                 {

@@ -63,7 +63,7 @@ class LiveSockets:
         """Whether a socket ending now should not report `request_id` lost yet: the stop waits
         for its answer. A Python worker drops its socket when told to move and may send the
         answer over HTTP only 5-6 s after its step ended; reported lost at once, its caller's
-        grace for a flushed answer (8 s) could run out before it came, and the step ran
+        grace for a flushed answer could run out before it came, and the step ran
         again."""
         return self.stopping and request_id in self.awaited
 

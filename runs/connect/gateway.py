@@ -219,9 +219,11 @@ class _Session:
         elif frame.kind == T.WORKER_REQUEST_EXTEND_LEASE:
             extend = WorkerRequestExtendLeaseData.FromString(frame.payload)
             # The queue item's lease is renewed by the process that waits for the reply; here
-            # the worker only learns whether its request still counts (no new id: stop).
+            # the worker only learns whether its request still counts (no new id: the Python
+            # SDK stops it). Its caller holds it on the bus, not this socket: a worker told to
+            # move extends the request it runs over its new socket.
             answer = WorkerRequestExtendLeaseAckData(request_id=extend.request_id)
-            if extend.request_id in self.inflight:
+            if await off_loop(bus.lease_held, extend.request_id):
                 answer.new_lease_id = extend.lease_id or extend.request_id
             await self.send(T.WORKER_REQUEST_EXTEND_LEASE_ACK, answer.SerializeToString())
         elif frame.kind == T.WORKER_REPLY:

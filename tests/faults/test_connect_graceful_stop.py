@@ -16,11 +16,14 @@ from tests.connect_apps import WORKER_APPS, ConnectWorker, connect_server, conne
 from tests.harness import DevServer, wait_until
 from tests.mcp_client import call
 
-SLOW_STEP_SECONDS = 2
+# Longer than the SDKs' lease-extension interval (5 s): the worker extends the request it runs
+# over its new socket, which must grant it (the Python SDK drops a request whose extension is
+# refused, and it ran again after the restart).
+SLOW_STEP_SECONDS = 7
 # Longer than the step plus a Python worker's flush delay (5-6 s after the step, when its
 # answer missed the socket it dropped); the stop (drain + uvicorn's 3 s) stays under
 # STOP_SECONDS, after which the harness kills a server that did not stop.
-DRAIN_SECONDS = 12
+DRAIN_SECONDS = 15
 STOP_SECONDS = 25
 
 

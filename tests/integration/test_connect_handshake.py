@@ -1,6 +1,7 @@
 """The Connect handshake as the SDKs speak it, driven by a protobuf client written here with
 the generated code: start over HTTP, then on the gateway socket hello, WORKER_CONNECT (which
-syncs the app), ready, heartbeats; a session token the server did not grant is refused."""
+syncs the app), ready, heartbeats, lease extensions; a session token the server did not grant
+is refused."""
 
 import json
 
@@ -8,6 +9,7 @@ import pytest
 from asgiref.sync import async_to_sync
 from asgiref.testing import ApplicationCommunicator
 
+from runs.connect.bus import get_bus
 from runs.connect.connect_pb2 import (
     AppConfiguration,
     AuthData,
@@ -17,6 +19,8 @@ from runs.connect.connect_pb2 import (
     StartRequest,
     StartResponse,
     WorkerConnectRequestData,
+    WorkerRequestExtendLeaseAckData,
+    WorkerRequestExtendLeaseData,
 )
 from runs.connect.gateway import Gateway
 from runs.connect.protocol import GATEWAY_PATH, SUBPROTOCOL
@@ -144,5 +148,34 @@ async def _js_frames(started: StartResponse) -> None:
     beat = ConnectMessage(kind=T.WORKER_HEARTBEAT).SerializeToString()
     await socket.send_input({"type": "websocket.receive", "bytes": beat})
     assert (await _frame(socket)).kind == T.GATEWAY_HEARTBEAT
+    await socket.send_input({"type": "websocket.disconnect", "code": 1000})
+    await socket.wait(timeout=5)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_lease_extension_is_granted_while_the_caller_holds_the_request(client):
+    async_to_sync(_extend)(_start(client))
+
+
+async def _extend(started: StartResponse) -> None:
+    """The request never went out over this socket: a worker told to move extends the request
+    it runs over its new one, and the Python SDK stops a step whose extension is refused."""
+    socket, _ = await _open(started, started.session_token)
+    request_id = f"lease-{started.connection_id}"
+
+    async def extend() -> WorkerRequestExtendLeaseAckData:
+        data = WorkerRequestExtendLeaseData(request_id=request_id, lease_id="lease-1")
+        frame = ConnectMessage(kind=T.WORKER_REQUEST_EXTEND_LEASE, payload=data.SerializeToString())
+        await socket.send_input({"type": "websocket.receive", "bytes": frame.SerializeToString()})
+        answer = await _frame(socket)
+        assert answer.kind == T.WORKER_REQUEST_EXTEND_LEASE_ACK
+        return WorkerRequestExtendLeaseAckData.FromString(answer.payload)
+
+    get_bus().hold_lease(request_id, 15)  # as the caller does while it waits (dispatch.py)
+    granted = await extend()
+    assert granted.request_id == request_id and granted.new_lease_id == "lease-1"
+    get_bus().end_lease(request_id)  # the caller has its answer, or gave up
+    refused = await extend()
+    assert refused.request_id == request_id and not refused.HasField("new_lease_id")
     await socket.send_input({"type": "websocket.disconnect", "code": 1000})
     await socket.wait(timeout=5)
