@@ -11,7 +11,7 @@ REQUIRE_LOGIN; with it, the raw signing key as a Bearer token. A request this ro
 answer exactly as Django would (a cookie, which may be a session or a CSRF cookie Django would
 renew; no or another credential; a body; a NUL; an odd Host; repeated headers; a read that
 failed) goes on to Django untouched. DEVSERVER_LEAN_READS=0
-sends every read through Django; tests/integration/test_lean_reads_contract.py holds both
+sends every read through Django; tests/integration/lean_reads/ holds both
 paths to the same answers.
 
 `?wait=SECONDS` (0-30) holds the read until the runs it shows have ended (run_end_waits.py).
