@@ -15,8 +15,10 @@ from functools import cache
 from typing import Any
 
 from django.conf import settings
-from django.db import DEFAULT_DB_ALIAS, connection, connections, models
+from django.db import models
 from django.db.backends.base.base import BaseDatabaseWrapper
+
+from .fast_sql import thread_db
 
 Converter = Callable[[Any, Any, Any], Any]
 _local = threading.local()  # each thread's converters: they are bound to its connection
@@ -44,7 +46,7 @@ def get(
     nodes, sql = _plan(model, related, defer)
     pk_field = model._meta.pk
     assert pk_field is not None  # every model has one
-    db = connections[DEFAULT_DB_ALIAS]  # once: `connection` finds it again on every attribute
+    db = thread_db()
     with db.cursor() as cursor:
         cursor.execute(sql, [pk_field.get_db_prep_value(pk, db)])
         row = cursor.fetchone()
@@ -88,7 +90,7 @@ def convert(
 ) -> Any:
     """A column's value as the ORM reads it, through `column_converters`' list for it (`db`:
     the connection wrapper the list was built with; this thread's by default)."""
-    db = connections[DEFAULT_DB_ALIAS] if db is None else db
+    db = thread_db() if db is None else db
     for converter, expression in converters:
         value = converter(value, expression, db)
     return value
@@ -101,7 +103,7 @@ def column_converters(
     converters, then the field's `from_db_value`), built once per thread and connection
     wrapper: they are bound to it. `db`: that wrapper (this thread's by default; on an event
     loop Django gives each task a wrapper of its own, so a caller there passes one it keeps)."""
-    db = connections[DEFAULT_DB_ALIAS] if db is None else db
+    db = thread_db() if db is None else db
     if getattr(_local, "owner", None) is not db.ops:
         _local.converters, _local.owner = {}, db.ops
     built: dict = _local.converters
@@ -122,7 +124,7 @@ def _plan(
     model: type[models.Model], related: tuple[str, ...], defer: tuple[str, ...]
 ) -> tuple[tuple[_Node, ...], str]:
     """The tables, in the order their columns are selected, and the SQL."""
-    quote = connection.ops.quote_name
+    quote = thread_db().ops.quote_name
     nodes = [_Node(model, "t0", _read_fields(model, "", defer), None, None)]
     by_path = {"": 0}
     joins = []

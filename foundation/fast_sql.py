@@ -17,7 +17,7 @@ from functools import cache
 from typing import Any
 
 from django.conf import settings
-from django.db import DEFAULT_DB_ALIAS, IntegrityError, connection, connections, models, transaction
+from django.db import DEFAULT_DB_ALIAS, IntegrityError, connections, models, transaction
 from django.db.backends.base.base import BaseDatabaseWrapper
 
 
@@ -32,7 +32,7 @@ def insert(instance: models.Model, if_absent: bool = False) -> bool:
     if if_absent:
         head, _, tail = sql.partition(" RETURNING ")
         sql = f"{head} ON CONFLICT DO NOTHING" + (f" RETURNING {tail}" if tail else "")
-    db = _db()
+    db = thread_db()
     values = [f.get_db_prep_save(f.pre_save(instance, True), db) for f in fields]
     with db.cursor() as cursor:
         cursor.execute(sql, values)
@@ -62,7 +62,7 @@ def insert_many(instances: Sequence[models.Model]) -> None:
         return
     fields, sql, returns = _insert_sql(model)
     assert not returns, f"{model.__name__}: its key is assigned by the database; use insert()"
-    db = _db()
+    db = thread_db()
     rows = [
         [field.get_db_prep_save(field.pre_save(one, True), db) for field in fields]
         for one in instances
@@ -82,7 +82,7 @@ def update(model: type[models.Model], where: dict[str, Any], **changes: Any) -> 
         return model._base_manager.filter(**_lookups(where)).update(**changes)
     shape = tuple((name, _width(value)) for name, value in where.items())
     sql = _update_sql(model, tuple(changes), shape)
-    db = _db()
+    db = thread_db()
     params = [
         _field(model, name).get_db_prep_save(_key(value), db) for name, value in changes.items()
     ]
@@ -99,7 +99,7 @@ def exists(model: type[models.Model], where: dict[str, Any]) -> bool:
     if not settings.FAST_SQL:
         return model._base_manager.filter(**_lookups(where)).exists()
     shape = tuple((name, _width(value)) for name, value in where.items())
-    db = _db()
+    db = thread_db()
     with db.cursor() as cursor:
         cursor.execute(_exists_sql(model, shape), _where_params(model, where, db))
         return cursor.fetchone() is not None
@@ -143,7 +143,7 @@ def _where_params(
     return params
 
 
-def _db() -> BaseDatabaseWrapper:
+def thread_db() -> BaseDatabaseWrapper:
     """This thread's connection wrapper, looked up once per statement: `connection` is a proxy
     that finds it again (through asgiref's thread-local storage) on every attribute, and each
     field's conversion reads several (~15% of a step's INSERT)."""
@@ -177,11 +177,11 @@ def _key(value: Any) -> Any:
 
 def db_value(model: type[models.Model], name: str, value: Any) -> Any:
     """`value` as the database takes it for field `name` (for hand-written conditions)."""
-    return _field(model, name).get_db_prep_value(value, _db())
+    return _field(model, name).get_db_prep_value(value, thread_db())
 
 
 def table(model: type[models.Model]) -> str:
-    return connection.ops.quote_name(model._meta.db_table)
+    return thread_db().ops.quote_name(model._meta.db_table)
 
 
 def column(model: type[models.Model], name: str) -> str:
@@ -198,11 +198,11 @@ def _field(model: type[models.Model], name: str) -> models.Field:
 
 def _quoted(field: models.Field) -> str:
     assert field.column is not None  # set for every concrete field when its model is built
-    return connection.ops.quote_name(field.column)
+    return thread_db().ops.quote_name(field.column)
 
 
 def _returning() -> bool:
-    return connection.features.can_return_columns_from_insert
+    return thread_db().features.can_return_columns_from_insert
 
 
 @cache
@@ -248,7 +248,7 @@ def delete(model: type[models.Model], where: dict[str, Any]) -> int:
         _, per_model = model._base_manager.filter(**where).delete()
         return per_model.get(model._meta.label, 0)
     conditions = " AND ".join(f"{column(model, name)} = %s" for name in where)
-    db = _db()
+    db = thread_db()
     params = [_field(model, name).get_db_prep_value(v, db) for name, v in where.items()]
     with db.cursor() as cursor:
         cursor.execute(f"DELETE FROM {table(model)} WHERE {conditions}", params)
