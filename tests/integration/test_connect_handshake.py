@@ -3,101 +3,31 @@ the generated code: start over HTTP, then on the gateway socket hello, WORKER_CO
 syncs the app), ready, heartbeats, lease extensions; a session token the server did not grant
 is refused."""
 
-import json
-
 import pytest
 from asgiref.sync import async_to_sync
-from asgiref.testing import ApplicationCommunicator
 
 from runs.connect.bus import get_bus
 from runs.connect.connect_pb2 import (
-    AppConfiguration,
-    AuthData,
     ConnectMessage,
     GatewayConnectionReadyData,
-    GatewayMessageType,
-    StartRequest,
     StartResponse,
-    WorkerConnectRequestData,
     WorkerRequestExtendLeaseAckData,
     WorkerRequestExtendLeaseData,
 )
-from runs.connect.gateway import Gateway
-from runs.connect.protocol import GATEWAY_PATH, SUBPROTOCOL
+from runs.connect.protocol import GATEWAY_PATH
 from runs.models import App, Function
-
-T = GatewayMessageType
-FUNCTIONS = [
-    {
-        "id": "hs-app-hello",
-        "name": "hello",
-        "triggers": [{"event": "hs/hello"}],
-        "steps": {
-            "step": {
-                "id": "step",
-                "name": "step",
-                "runtime": {"type": "http", "url": "wss://connect?fnId=hs-app-hello&stepId=step"},
-            }
-        },
-    }
-]
-
-
-def _start(client) -> StartResponse:
-    response = client.post(
-        "/v0/connect/start",
-        StartRequest().SerializeToString(),
-        content_type="application/protobuf",
-    )
-    assert response.status_code == 200
-    return StartResponse.FromString(response.content)
-
-
-async def _frame(socket: ApplicationCommunicator) -> ConnectMessage:
-    message = await socket.receive_output(timeout=10)
-    assert message["type"] == "websocket.send", message
-    return ConnectMessage.FromString(message["bytes"])
-
-
-async def _open(
-    started: StartResponse, token: str
-) -> tuple[ApplicationCommunicator, ConnectMessage]:
-    scope = {"type": "websocket", "path": GATEWAY_PATH, "subprotocols": [SUBPROTOCOL]}
-    socket = ApplicationCommunicator(Gateway(), scope)
-    await socket.send_input({"type": "websocket.connect"})
-    accepted = await socket.receive_output(timeout=5)
-    assert accepted == {"type": "websocket.accept", "subprotocol": SUBPROTOCOL}
-    assert (await _frame(socket)).kind == T.GATEWAY_HELLO
-    hello = WorkerConnectRequestData(
-        connection_id=started.connection_id,
-        instance_id="hs-1",
-        auth_data=AuthData(session_token=token, sync_token=started.sync_token),
-        apps=[AppConfiguration(app_name="hs-app", functions=json.dumps(FUNCTIONS).encode())],
-        sdk_language="py",
-        sdk_version="0.5.19",
-        framework="connect",
-        max_worker_concurrency=2,
-    )
-    await socket.send_input(
-        {
-            "type": "websocket.receive",
-            "bytes": ConnectMessage(
-                kind=T.WORKER_CONNECT, payload=hello.SerializeToString()
-            ).SerializeToString(),
-        }
-    )
-    return socket, await _frame(socket) if token == started.session_token else ConnectMessage()
+from tests.integration.connect_socket import T, next_frame, open_socket, start
 
 
 @pytest.mark.django_db(transaction=True)
 def test_worker_connect_syncs_the_app_and_gets_ready(client):
-    started = _start(client)
+    started = start(client)
     async_to_sync(_connect_and_beat)(started)
 
 
 async def _connect_and_beat(started: StartResponse) -> None:
     assert started.gateway_endpoint == f"ws://testserver{GATEWAY_PATH}"
-    socket, ready = await _open(started, started.session_token)
+    socket, ready = await open_socket(started, started.session_token)
 
     assert ready.kind == T.GATEWAY_CONNECTION_READY
     data = GatewayConnectionReadyData.FromString(ready.payload)
@@ -109,18 +39,18 @@ async def _connect_and_beat(started: StartResponse) -> None:
 
     beat = ConnectMessage(kind=T.WORKER_HEARTBEAT).SerializeToString()
     await socket.send_input({"type": "websocket.receive", "bytes": beat})
-    assert (await _frame(socket)).kind == T.GATEWAY_HEARTBEAT
+    assert (await next_frame(socket)).kind == T.GATEWAY_HEARTBEAT
     await socket.send_input({"type": "websocket.disconnect", "code": 1000})
     await socket.wait(timeout=5)
 
 
 @pytest.mark.django_db(transaction=True)
 def test_a_session_token_not_granted_by_start_is_refused(client):
-    async_to_sync(_forged)(_start(client))
+    async_to_sync(_forged)(start(client))
 
 
 async def _forged(started: StartResponse) -> None:
-    socket, _ = await _open(started, started.session_token + "x")
+    socket, _ = await open_socket(started, started.session_token + "x")
 
     closed = await socket.receive_output(timeout=5)
     assert closed["type"] == "websocket.close"
@@ -133,11 +63,11 @@ _WORKER_STATUS = 15
 
 @pytest.mark.django_db(transaction=True)
 def test_js_ready_and_unknown_status_frames_keep_the_socket_serving(client):
-    async_to_sync(_js_frames)(_start(client))
+    async_to_sync(_js_frames)(start(client))
 
 
 async def _js_frames(started: StartResponse) -> None:
-    socket, ready = await _open(started, started.session_token)
+    socket, ready = await open_socket(started, started.session_token)
     assert ready.kind == T.GATEWAY_CONNECTION_READY
     # The JS SDK sends WORKER_READY after the handshake, and WORKER_STATUS reports when the
     # ready message names a status interval (ours does not; a stray one must not end the socket).
@@ -147,27 +77,27 @@ async def _js_frames(started: StartResponse) -> None:
 
     beat = ConnectMessage(kind=T.WORKER_HEARTBEAT).SerializeToString()
     await socket.send_input({"type": "websocket.receive", "bytes": beat})
-    assert (await _frame(socket)).kind == T.GATEWAY_HEARTBEAT
+    assert (await next_frame(socket)).kind == T.GATEWAY_HEARTBEAT
     await socket.send_input({"type": "websocket.disconnect", "code": 1000})
     await socket.wait(timeout=5)
 
 
 @pytest.mark.django_db(transaction=True)
 def test_a_lease_extension_is_granted_while_the_caller_holds_the_request(client):
-    async_to_sync(_extend)(_start(client))
+    async_to_sync(_extend)(start(client))
 
 
 async def _extend(started: StartResponse) -> None:
     """The request never went out over this socket: a worker told to move extends the request
     it runs over its new one, and the Python SDK stops a step whose extension is refused."""
-    socket, _ = await _open(started, started.session_token)
+    socket, _ = await open_socket(started, started.session_token)
     request_id = f"lease-{started.connection_id}"
 
     async def extend() -> WorkerRequestExtendLeaseAckData:
         data = WorkerRequestExtendLeaseData(request_id=request_id, lease_id="lease-1")
         frame = ConnectMessage(kind=T.WORKER_REQUEST_EXTEND_LEASE, payload=data.SerializeToString())
         await socket.send_input({"type": "websocket.receive", "bytes": frame.SerializeToString()})
-        answer = await _frame(socket)
+        answer = await next_frame(socket)
         assert answer.kind == T.WORKER_REQUEST_EXTEND_LEASE_ACK
         return WorkerRequestExtendLeaseAckData.FromString(answer.payload)
 

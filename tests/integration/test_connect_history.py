@@ -3,82 +3,28 @@ its end, with why it ended (the worker closed it, drained first, or vanished wit
 frame); a socket whose web process died is closed as `gateway lost` when the app's next
 worker connects; the Apps page, the API and the MCP tools list the history."""
 
-import json
 from datetime import datetime, timedelta
 
 import pytest
 from asgiref.sync import async_to_sync
-from asgiref.testing import ApplicationCommunicator
 
 from console.agent import reads
 from foundation import clock
-from runs.connect.connect_pb2 import (
-    AppConfiguration,
-    AuthData,
-    ConnectMessage,
-    GatewayMessageType,
-    StartRequest,
-    StartResponse,
-    WorkerConnectRequestData,
-)
-from runs.connect.gateway import Gateway
-from runs.connect.protocol import GATEWAY_PATH, SUBPROTOCOL, DisconnectReason
+from runs.connect.connect_pb2 import StartResponse
+from runs.connect.protocol import DisconnectReason
 from runs.models import App, ConnectSession
+from tests.integration.connect_socket import T, open_socket, send_frame, start
 
-T = GatewayMessageType
 APP = "hist-app"
-FUNCTIONS = [
-    {
-        "id": f"{APP}-hello",
-        "name": "hello",
-        "triggers": [{"event": "hist/hello"}],
-        "steps": {"step": {"id": "step", "name": "step", "runtime": {"type": "http", "url": "x"}}},
-    }
-]
-
-
-def _start(client) -> StartResponse:
-    response = client.post(
-        "/v0/connect/start", StartRequest().SerializeToString(), content_type="application/protobuf"
-    )
-    assert response.status_code == 200
-    return StartResponse.FromString(response.content)
-
-
-async def _send(socket: ApplicationCommunicator, kind: int, payload: bytes = b"") -> None:
-    frame = ConnectMessage(kind=kind, payload=payload).SerializeToString()  # type: ignore[arg-type]
-    await socket.send_input({"type": "websocket.receive", "bytes": frame})
-
-
-async def _connected(started: StartResponse, instance: str) -> ApplicationCommunicator:
-    """A worker through its handshake (hello, WORKER_CONNECT, ready)."""
-    scope = {"type": "websocket", "path": GATEWAY_PATH, "subprotocols": [SUBPROTOCOL]}
-    socket = ApplicationCommunicator(Gateway(), scope)
-    await socket.send_input({"type": "websocket.connect"})
-    assert (await socket.receive_output(timeout=5))["type"] == "websocket.accept"
-    await socket.receive_output(timeout=5)  # GATEWAY_HELLO
-    hello = WorkerConnectRequestData(
-        connection_id=started.connection_id,
-        instance_id=instance,
-        auth_data=AuthData(session_token=started.session_token, sync_token=started.sync_token),
-        apps=[AppConfiguration(app_name=APP, functions=json.dumps(FUNCTIONS).encode())],
-        sdk_language="py",
-        sdk_version="0.5.19",
-        framework="connect",
-    )
-    await _send(socket, T.WORKER_CONNECT, hello.SerializeToString())
-    ready = ConnectMessage.FromString((await socket.receive_output(timeout=10))["bytes"])
-    assert ready.kind == T.GATEWAY_CONNECTION_READY
-    return socket
 
 
 async def _session_ending(started: StartResponse, pause: bool, code: int) -> None:
-    socket = await _connected(started, "w-1")
+    socket = (await open_socket(started, app=APP, instance="w-1", capacity=None))[0]
     row = await ConnectSession.objects.aget(connection_id=started.connection_id)
     assert row.app_name == APP and row.instance_id == "w-1" and row.sdk == "py:v0.5.19"
     assert row.disconnected_at is None and row.reason == ""
     if pause:
-        await _send(socket, T.WORKER_PAUSE)
+        await send_frame(socket, T.WORKER_PAUSE)
     await socket.send_input({"type": "websocket.disconnect", "code": code})
     await socket.wait(timeout=5)
 
@@ -93,7 +39,7 @@ async def _session_ending(started: StartResponse, pause: bool, code: int) -> Non
     ],
 )
 def test_a_workers_end_is_recorded_with_its_reason(client, pause, code, reason):
-    started = _start(client)
+    started = start(client)
     async_to_sync(_session_ending)(started, pause, code)
 
     row = ConnectSession.objects.get(connection_id=started.connection_id)
@@ -103,7 +49,7 @@ def test_a_workers_end_is_recorded_with_its_reason(client, pause, code, reason):
 
 @pytest.mark.django_db(transaction=True)
 def test_a_socket_lost_with_its_web_process_is_closed_when_the_next_worker_connects(client):
-    async_to_sync(_connect_then_close)(_start(client), "w-first")  # the app is synced
+    async_to_sync(_connect_then_close)(start(client), "w-first")  # the app is synced
     # Left open by a web process killed while it held the socket: nothing recorded its end.
     lost = ConnectSession.objects.create(
         app_name=APP,
@@ -116,7 +62,7 @@ def test_a_socket_lost_with_its_web_process_is_closed_when_the_next_worker_conne
     lost.refresh_from_db()
     assert lost.reason == "" and lost.disconnected_at is None
 
-    started = _start(client)
+    started = start(client)
     async_to_sync(_connect_then_close)(started, "w-new")
 
     lost.refresh_from_db()
@@ -125,7 +71,7 @@ def test_a_socket_lost_with_its_web_process_is_closed_when_the_next_worker_conne
 
 
 async def _connect_then_close(started: StartResponse, instance: str) -> None:
-    socket = await _connected(started, instance)
+    socket = (await open_socket(started, app=APP, instance=instance, capacity=None))[0]
     await socket.send_input({"type": "websocket.disconnect", "code": 1000})
     await socket.wait(timeout=5)
 
@@ -133,7 +79,7 @@ async def _connect_then_close(started: StartResponse, instance: str) -> None:
 @pytest.mark.django_db(transaction=True)
 def test_the_apps_page_lists_the_apps_connections_newest_first(client):
     for code in (1006, 1000):
-        async_to_sync(_session_ending)(_start(client), False, code)
+        async_to_sync(_session_ending)(start(client), False, code)
 
     page = client.get("/apps/").content.decode()
     history = page[page.index("Connections, newest first") :]
@@ -147,7 +93,7 @@ def test_the_api_and_the_agent_list_the_apps_connections_newest_first(client):
     times, reason and close code; an open row no live gateway holds is `gone`; an app served
     over HTTP has none."""
     for code in (1006, 1000):
-        async_to_sync(_session_ending)(_start(client), False, code)
+        async_to_sync(_session_ending)(start(client), False, code)
     ConnectSession.objects.create(
         app_name=APP, connection_id="01LOSTLOSTLOSTLOSTLOSTLOST", connected_at=clock.now()
     )
