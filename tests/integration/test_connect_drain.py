@@ -53,8 +53,9 @@ async def _answered_during_the_stop(started: StartResponse, request_id: str) -> 
     accepting = [True]
     stop = asyncio.ensure_future(LIVE.close_gateway(30, lambda: accepting.clear(), lambda: False))
     assert (await next_frame(socket)).kind == T.GATEWAY_CLOSING
-    worker = get_bus().worker(started.connection_id)
-    assert worker is not None and worker.status == DRAINING  # no caller picks it any more
+    # No caller picks it any more: told at once with the move (the socket itself already
+    # hands back any request that reaches it as lost).
+    await asyncio.wait_for(_until_draining(started.connection_id), 5)
     await asyncio.sleep(0.2)
     assert not stop.done() and accepting  # the step runs: the stop waits for its answer
 
@@ -65,6 +66,11 @@ async def _answered_during_the_stop(started: StartResponse, request_id: str) -> 
     await asyncio.wait_for(stop, 10)  # answered: well before its 30 s
     assert not accepting
     await _closed_as_draining(socket)
+
+
+async def _until_draining(connection_id: str) -> None:
+    while (worker := get_bus().worker(connection_id)) is None or worker.status != DRAINING:
+        await asyncio.sleep(0.01)
 
 
 def test_a_step_unanswered_when_the_drain_ends_is_reported_lost(client) -> None:
