@@ -73,11 +73,13 @@ class RunOrigin(models.TextChoices):
 
 class Run(models.Model):
     id = models.CharField(primary_key=True, max_length=26)
-    function = models.ForeignKey(Function, on_delete=models.CASCADE, related_name="runs")
-    event = models.ForeignKey(Event, null=True, on_delete=models.SET_NULL, related_name="runs")
-    status = models.CharField(
-        max_length=16, choices=RunStatus.choices, default=RunStatus.QUEUED, db_index=True
+    # `function` and `status` are indexed by the composite indexes below (their first column):
+    # a single-column index as well was one more B-tree written per run and status change.
+    function = models.ForeignKey(
+        Function, on_delete=models.CASCADE, related_name="runs", db_index=False
     )
+    event = models.ForeignKey(Event, null=True, on_delete=models.SET_NULL, related_name="runs")
+    status = models.CharField(max_length=16, choices=RunStatus.choices, default=RunStatus.QUEUED)
     output = models.JSONField(null=True, blank=True)
     error = models.JSONField(null=True, blank=True)
     queued_at = models.DateTimeField()
@@ -92,11 +94,21 @@ class Run(models.Model):
     concurrency = models.JSONField(default=list, blank=True)
     # The caller's step when this run was started by step.invoke.
     invoked_by = models.ForeignKey(
-        "Step", null=True, blank=True, on_delete=models.SET_NULL, related_name="invoked_runs"
+        "Step",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="invoked_runs",
+        db_index=False,  # a partial index below: most runs have none
     )
     # A replay, retry or rerun from a step: the run it was made from, and how.
     source_run = models.ForeignKey(
-        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="derived_runs"
+        "self",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="derived_runs",
+        db_index=False,  # a partial index below: most runs have none
     )
     origin = models.CharField(max_length=16, choices=RunOrigin.choices, blank=True, default="")
     # Edited inputs for steps of a rerun: {hashed step id: [args]}, handed to the SDK as the
@@ -110,6 +122,16 @@ class Run(models.Model):
             models.Index(fields=["function", "-id"], name="run_function_newest"),
             # The reconciler looks for runs past their timeout every second.
             models.Index(fields=["status", "timeout_at"], name="run_status_timeout"),
+            models.Index(
+                fields=["invoked_by"],
+                condition=models.Q(invoked_by__isnull=False),
+                name="run_invoked_by",
+            ),
+            models.Index(
+                fields=["source_run"],
+                condition=models.Q(source_run__isnull=False),
+                name="run_source_run",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -119,7 +141,8 @@ class Run(models.Model):
 class Step(models.Model):
     """One step of a run. `memo` is what the SDK gets back on replay once the step is done."""
 
-    run = models.ForeignKey(Run, on_delete=models.CASCADE, related_name="steps")
+    # Indexed by unique_step_per_run (run, hashed_id): one B-tree less written per step.
+    run = models.ForeignKey(Run, on_delete=models.CASCADE, related_name="steps", db_index=False)
     hashed_id = models.CharField(max_length=64)
     name = models.CharField(max_length=1024)
     opcode = models.CharField(max_length=32)
@@ -263,12 +286,24 @@ class StatusChange(models.Model):
     (`hooks_due` until the lifecycle hooks ran, so a crash after the commit loses nothing)."""
 
     subject = models.CharField(max_length=8, choices=Subject.choices)
+    # Both indexed below (`run` by status_change_by_run; `bulk` only where set): a row per step
+    # and status change, so each index less is a B-tree less written per step.
     run = models.ForeignKey(
-        Run, null=True, blank=True, on_delete=models.CASCADE, related_name="status_changes"
+        Run,
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="status_changes",
+        db_index=False,
     )
     step_hashed_id = models.CharField(max_length=64, blank=True, default="")
     bulk = models.ForeignKey(
-        BulkAction, null=True, blank=True, on_delete=models.CASCADE, related_name="status_changes"
+        BulkAction,
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="status_changes",
+        db_index=False,
     )
     from_status = models.CharField(max_length=16, blank=True, default="")  # blank: created
     to_status = models.CharField(max_length=16)
@@ -281,6 +316,11 @@ class StatusChange(models.Model):
             models.Index(fields=["run", "id"], name="status_change_by_run"),
             models.Index(
                 fields=["at"], name="status_change_hooks_due", condition=models.Q(hooks_due=True)
+            ),
+            models.Index(
+                fields=["bulk"],
+                condition=models.Q(bulk__isnull=False),
+                name="status_change_by_bulk",
             ),
         ]
 
