@@ -9,7 +9,6 @@ request_finished signals (the latter sent by `response.close()`). Each test send
 request to both handlers and compares what came back, so an upgrade that changes one of those
 internals makes them differ. DEVSERVER_FAST_HTTP_HANDLER=0 serves with the stock handler."""
 
-import asyncio
 import json
 from http.cookies import SimpleCookie
 from typing import Any
@@ -19,7 +18,7 @@ from django.core import signals
 from django.core.handlers.asgi import ASGIHandler
 
 from devserver.http_handler import OneHopASGIHandler
-from tests import one_loop
+from tests.asgi_calls import body_of, exchange, http_scope
 
 pytestmark = pytest.mark.django_db(transaction=True)  # handler threads have connections too
 
@@ -48,48 +47,17 @@ def _call(
     query: bytes = b"",
 ) -> dict[str, Any]:
     """One request through the handler `kind`, as an ASGI server would make it."""
-    scope = {
-        "type": "http",
-        "asgi": {"version": "3.0"},
-        "http_version": "1.1",
-        "method": method,
-        "scheme": "http",
-        "path": path,
-        "raw_path": path.encode(),
-        "query_string": query,
-        "root_path": "",
-        "headers": headers
-        if any(k == b"host" for k, _ in headers or [])
-        else [
-            (b"host", b"testserver"),
-            *(headers or []),
-        ],
-        "client": ("127.0.0.1", 50000),
-        "server": ("testserver", 80),
-    }
+    if not any(k == b"host" for k, _ in headers or []):
+        headers = [(b"host", b"testserver"), *(headers or [])]
+    scope = http_scope(method, path, headers, query)
     chunks = [body[i : i + 1000] for i in range(0, len(body), 1000)] or [b""]
-    incoming = [
-        {"type": "http.request", "body": chunk, "more_body": i < len(chunks) - 1}
-        for i, chunk in enumerate(chunks)
-    ]
-    sent: list[dict] = []
-
-    async def receive() -> dict:
-        if incoming:
-            return incoming.pop(0)
-        await asyncio.sleep(3600)  # the client stays connected
-        raise AssertionError("unreachable")
-
-    async def send(message: dict) -> None:
-        sent.append(message)
-
     started, finished = [], []
     on_start = lambda **kw: started.append(kw)  # noqa: E731
     on_finish = lambda **kw: finished.append(kw)  # noqa: E731
     signals.request_started.connect(on_start)
     signals.request_finished.connect(on_finish)
     try:
-        one_loop.run(asyncio.wait_for(_handler(kind)(scope, receive, send), 30))
+        sent = exchange(_handler(kind), scope, chunks)
     finally:
         signals.request_started.disconnect(on_start)
         signals.request_finished.disconnect(on_finish)
@@ -100,7 +68,7 @@ def _call(
     return {
         "status": start["status"],
         "headers": [(k.decode().lower(), v.decode()) for k, v in start["headers"]],
-        "body": b"".join(m.get("body", b"") for m in sent[1:]),
+        "body": body_of(sent),
         "signals": (len(started), len(finished)),
     }
 

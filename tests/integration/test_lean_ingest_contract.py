@@ -6,7 +6,6 @@ refusal, the body word for word; for a stored event, the answer's shape and that
 stored. The route must also hand to Django what only Django answers (another method, a path
 Django does not route to the view, a NUL in the URL, a Host outside ALLOWED_HOSTS)."""
 
-import asyncio
 import json
 import uuid
 from typing import Any
@@ -16,7 +15,7 @@ import pytest
 from devserver.http_handler import OneHopASGIHandler
 from devserver.ingest_route import LeanIngest
 from events.models import Event
-from tests import one_loop
+from tests.asgi_calls import body_of, exchange, http_scope
 
 pytestmark = pytest.mark.django_db(transaction=True)  # the committer thread has a connection
 
@@ -46,33 +45,8 @@ def _call(
     headers: list[tuple[bytes, bytes]] | None = None,
     query: bytes = b"",
 ) -> dict[str, Any]:
-    scope = {
-        "type": "http",
-        "asgi": {"version": "3.0"},
-        "http_version": "1.1",
-        "method": method,
-        "scheme": "http",
-        "path": path,
-        "raw_path": path.encode(),
-        "query_string": query,
-        "root_path": "",
-        "headers": headers or [(b"host", b"testserver")],
-        "client": ("127.0.0.1", 50000),
-        "server": ("testserver", 80),
-    }
-    incoming = [{"type": "http.request", "body": body, "more_body": False}]
-    sent: list[dict] = []
-
-    async def receive() -> dict:
-        if incoming:
-            return incoming.pop(0)
-        await asyncio.sleep(3600)
-        raise AssertionError("unreachable")
-
-    async def send(message: dict) -> None:
-        sent.append(message)
-
-    one_loop.run(asyncio.wait_for(_app(kind)(scope, receive, send), 30))
+    scope = http_scope(method, path, headers or [(b"host", b"testserver")], query)
+    sent = exchange(_app(kind), scope, [body])
     return {
         "status": sent[0]["status"],
         "headers": sorted(
@@ -80,7 +54,7 @@ def _call(
             for k, v in sent[0]["headers"]
             if k.lower() not in (b"content-length", b"expires")
         ),
-        "body": b"".join(m.get("body", b"") for m in sent[1:]),
+        "body": body_of(sent),
     }
 
 

@@ -1,7 +1,6 @@
 """Shared by the lean-read tests: one request through the lean route (devserver/read_route.py)
 or through Django alone, compared; the rows they read, on a frozen clock."""
 
-import asyncio
 import threading
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
@@ -13,7 +12,7 @@ from django.db import connections
 from events.models import Event
 from foundation import clock
 from runs.models import Function, Run
-from tests import one_loop
+from tests.asgi_calls import body_of, exchange, http_scope
 
 KEY = "signkey-test-0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
 T0 = datetime(2026, 1, 2, 3, 4, 5, 678901, tzinfo=UTC)
@@ -86,37 +85,14 @@ def call(
     body: bytes = b"",
     root_path: str = "",
 ) -> dict[str, Any]:
-    scope = {
-        "type": "http",
-        "asgi": {"version": "3.0"},
-        "http_version": "1.1",
-        "method": method,
-        "scheme": "http",
-        "path": path,
-        "raw_path": path.encode(),
-        "query_string": query,
-        "root_path": root_path,
-        "headers": [(b"host", b"testserver")] if headers is None else headers,
-        "client": ("127.0.0.1", 50000),
-        "server": ("testserver", 80),
-    }
-    incoming = [{"type": "http.request", "body": body, "more_body": False}]
-    sent: list[dict] = []
-
-    async def receive() -> dict:
-        if incoming:
-            return incoming.pop(0)
-        await asyncio.sleep(3600)
-        raise AssertionError("unreachable")
-
-    async def send(message: dict) -> None:
-        sent.append(message)
-
-    one_loop.run(asyncio.wait_for(apps[kind](scope, receive, send), 30))
+    scope = http_scope(
+        method, path, [(b"host", b"testserver")] if headers is None else headers, query, root_path
+    )
+    sent = exchange(apps[kind], scope, [body])
     return {
         "status": sent[0]["status"],
         "headers": sorted(_header(k.decode().lower(), v.decode()) for k, v in sent[0]["headers"]),
-        "body": b"".join(m.get("body", b"") for m in sent[1:]),
+        "body": body_of(sent),
     }
 
 
