@@ -18,6 +18,7 @@ from django.conf import settings
 from django.db import models
 from django.db.backends.base.base import BaseDatabaseWrapper
 
+from . import statements
 from .fast_sql import thread_db
 
 Converter = Callable[[Any, Any, Any], Any]
@@ -47,9 +48,8 @@ def get(
     pk_field = model._meta.pk
     assert pk_field is not None  # every model has one
     db = thread_db()
-    with db.cursor() as cursor:
-        cursor.execute(sql, [pk_field.get_db_prep_value(pk, db)])
-        row = cursor.fetchone()
+    key = [pk_field.get_db_prep_value(pk, db)]
+    row = statements.execute(db, sql, key, fetch=True, read=True).row
     if row is None:
         missing: type[Exception] = model.DoesNotExist  # type: ignore[attr-defined]  # set on each model class by ModelBase
         raise missing(f"{model._meta.object_name} matching query does not exist.")

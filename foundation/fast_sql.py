@@ -20,6 +20,8 @@ from django.conf import settings
 from django.db import DEFAULT_DB_ALIAS, IntegrityError, connections, models, transaction
 from django.db.backends.base.base import BaseDatabaseWrapper
 
+from . import statements
+
 
 def insert(instance: models.Model, if_absent: bool = False) -> bool:
     """INSERT one row from a model instance (defaults and auto_now_add applied, no signals);
@@ -34,17 +36,16 @@ def insert(instance: models.Model, if_absent: bool = False) -> bool:
         sql = f"{head} ON CONFLICT DO NOTHING" + (f" RETURNING {tail}" if tail else "")
     db = thread_db()
     values = [f.get_db_prep_save(f.pre_save(instance, True), db) for f in fields]
-    with db.cursor() as cursor:
-        cursor.execute(sql, values)
-        if returns and db.features.can_return_columns_from_insert:
-            row = cursor.fetchone()  # no row: the insert was skipped
-            if row is None:
-                return False
-            instance.pk = row[0]
-        elif cursor.rowcount == 0:
+    returning = returns and db.features.can_return_columns_from_insert
+    done = statements.execute(db, sql, values, fetch=returning)
+    if returning:
+        if done.row is None:  # the insert was skipped
             return False
-        elif returns:
-            instance.pk = cursor.lastrowid
+        instance.pk = done.row[0]
+    elif done.rowcount == 0:
+        return False
+    elif returns:
+        instance.pk = done.lastrowid
     instance._state.adding = False
     instance._state.db = db.alias
     return True
@@ -67,8 +68,7 @@ def insert_many(instances: Sequence[models.Model]) -> None:
         [field.get_db_prep_save(field.pre_save(one, True), db) for field in fields]
         for one in instances
     ]
-    with db.cursor() as cursor:
-        cursor.executemany(sql, rows)
+    statements.execute_many(db, sql, rows)
     for one in instances:
         one._state.adding = False
         one._state.db = db.alias
@@ -87,9 +87,7 @@ def update(model: type[models.Model], where: dict[str, Any], **changes: Any) -> 
         _field(model, name).get_db_prep_save(_key(value), db) for name, value in changes.items()
     ]
     params += _where_params(model, where, db)
-    with db.cursor() as cursor:
-        cursor.execute(sql, params)
-        return cursor.rowcount
+    return statements.execute(db, sql, params).rowcount
 
 
 def exists(model: type[models.Model], where: dict[str, Any]) -> bool:
@@ -100,9 +98,9 @@ def exists(model: type[models.Model], where: dict[str, Any]) -> bool:
         return model._base_manager.filter(**_lookups(where)).exists()
     shape = tuple((name, _width(value)) for name, value in where.items())
     db = thread_db()
-    with db.cursor() as cursor:
-        cursor.execute(_exists_sql(model, shape), _where_params(model, where, db))
-        return cursor.fetchone() is not None
+    sql = _exists_sql(model, shape)
+    done = statements.execute(db, sql, _where_params(model, where, db), fetch=True, read=True)
+    return done.row is not None
 
 
 def _orm_insert(instance: models.Model, if_absent: bool) -> bool:
@@ -250,6 +248,4 @@ def delete(model: type[models.Model], where: dict[str, Any]) -> int:
     conditions = " AND ".join(f"{column(model, name)} = %s" for name in where)
     db = thread_db()
     params = [_field(model, name).get_db_prep_value(v, db) for name, v in where.items()]
-    with db.cursor() as cursor:
-        cursor.execute(f"DELETE FROM {table(model)} WHERE {conditions}", params)
-        return cursor.rowcount
+    return statements.execute(db, f"DELETE FROM {table(model)} WHERE {conditions}", params).rowcount
