@@ -1,4 +1,6 @@
-"""Apps, functions, runs, steps, attempts and queue items: the durable state of execution."""
+"""Apps, functions, runs, steps, attempts and queue items: the durable state of execution.
+What apps report about their runs beside it (their own spans, metadata) is in
+runs/app_reports.py, imported at the end so that both are this app's models."""
 
 from django.db import models
 
@@ -325,49 +327,6 @@ class StatusChange(models.Model):
         ]
 
 
-class UserSpan(models.Model):
-    """A span the app exported itself (OTLP to /v1/traces/userland, runs/userspans.py), drawn
-    under its step on the run's trace. `step_hashed_id` is blank when the span did not name
-    its step (the page then places it by time)."""
-
-    run = models.ForeignKey(Run, on_delete=models.CASCADE, related_name="user_spans")
-    span_id = models.CharField(max_length=16)
-    parent_span_id = models.CharField(max_length=16, blank=True, default="")
-    step_hashed_id = models.CharField(max_length=64, blank=True, default="")
-    name = models.CharField(max_length=255)
-    started_at = models.DateTimeField()
-    ended_at = models.DateTimeField()
-    status = models.CharField(max_length=8, blank=True, default="")  # "", "ok" or "error"
-    attributes = models.JSONField(default=dict, blank=True)
-
-    class Meta:
-        ordering = ["started_at", "id"]
-        constraints = [
-            # An exporter that retries a batch sends the same spans again: stored once.
-            models.UniqueConstraint(fields=["run", "span_id"], name="unique_user_span_per_run")
-        ]
-
-
-class RunMetadata(models.Model):
-    """Metadata of a run (blank `step_hashed_id`) or of one of its steps, one row per `kind`
-    (`userland.*`, `inngest.score`, `inngest.experiment`, `inngest.ai`...), its updates combined
-    as they arrive (runs/metadata.py)."""
-
-    run = models.ForeignKey(Run, on_delete=models.CASCADE, related_name="metadata")
-    step_hashed_id = models.CharField(max_length=64, blank=True, default="")
-    kind = models.CharField(max_length=128)
-    values = models.JSONField(default=dict)
-    updated_at = models.DateTimeField()
-
-    class Meta:
-        ordering = ["id"]
-        constraints = [
-            models.UniqueConstraint(
-                fields=["run", "step_hashed_id", "kind"], name="unique_metadata_kind"
-            )
-        ]
-
-
 class Defer(models.Model):
     """A `defer()` of a run (JS 4.4+, runs/defer.py): the function `fn_slug` gets one run,
     started by an `inngest/deferred.schedule` event once this run ends, unless aborted first.
@@ -421,3 +380,7 @@ class ConnectSession(models.Model):
                 fields=["connection_id", "app_name"], name="unique_connect_session"
             )
         ]
+
+
+from .app_reports import RunMetadata as RunMetadata  # noqa: E402  # models of this app too
+from .app_reports import UserSpan as UserSpan  # noqa: E402
