@@ -74,11 +74,14 @@ def _in_thread(work: Callable[[], object]) -> dict[str, Any]:
     return outcome
 
 
-def _hold_a_transaction(holding: threading.Event) -> float:
-    """Write in a transaction, keep it open HOLD_S, commit; returns when it committed."""
+def _hold_a_transaction(holding: threading.Event, contender: threading.Event) -> float:
+    """Write in a transaction, keep it open until HOLD_S after the contender is about to meet it
+    (not a fixed time: under load a thread may take longer than that to start), commit; returns
+    when it committed."""
     with transaction.atomic(using=ALIAS), connections[ALIAS].cursor() as cursor:
         cursor.execute("INSERT INTO t (n) VALUES (1)")
         holding.set()
+        assert contender.wait(10), "the contender never came"
         time.sleep(HOLD_S)
     committed = time.monotonic()
     time.sleep(HOLD_S)  # the connection stays open, as the server's do: commit alone must
@@ -91,11 +94,19 @@ def _count() -> int:
         return cursor.fetchone()[0]
 
 
-def _second_writer_meets_first(second: Callable[[], object]) -> tuple[dict, dict]:
-    holding = threading.Event()
-    first = _in_thread(lambda: _hold_a_transaction(holding))
+def _about_to_contend(contender: threading.Event) -> None:
+    """Open this thread's connection, then tell the holder its contender is one statement away."""
+    connections[ALIAS].ensure_connection()
+    contender.set()
+
+
+def _second_writer_meets_first(
+    second: Callable[[threading.Event], object],
+) -> tuple[dict, dict]:
+    holding, contender = threading.Event(), threading.Event()
+    first = _in_thread(lambda: _hold_a_transaction(holding, contender))
     assert holding.wait(5)
-    other = _in_thread(second)
+    other = _in_thread(lambda: second(contender))
     for outcome in (first, other):
         outcome["thread"].join(10)
         assert not outcome["thread"].is_alive(), "a writer never finished: the lock was kept"
@@ -103,14 +114,16 @@ def _second_writer_meets_first(second: Callable[[], object]) -> tuple[dict, dict
     return first, other
 
 
-def _atomic_write() -> None:
+def _atomic_write(contender: threading.Event) -> None:
+    _about_to_contend(contender)
     with transaction.atomic(using=ALIAS), connections[ALIAS].cursor() as cursor:
         cursor.execute("INSERT INTO t (n) VALUES (2)")
 
 
-def _lone_write(debug: bool, many: bool) -> Callable[[], None]:
-    def write() -> None:
+def _lone_write(debug: bool, many: bool) -> Callable[[threading.Event], None]:
+    def write(contender: threading.Event) -> None:
         connections[ALIAS].force_debug_cursor = debug  # make_debug_cursor instead
+        _about_to_contend(contender)
         with connections[ALIAS].cursor() as cursor:
             if many:
                 cursor.executemany("INSERT INTO t (n) VALUES (%s)", [(4,), (5,)])
@@ -144,13 +157,19 @@ def test_a_second_writer_waits_its_turn_instead_of_failing(engine: str, second) 
 
 
 def test_reads_do_not_queue_behind_a_writer(engine: str) -> None:
-    holding = threading.Event()
-    first = _in_thread(lambda: _hold_a_transaction(holding))
+    holding, contender = threading.Event(), threading.Event()
+    first = _in_thread(lambda: _hold_a_transaction(holding, contender))
     assert holding.wait(5)
-    started = time.monotonic()
-    assert _in_and_back(_count) == 0  # WAL: the open transaction is not visible, nor waited on
-    assert time.monotonic() - started < HOLD_S * 0.8
-    first["thread"].join(10)
+
+    def read() -> int:
+        _about_to_contend(contender)
+        return _count()
+
+    reader = _in_thread(read)
+    for outcome in (reader, first):
+        outcome["thread"].join(10)
+    assert reader.get("value") == 0, reader  # WAL: the open transaction is not visible
+    assert reader["done_at"] < first["value"], "the read waited for the writer's commit"
 
 
 def test_the_lock_is_given_back_on_rollback_close_and_a_failed_begin(engine: str) -> None:
@@ -176,23 +195,24 @@ def test_the_lock_is_given_back_on_rollback_close_and_a_failed_begin(engine: str
     assert _in_and_back(close_mid_transaction) is False
     assert _in_and_back(_count) == 0
     # A writer that cannot begin (another process holds SQLite's lock) gives ours back too.
-    holding = threading.Event()
-    outside = _in_thread(lambda: _hold_outside_the_process(holding))
+    holding, contender = threading.Event(), threading.Event()
+    outside = _in_thread(lambda: _hold_outside_the_process(holding, contender))
     assert holding.wait(5)
-    failed = _in_thread(_atomic_write)
+    failed = _in_thread(lambda: _atomic_write(contender))
     failed["thread"].join(10)
     assert isinstance(failed.get("error"), OperationalError), failed
     assert not ours._writer.locked()
     outside["thread"].join(10)
 
 
-def _hold_outside_the_process(holding: threading.Event) -> None:
+def _hold_outside_the_process(holding: threading.Event, contender: threading.Event) -> None:
     """SQLite's write lock taken by a plain sqlite3 connection, as another process would."""
     import sqlite3
 
     raw = sqlite3.connect(connections.settings[ALIAS]["NAME"], isolation_level=None)
     raw.execute("BEGIN IMMEDIATE")
     holding.set()
+    assert contender.wait(10), "the contender never came"
     time.sleep(HOLD_S)
     raw.execute("ROLLBACK")
     raw.close()
