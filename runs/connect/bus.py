@@ -62,6 +62,9 @@ class Bus(Protocol):
     def pop(self, key: str, timeout: float) -> bytes | None: ...
     def renew_gateway(self, gateway_id: str) -> None: ...
     def hold_lease(self, request_id: str, seconds: float) -> None: ...
+    def send_request(self, connection_id: str, request_id: str, data: bytes, lease: float) -> None:
+        """Hold the request's lease for `lease` seconds and queue it for the worker's socket."""
+
     def end_lease(self, request_id: str) -> None: ...
     def lease_held(self, request_id: str) -> bool: ...
 
@@ -162,6 +165,10 @@ class MemoryBus:
         with self._lock:
             self._leases[request_id] = time.monotonic() + seconds
 
+    def send_request(self, connection_id: str, request_id: str, data: bytes, lease: float) -> None:
+        self.hold_lease(request_id, lease)
+        self.push(request_box(connection_id), data)
+
     def end_lease(self, request_id: str) -> None:
         with self._lock:
             self._leases.pop(request_id, None)
@@ -217,6 +224,13 @@ class RedisBus:
 
     def hold_lease(self, request_id: str, seconds: float) -> None:
         self._redis.set(lease_key(request_id), 1, ex=max(1, math.ceil(seconds)))
+
+    def send_request(self, connection_id: str, request_id: str, data: bytes, lease: float) -> None:
+        pipe = self._redis.pipeline()  # one round trip
+        pipe.set(lease_key(request_id), 1, ex=max(1, math.ceil(lease)))
+        pipe.rpush(request_box(connection_id), data)
+        pipe.expire(request_box(connection_id), _MAILBOX_TTL)
+        pipe.execute()
 
     def end_lease(self, request_id: str) -> None:
         self._redis.delete(lease_key(request_id))

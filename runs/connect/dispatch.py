@@ -15,7 +15,7 @@ from ulid import ULID
 from ..protocol import FunctionErrored, SdkOutcome, TraceHeader
 from ..sdk_client import interpret_response
 from ..statuses import ErrorName
-from .bus import Bus, Worker, get_bus, reply_box, request_box
+from .bus import Bus, Worker, get_bus, reply_box
 from .connect_pb2 import GatewayExecutorRequestData, SDKResponse, SDKResponseStatus
 from .protocol import ACK_SECONDS, EXTEND_LEASE_SECONDS, parse_step_url
 
@@ -62,9 +62,10 @@ def dispatch(url: str, body: bytes, headers: dict[str, str]) -> SdkOutcome | Non
                 {k: v for k, v in headers.items() if k.startswith("trace")}
             ).encode(),
         )
-        bus.hold_lease(request_id, _LEASE_SECONDS)
         try:
-            bus.push(request_box(worker.connection_id), request.SerializeToString())
+            bus.send_request(
+                worker.connection_id, request_id, request.SerializeToString(), _LEASE_SECONDS
+            )
             return _await_reply(bus, worker, request_id, deadline)
         finally:
             bus.end_lease(request_id)

@@ -21,9 +21,8 @@ import time
 from collections.abc import Awaitable, Callable
 from typing import Any, Protocol
 
-from .bus import get_bus, reply_box
 from .dispatch import LOST
-from .presence import off_loop
+from .presence import tell_caller
 from .protocol import CloseCode
 
 logger = logging.getLogger(__name__)
@@ -95,7 +94,7 @@ class LiveSockets:
             await asyncio.sleep(POLL_SECONDS)
         if self.awaited:
             logger.warning("connect: stopping with %d requests unanswered", len(self.awaited))
-            lost = [off_loop(get_bus().push, reply_box(rid), LOST) for rid in self.awaited]
+            lost = [tell_caller(rid, LOST) for rid in self.awaited]
             await _within(
                 asyncio.gather(*lost, return_exceptions=True), time.monotonic() + CLOSE_SECONDS
             )

@@ -15,7 +15,7 @@ import time
 from typing import Any
 
 from ..registration import RegistrationError
-from .bus import CONNECTED, DRAINING, READY, Worker, get_bus, reply_box, request_box
+from .bus import CONNECTED, DRAINING, READY, Worker, get_bus, request_box
 from .connect_pb2 import (
     ConnectMessage,
     GatewayConnectionReadyData,
@@ -31,7 +31,15 @@ from .connect_pb2 import (
 from .dispatch import ACKED, LOST, REPLIED
 from .drain import LIVE
 from .history import record_connected, record_disconnected
-from .presence import hold, in_database, keep_gateway_alive, off_loop, release, write_history
+from .presence import (
+    hold,
+    in_database,
+    keep_gateway_alive,
+    off_loop,
+    release,
+    tell_caller,
+    write_history,
+)
 from .protocol import (
     EXTEND_LEASE_SECONDS,
     GATEWAY_PATH,
@@ -215,7 +223,7 @@ class _Session:
             await off_loop(bus.set_status, cid, DRAINING)
         elif frame.kind == T.WORKER_REQUEST_ACK:
             ack = WorkerRequestAckData.FromString(frame.payload)
-            await off_loop(bus.push, reply_box(ack.request_id), ACKED)
+            await tell_caller(ack.request_id, ACKED)
         elif frame.kind == T.WORKER_REQUEST_EXTEND_LEASE:
             extend = WorkerRequestExtendLeaseData.FromString(frame.payload)
             # The queue item's lease is renewed by the process that waits for the reply; here
@@ -229,7 +237,7 @@ class _Session:
         elif frame.kind == T.WORKER_REPLY:
             reply = SDKResponse.FromString(frame.payload)
             self.inflight.discard(reply.request_id)
-            await off_loop(bus.push, reply_box(reply.request_id), REPLIED + frame.payload)
+            await tell_caller(reply.request_id, REPLIED + frame.payload)
             ack = WorkerReplyAckData(request_id=reply.request_id)
             await self.send(T.WORKER_REPLY_ACK, ack.SerializeToString())
             LIVE.answered(reply.request_id)  # it may have been sent over another socket
@@ -248,7 +256,7 @@ class _Session:
                 continue
             request = GatewayExecutorRequestData.FromString(data)
             if self.draining:
-                await off_loop(bus.push, reply_box(request.request_id), LOST)
+                await tell_caller(request.request_id, LOST)
                 continue
             self.inflight.add(request.request_id)
             await self.send(T.GATEWAY_EXECUTOR_REQUEST, data)
@@ -277,7 +285,7 @@ class _Session:
         await off_loop(bus.drop, worker.connection_id)
         for request_id in list(self.inflight):
             if not LIVE.holds_back(request_id):  # else the stop reports it, if never answered
-                await off_loop(bus.push, reply_box(request_id), LOST)
+                await tell_caller(request_id, LOST)
         self.inflight.clear()
         reason = self.end_reason
         if reason is None:

@@ -12,7 +12,7 @@ from typing import Any
 from asgiref.sync import sync_to_async
 from django.db import InterfaceError, OperationalError, close_old_connections, connection
 
-from .bus import GATEWAY_ID, GATEWAY_RENEW_SECONDS, get_bus
+from .bus import GATEWAY_ID, GATEWAY_RENEW_SECONDS, get_bus, reply_box
 from .history import LOST_SWEEP_SECONDS, close_lost_sessions
 
 logger = logging.getLogger(__name__)
@@ -29,6 +29,11 @@ _held: set[str] = set()
 async def off_loop(fn: Any, *args: Any) -> Any:
     """`fn(*args)` on the gateway's threads: a blocking bus call never stalls the loop."""
     return await asyncio.get_running_loop().run_in_executor(_pool, fn, *args)
+
+
+async def tell_caller(request_id: str, message: bytes) -> None:
+    """Post to the mailbox the request's caller (dispatch.py) waits on, in whichever process."""
+    await off_loop(get_bus().push, reply_box(request_id), message)
 
 
 async def in_database(fn: Any, *args: Any) -> Any:
