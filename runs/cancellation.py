@@ -11,6 +11,7 @@ from flowcontrol.admission import cancel_held
 from foundation import clock
 
 from . import queue, states
+from .event_routes import EventRoutes
 from .models import Function, QueueItem, Run
 from .spec import CancelOn
 from .statuses import ACTIVE_RUN_STATUSES, TERMINAL_RUN_STATUSES, ErrorName, RunStatus
@@ -44,15 +45,12 @@ def cancel_run(run_id: str, reason: str = "cancelled through the API") -> Run:
     return run
 
 
-def cancel_runs_for_events(events: list[Event], functions: list[Function]) -> None:
+def cancel_runs_for_events(events: list[Event], routes: EventRoutes) -> None:
     """`cancelOn`: an event matching one of a function's cancel options cancels its active
     runs."""
-    for function in functions:
-        cancels = function.spec.cancel
-        for event in events:
-            for cancel in cancels:
-                if cancel.event == event.name:
-                    _cancel_matching(function, cancel, event)
+    for event in events:
+        for function, cancel in routes.cancels_on(event.name):
+            _cancel_matching(function, cancel, event)
 
 
 def _cancel_matching(function: Function, cancel: CancelOn, event: Event) -> None:

@@ -23,32 +23,33 @@ from foundation.fast_sql import column, table
 
 from . import queue, states, wakeups
 from .cancellation import RunAlreadyEnded, cancel_run, cancel_runs_for_events
+from .event_routes import EventRoutes
 from .models import Function, Run, Step
 from .statuses import ACTIVE_RUN_STATUSES, QueueReason
 from .waits import resume_waiting_runs
 from .wakeups import Task
 
-_cache: tuple[tuple[Any, ...], list[Function]] | None = None
+_cache: tuple[tuple[Any, ...], EventRoutes] | None = None
 
 
 def on_events_stored(sender: Any, events: list[Event], **_: Any) -> None:
     """The receiver of `events_stored` (connected in apps.py)."""
     resume_waiting_runs(events)
-    functions = active_functions()
-    if not functions:
+    routes = active_routes()
+    if not routes.functions:
         return
-    cancel_runs_for_events(events, functions)
-    start_runs_for_events(events, functions)
+    cancel_runs_for_events(events, routes)
+    start_runs_for_events(events, routes)
 
 
-def active_functions() -> list[Function]:
+def active_routes() -> EventRoutes:
     """The active functions, decoded once per change: every stored event (lifecycle events
     included) is matched against them, and a stamp query is far cheaper than the configs."""
     global _cache
     key = _functions_stamp()
     if _cache is None or _cache[0] != key:
         active = Function.objects.filter(archived=False).select_related("app")
-        _cache = (key, list(active))
+        _cache = (key, EventRoutes(list(active)))
     return _cache[1]
 
 
@@ -64,10 +65,13 @@ def _functions_stamp() -> tuple[Any, ...]:
         return tuple(cursor.fetchone())
 
 
-def start_runs_for_events(events: list[Event], functions: list[Function]) -> None:
+def start_runs_for_events(events: list[Event], routes: EventRoutes) -> None:
     for event in events:
+        listening = routes.triggered_by(event.name)
+        if not listening:
+            continue
         payload = event.payload()
-        for function in functions:
+        for function in listening:
             if _triggered_by(function, payload):
                 _admit_and_start(function, event)
 
