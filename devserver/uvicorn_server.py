@@ -9,7 +9,8 @@ a time (each byte re-arms nothing; its keep-alive timer only runs between reques
 Websockets (Channels' consumers, realtime subscriptions) are served by the `websockets`
 package's sans-I/O protocol; their upgrade request is an HTTP request and keeps the header
 deadline. On a stop, Connect workers are told to move and given time to answer the steps
-they run (runs/connect/drain.py) before uvicorn ends the rest."""
+they run (runs/connect/drain.py) before uvicorn ends the rest. An answer's headers and body
+leave in one send (devserver/one_write.py)."""
 
 import asyncio
 from typing import Any
@@ -20,6 +21,7 @@ from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
 from runs.connect.drain import LIVE
 
+from .one_write import HeadersWithBody
 from .request_limits import App, Message, Receive, Scope, Send
 
 # Seconds given to open requests (a streamed answer, a websocket) to end once the server is
@@ -33,7 +35,7 @@ class HeaderDeadlineProtocol(HttpToolsProtocol):
     _headers_deadline: asyncio.TimerHandle | None = None
 
     def connection_made(self, transport: Any) -> None:
-        super().connection_made(transport)
+        super().connection_made(HeadersWithBody(transport, self.loop))
         # The request line itself may be dripped, or never sent.
         self._arm_headers_deadline()
 
