@@ -35,7 +35,7 @@ class HeaderDeadlineProtocol(HttpToolsProtocol):
     _headers_deadline: asyncio.TimerHandle | None = None
 
     def connection_made(self, transport: Any) -> None:
-        super().connection_made(HeadersWithBody(transport, self.loop))
+        super().connection_made(HeadersWithBody(transport, self.loop))  # type: ignore[arg-type]
         # The request line itself may be dripped, or never sent.
         self._arm_headers_deadline()
 
