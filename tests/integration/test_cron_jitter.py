@@ -10,8 +10,12 @@ from runs.crons import claim_tick, fire_due_crons
 from runs.models import App, CronTrigger, Function, QueueItem, Run
 from runs.registration import parse_registration, register
 from runs.statuses import RunStatus
-from tests.integration.drive import TimeTravel, run_until_quiet
+from tests.integration.drive import run_until_quiet
 from tests.integration.fake_sdk import FakeSdk, completed
+from tests.integration.flow_setup import (
+    FrozenClock,
+    frozen_clock_fixture,  # noqa: F401  (the frozen_clock fixture)
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -69,8 +73,10 @@ def test_each_tick_starts_one_run_up_to_jitter_after_the_tick():
 
 
 def test_a_jittered_run_starts_only_once_its_offset_has_passed(
-    fake_sdk: FakeSdk, time_travel: TimeTravel
+    fake_sdk: FakeSdk, frozen_clock: FrozenClock
 ):
+    """On a clock that stands still: a second before the offset ends is a second before,
+    however long the machine takes between the steps."""
     fake_sdk.add_function("fake-tick", [completed("tick")], triggers=[{"cron": "* * * * *"}])
     fake_sdk.sync()
     CronTrigger.objects.update(jitter=timedelta(hours=1))
@@ -78,9 +84,9 @@ def test_a_jittered_run_starts_only_once_its_offset_has_passed(
     assert fire_due_crons() == 1
     [run] = Run.objects.all()
     due_at = QueueItem.objects.get(run=run).due_at
-    time_travel.advance((due_at - clock.now()).total_seconds() - 1)
+    frozen_clock.at = due_at - timedelta(seconds=1)
     run_until_quiet()
     assert fake_sdk.calls() == [] and Run.objects.get().status == RunStatus.QUEUED
-    time_travel.advance(2)
+    frozen_clock.advance(seconds=2)
     run_until_quiet()
     assert Run.objects.get().status == RunStatus.COMPLETED

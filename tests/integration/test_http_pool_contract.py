@@ -20,7 +20,7 @@ from typing import Any
 import pytest
 
 from runs import http_pool
-from tests.harness import free_port
+from tests.harness import free_port, wait_until
 
 
 class _App(BaseHTTPRequestHandler):
@@ -35,8 +35,8 @@ class _App(BaseHTTPRequestHandler):
     def do_POST(self) -> None:
         body = self.rfile.read(int(self.headers["Content-Length"]))
         path = self.path.partition("?")[0]
-        if path == "/slow":
-            time.sleep(1.0)
+        if path == "/slow":  # answers only once the test lets it, or after 20 s
+            self.server.release.wait(20)  # type: ignore[attr-defined]
         answer = json.dumps({"got": body.decode(), "x": self.headers.get("X-Inngest-Thing")})
         if path == "/encoding":
             answer = json.dumps({"accept-encoding": self.headers.get("Accept-Encoding")})
@@ -60,15 +60,22 @@ class _Server(ThreadingHTTPServer):
     def handle_error(self, request: Any, client_address: Any) -> None:
         pass  # a client that timed out hung up before the slow answer: expected
 
+    def shutdown_request(self, request: Any) -> None:
+        super().shutdown_request(request)
+        self.closes += 1  # type: ignore[attr-defined]
+
 
 @pytest.fixture
 def app() -> Iterator[ThreadingHTTPServer]:
     server = _Server(("127.0.0.1", 0), _App)
     server.daemon_threads = True
     server.connections = 0  # type: ignore[attr-defined]
+    server.closes = 0  # type: ignore[attr-defined]
+    server.release = threading.Event()  # type: ignore[attr-defined]
     thread = threading.Thread(target=server.serve_forever, args=(0.02,), daemon=True)
     thread.start()
     yield server
+    server.release.set()  # type: ignore[attr-defined]
     server.shutdown()
     server.server_close()
 
@@ -88,7 +95,12 @@ def _connections(server: ThreadingHTTPServer) -> int:
     return server.connections  # type: ignore[attr-defined]
 
 
-def _post(server: ThreadingHTTPServer, path: str, timeout: float = 5.0) -> http_pool.RawResponse:
+def _closes(server: ThreadingHTTPServer) -> int:
+    """Connections the app has closed on its side."""
+    return server.closes  # type: ignore[attr-defined]
+
+
+def _post(server: ThreadingHTTPServer, path: str, timeout: float = 30.0) -> http_pool.RawResponse:
     headers = {"Content-Type": "application/json", "X-Inngest-Thing": "yes"}
     return http_pool.post(_url(server, path), b'{"ctx": 1}', headers, timeout)
 
@@ -109,7 +121,7 @@ def test_calls_reuse_one_kept_alive_connection(app, fast) -> None:
 
 def test_a_connection_the_app_closed_quietly_is_replaced_without_an_error(app, fast) -> None:
     assert _post(app, "/quiet-close").status == 206
-    time.sleep(0.05)  # the app's close reaches this side
+    wait_until(lambda: _closes(app) == 1, 30, "the app to close the connection")
     assert _post(app, "/step").status == 206
     assert _connections(app) == 2
 
@@ -121,11 +133,12 @@ def test_connection_close_answer_is_honoured(app, fast) -> None:
 
 
 def test_a_slow_app_times_out_with_the_timeout_of_this_call(app, fast) -> None:
-    assert _post(app, "/step", timeout=30.0).status == 206  # a kept-alive connection, 30 s
-    started = time.monotonic()
+    """The app answers /slow only after 20 s: within the 60 s the connection was opened with
+    (a call that kept it would get that answer), long past this call's 0.2 s."""
+    assert _post(app, "/step", timeout=60.0).status == 206  # a kept-alive connection, 60 s
     with pytest.raises(http_pool.HttpTimeout):
         _post(app, "/slow", timeout=0.2)
-    assert time.monotonic() - started < 0.8, "the reused connection kept its old timeout"
+    app.release.set()  # type: ignore[attr-defined]
     assert _post(app, "/step").status == 206  # and the next call works
 
 
@@ -198,7 +211,7 @@ ANSWERS: dict[str, Answer] = {
     "/two-lengths": _sends(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\nContent-Length: 3\r\n\r\n{}"),
     "/cut-short": _sends(b'HTTP/1.1 200 OK\r\nContent-Length: 50\r\n\r\n{"ok"', keep=False),
     "/silent-close": _sends(b"", keep=False),  # reads the request, hangs up without a word
-    "/drip-chunked": _drips(_CHUNKED + b"64\r\n", b" " * 100, 0.05),
+    "/drip-chunked": _drips(_CHUNKED + b"258\r\n", b" " * 600, 0.05),  # 30 s of drip
 }
 
 
@@ -250,7 +263,7 @@ def scripted() -> Iterator[_ScriptedApp]:
     app.listener.close()
 
 
-def _call(app: _ScriptedApp, path: str, timeout: float = 5.0) -> http_pool.RawResponse:
+def _call(app: _ScriptedApp, path: str, timeout: float = 30.0) -> http_pool.RawResponse:
     return http_pool.post(
         app.url(path), b"{}", {"Content-Type": "application/json"}, timeout, LIMIT
     )
@@ -285,7 +298,7 @@ def test_a_declared_length_over_the_bound_is_refused_before_reading(scripted, fa
 def test_a_chunked_body_dripped_past_the_deadline_times_out(scripted, fast) -> None:
     with pytest.raises(http_pool.HttpTimeout):
         _call(scripted, "/drip-chunked", timeout=0.3)
-    assert scripted.sent["bytes"] < 100  # cut at the deadline, not after the 5 s drip
+    assert scripted.sent["bytes"] < 600  # cut at the deadline, not after the 30 s drip
 
 
 def test_interim_answers_are_skipped_for_the_real_one(scripted, fast) -> None:
@@ -334,5 +347,5 @@ def test_an_app_hanging_up_on_a_kept_alive_connection_is_retried_once(scripted, 
 def test_no_compressed_answer_is_asked_for(app: ThreadingHTTPServer, fast: bool) -> None:
     """Both paths hand back the body's bytes as sent: an app told it may gzip would be read
     as garbage (httpx asked for gzip and read the raw bytes)."""
-    answer = http_pool.post(_url(app, "/encoding"), b"{}", {}, 5.0)
+    answer = http_pool.post(_url(app, "/encoding"), b"{}", {}, 30.0)
     assert json.loads(answer.body) == {"accept-encoding": "identity"}

@@ -6,7 +6,9 @@ The re-read interval is raised to an hour in the tests that need a wake-up, so o
 published end can answer them in time."""
 
 import asyncio
+import contextlib
 import json
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 import pytest
@@ -153,6 +155,55 @@ def test_past_the_most_waiters_a_read_is_answered_at_once(
     assert not lean.waits._waiters
 
 
+def _woken_by(waits: run_end_waits.RunEndWaits, run_id: str) -> list[bool]:
+    """For each message about `run_id` the listener handles: whether it woke a waiter (read
+    off the waiters as the message is handled, not off a deadline it had to beat)."""
+    handled: list[bool] = []
+    wake = waits._wake
+
+    def spy(message: dict[str, Any]) -> None:
+        asleep = {w for w in waits._waiters if not w.woken.is_set()}
+        wake(message)
+        if message.get("run_id") == run_id:
+            handled.append(any(w.woken.is_set() for w in asleep))
+
+    waits._wake = spy  # type: ignore[method-assign]
+    return handled
+
+
+async def _until(condition: Callable[[], object]) -> None:
+    async def poll() -> None:
+        while not condition():
+            await asyncio.sleep(0.01)
+
+    await asyncio.wait_for(poll(), ANSWER_WITHIN_S)
+
+
+async def _hold_through(
+    read: Callable[[], Awaitable[run_end_waits.Answer]],
+    subject_id: str,
+    run_id: str,
+    change: Callable[[], None],
+    reads: Callable[[], int],
+) -> bool:
+    """Hold a read on `subject_id`, make `change` to run `run_id` once the hold has read, and
+    return whether the listener's handling of that change woke the hold (then wait for the
+    read it wakes); the hold is then let go."""
+    live.use_event_loop(asyncio.get_running_loop())
+    waits = run_end_waits.RunEndWaits()
+    woke = _woken_by(waits, run_id)
+    held = asyncio.create_task(waits.hold(read, ANSWER_WITHIN_S, subject_id))
+    await _until(lambda: reads() >= 1)  # subscribed: the first read comes after it
+    await asyncio.to_thread(change)
+    await _until(lambda: woke)
+    if woke[0]:
+        await _until(lambda: reads() >= 2)
+    held.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await held
+    return woke[0]
+
+
 @pytest.mark.usefixtures("no_rereads")
 @pytest.mark.parametrize("own", [True, False], ids=["its-event", "another-event"])
 def test_a_waiter_is_woken_only_by_runs_of_its_own_event(function: Function, own: bool) -> None:
@@ -166,19 +217,12 @@ def test_a_waiter_is_woken_only_by_runs_of_its_own_event(function: Function, own
         reads += 1
         return 200, []  # no run yet: never settled
 
-    async def scenario() -> None:
-        live.use_event_loop(asyncio.get_running_loop())
-        waits = run_end_waits.RunEndWaits()
-        subject = run.event_id if own else clock.new_id()
-        held = asyncio.create_task(waits.hold(read, 2.0, subject))
-        while reads < 1:  # subscribed: the first read comes after the subscription
-            await asyncio.sleep(0.01)
-        await asyncio.to_thread(_complete, run)
-        await held
-
-    one_loop.run(scenario())
-    # The first read and the one at the deadline, plus one per wake-up.
-    assert (reads > 2) is own
+    subject = run.event_id if own else clock.new_id()
+    woken = one_loop.run(
+        _hold_through(read, subject, run.id, lambda: _complete(run), lambda: reads)
+    )
+    assert woken is own
+    assert reads == (2 if own else 1)  # the first read, plus the one the wake-up asked for
 
 
 @pytest.mark.usefixtures("no_rereads")
@@ -200,14 +244,6 @@ def test_a_run_waiter_is_woken_by_its_end_not_by_other_changes(function: Functio
             states.move_run(run, to)
         connections.close_all()
 
-    async def scenario() -> None:
-        live.use_event_loop(asyncio.get_running_loop())
-        waits = run_end_waits.RunEndWaits()
-        held = asyncio.create_task(waits.hold(read, 2.0, run.id))
-        while reads < 1:
-            await asyncio.sleep(0.01)
-        await asyncio.to_thread(move)
-        await held
-
-    one_loop.run(scenario())
-    assert (reads > 2) is (to == RunStatus.COMPLETED)
+    woken = one_loop.run(_hold_through(read, run.id, run.id, move, lambda: reads))
+    assert woken is (to == RunStatus.COMPLETED)
+    assert reads == (2 if woken else 1)

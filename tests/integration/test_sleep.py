@@ -16,7 +16,8 @@ from tests.integration.fake_sdk import FakeSdk, completed, hashed, ops, sleep
 def test_a_sleeping_run_wakes_at_its_time_with_the_sleep_memoized_as_null(
     fake_sdk: FakeSdk, time_travel: TimeTravel, target: str
 ):
-    until = (clock.now() + timedelta(seconds=30)).isoformat() if target == "iso" else "30s"
+    before = clock.now()
+    until = (before + timedelta(seconds=30)).isoformat() if target == "iso" else "30s"
     fake_sdk.add_function("fake-sleepy", [ops(sleep("nap", until)), completed("rested")])
     fake_sdk.sync()
 
@@ -25,7 +26,7 @@ def test_a_sleeping_run_wakes_at_its_time_with_the_sleep_memoized_as_null(
     run.refresh_from_db()
     assert run.status == RunStatus.SLEEPING
     [item] = run.queue_items.all()
-    assert timedelta(seconds=28) < item.due_at - clock.now() <= timedelta(seconds=30)
+    assert before + timedelta(seconds=30) <= item.due_at <= clock.now() + timedelta(seconds=30)
 
     time_travel.advance(10)
     run_until_quiet()

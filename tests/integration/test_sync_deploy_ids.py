@@ -3,6 +3,7 @@ and an app that only echoes a fresh deployId is unchanged (no function rewritten
 "synced app" line), while its stored step URLs never carry a stale one."""
 
 import threading
+import time
 
 import pytest
 from django.db import connection, transaction
@@ -42,20 +43,38 @@ def test_two_first_syncs_of_an_app_racing_both_register():
     (it answered 500 with a unique violation on the app's URL)."""
     if connection.vendor != "postgresql":
         pytest.skip("SQLite serializes the two writers before either reads: no race to lose")
-    inserted, finished = threading.Event(), threading.Event()
+    inserted = threading.Event()
 
     def first_sync() -> None:
+        """Insert, then commit only once the second sync waits on that insert: it has read no
+        app row and met ours (a fixed pause let it, on a loaded machine, come after the
+        commit and race nothing)."""
         with transaction.atomic():
             App.objects.create(url=APP, name="shop")
             inserted.set()
-            finished.wait(timeout=1.0)  # the second sync reads, then blocks on our insert
+            _until_a_writer_waits_on_this_transaction()
         connection.close()
 
     racer = threading.Thread(target=first_sync)
     racer.start()
-    inserted.wait(timeout=10)
-    threading.Timer(0.3, finished.set).start()
+    assert inserted.wait(timeout=30)
     result = register(parse_registration(_body("01RACINGSYNC")), default_retries=4)
     racer.join()
     assert result.app.url == APP and App.objects.filter(url=APP).count() == 1
     assert Function.objects.filter(slug="shop-charge", app=result.app).exists()
+
+
+def _until_a_writer_waits_on_this_transaction() -> None:
+    """Poll PostgreSQL's live lock table for a lock request this connection blocks (30 s at
+    most: a sync that never waits on it is held to the same outcome all the same)."""
+    sql = (
+        "SELECT count(*) FROM pg_locks WHERE NOT granted"
+        " AND pg_backend_pid() = ANY(pg_blocking_pids(pid))"
+    )
+    deadline = time.monotonic() + 30
+    with connection.cursor() as cursor:
+        while time.monotonic() < deadline:
+            cursor.execute(sql)
+            if cursor.fetchone()[0]:
+                return
+            time.sleep(0.01)

@@ -56,9 +56,9 @@ def test_a_due_timer_runs_before_starts_that_were_waiting(recorder: Recorder) ->
     _wait_for(recorder.blocked.is_set, "the only thread to be busy")
     worker.send("start", [1], None)
     worker.send("start", [2], None)
-    sent = time.monotonic()
     worker.send("timer", ["wake"], 0.01)
-    _wait_for(lambda: time.monotonic() > sent + 0.02, "the timer to be due")
+    sent = time.monotonic()  # after the send: its due time is at most sent + 0.01
+    _wait_for(lambda: time.monotonic() > sent + 0.01, "the timer to be due")
     recorder.release.set()
     _wait_for(lambda: len(recorder.done) == 4, "every task")
     assert [name for name, _ in recorder.done[1:]] == ["timer", "start", "start"]
@@ -66,13 +66,31 @@ def test_a_due_timer_runs_before_starts_that_were_waiting(recorder: Recorder) ->
 
 
 def test_timers_run_in_due_order_and_not_before(recorder: Recorder) -> None:
-    worker = InProcessWorker(recorder.resolve, threads=4)
+    """One thread, so the order they ran in is the order they were handed out (with more, two
+    timers due together under load may finish either way round). Not before: each ran after
+    its due time; "now", a start, may run before or after timers that are already due."""
+    ran_at: dict[str, float] = {}
+    resolve = recorder.resolve
+
+    def timed(name: str) -> Callable[..., None]:
+        task = resolve(name)
+
+        def run(*args: Any) -> None:
+            ran_at[name] = time.monotonic()
+            task(*args)
+
+        return run
+
+    worker = InProcessWorker(timed, threads=1)
     worker.start()
+    sent = time.monotonic()  # before the sends: each due time is at least sent + its delay
     worker.send("late", [], 0.2)
     worker.send("early", [], 0.05)
     worker.send("now", [], None)
     _wait_for(lambda: len(recorder.done) == 3, "every task")
-    assert [name for name, _ in recorder.done] == ["now", "early", "late"]
+    timers = [name for name, _ in recorder.done if name != "now"]
+    assert timers == ["early", "late"]
+    assert ran_at["early"] >= sent + 0.05 and ran_at["late"] >= sent + 0.2
 
 
 def test_periodic_tasks_run_again_and_again(recorder: Recorder) -> None:
