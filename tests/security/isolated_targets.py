@@ -18,6 +18,15 @@ def spin(seconds: float) -> None:
         pass
 
 
+def hold(held: str, release: str) -> None:
+    """Say so in the file `held`, then keep the worker busy until the file `release` exists
+    (a minute at most)."""
+    open(held, "w").close()
+    end = time.monotonic() + 60
+    while not os.path.exists(release) and time.monotonic() < end:
+        time.sleep(0.01)
+
+
 def hoard(megabytes: int) -> int:
     blocks = [bytearray(1024 * 1024) for _ in range(megabytes)]
     return len(blocks)

@@ -79,9 +79,11 @@ def _drips_the_headers(conn: socket.socket) -> None:
 
 @pytest.fixture(params=[True, False], ids=["fast pool", "httpx fallback"])
 def bounded(request: pytest.FixtureRequest, settings) -> bool:
+    """The size tests have a timeout they never come near (a refusal by size must not turn
+    into a timeout on a slow machine); the drip tests set 1 s, far below the drip's 20 s."""
     settings.FAST_HTTP_POOL = request.param
     settings.SDK_RESPONSE_MAX_BYTES = LIMIT
-    settings.SDK_REQUEST_TIMEOUT = 1.0
+    settings.SDK_REQUEST_TIMEOUT = 60.0
     return request.param
 
 
@@ -103,16 +105,18 @@ def test_a_declared_length_past_the_limit_is_refused_before_reading(bounded: boo
     assert "declared 629145600 bytes" in outcome.error["message"]
 
 
-def test_a_body_dripped_a_byte_at_a_time_times_out_as_a_whole(bounded: bool):
+def test_a_body_dripped_a_byte_at_a_time_times_out_as_a_whole(bounded: bool, settings):
+    settings.SDK_REQUEST_TIMEOUT = 1.0
     with misbehaving_app(_drips_the_body) as (url, sent):
         outcome = call_function(url, b"{}")
     assert isinstance(outcome, FunctionErrored) and outcome.error["name"] == "SDKTimeout"
     assert sent["bytes"] < 100  # cut near 1 s, not after the 20 s the drip would take
 
 
-def test_headers_dripped_a_byte_at_a_time_time_out_as_a_whole(bounded: bool):
+def test_headers_dripped_a_byte_at_a_time_time_out_as_a_whole(bounded: bool, settings):
     if not bounded:
         pytest.skip("httpx bounds each read only: the fallback cannot cut slow headers")
+    settings.SDK_REQUEST_TIMEOUT = 1.0
     with misbehaving_app(_drips_the_headers) as (url, sent):
         outcome = call_function(url, b"{}")
     assert isinstance(outcome, FunctionErrored) and outcome.error["name"] == "SDKTimeout"

@@ -64,7 +64,10 @@ def test_a_slow_evaluation_is_stopped_inside_one_evaluation():
     assert evaluate(SLOW, VARIABLES) is None  # in the engine: no value, no exception
 
 
-def test_a_value_built_past_the_cap_is_refused():
+def test_a_value_built_past_the_cap_is_refused(monkeypatch: pytest.MonkeyPatch):
+    """Only the cap can stop it: its time budget is a minute, not the 50 ms a stalled
+    machine could use up first."""
+    monkeypatch.setattr(expressions, "EVALUATION_SECONDS", 60.0)
     with pytest.raises(ExpressionTooCostly, match=f"longer than {MAX_BUILT_LENGTH:,}"):
         evaluate(GROWING, VARIABLES, refuse_costly=True)
 
