@@ -86,12 +86,18 @@ def waiter(ctx: inngest.ContextSync) -> dict:
 
 @client.create_function(fn_id="slow", trigger=on("slow"), retries=2)
 def slow(ctx: inngest.ContextSync) -> dict:
-    # `seconds_on` gives one instance its own duration (a fault test keeps one busy for long).
+    # `seconds_on` gives one instance its own duration (a fault test keeps one busy for long);
+    # `gate` (a file's path) holds the step until that file exists, however long that takes.
     seconds = ctx.event.data.get("seconds_on", {}).get(INSTANCE, ctx.event.data.get("seconds", 3))
+    gate = ctx.event.data.get("gate")
 
     def work() -> str:
         log(f"slow:start:{INSTANCE}")
-        time.sleep(float(seconds))
+        if gate:
+            while not Path(gate).exists():
+                time.sleep(0.05)
+        else:
+            time.sleep(float(seconds))
         log(f"slow:end:{INSTANCE}")
         return INSTANCE
 

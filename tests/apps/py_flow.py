@@ -1,9 +1,13 @@
 """Python test functions for flow control: rateLimit, debounce, batchEvents, idempotency,
-throttle and singleton. `build` is called by python_app.py with its client and helpers."""
+throttle and singleton. `build` is called by python_app.py with its client and helpers.
+
+A step given a `gate` (a file's path) in its event holds until that file exists, so a test
+keeps a run busy for as long as it needs, not for a time it hopes is long enough."""
 
 import datetime
 import time
 from collections.abc import Callable
+from pathlib import Path
 
 import inngest
 
@@ -13,6 +17,12 @@ seconds = datetime.timedelta
 def build(
     client: inngest.Inngest, on: Callable[..., inngest.TriggerEvent], log: Callable[[str], int]
 ) -> list[inngest.Function]:
+    def through_gate(data: dict) -> None:
+        if data.get("gate"):
+            gate = Path(data["gate"])
+            while not gate.exists():
+                time.sleep(0.05)
+
     @client.create_function(
         fn_id="rate-limited",
         trigger=on("rate"),
@@ -30,6 +40,16 @@ def build(
         cancel=[inngest.Cancel(event="flow/stop", if_exp="event.data.user == async.data.user")],
     )
     def debounced(ctx: inngest.ContextSync) -> int:
+        return ctx.event.data["n"]
+
+    @client.create_function(
+        fn_id="debounced-long",
+        trigger=on("debounce-long"),
+        debounce=inngest.Debounce(period=seconds(minutes=10), key="event.data.user"),
+        cancel=[inngest.Cancel(event="flow/stop", if_exp="event.data.user == async.data.user")],
+    )
+    def debounced_long(ctx: inngest.ContextSync) -> int:
+        """Holds an event for as long as a test needs (until a cancel, in practice)."""
         return ctx.event.data["n"]
 
     @client.create_function(
@@ -74,6 +94,8 @@ def build(
     def one_at_a_time(ctx: inngest.ContextSync) -> list:
         def work() -> list:
             started = time.time()
+            log(f"concurrency:{ctx.event.data['user']}")
+            through_gate(ctx.event.data)
             time.sleep(ctx.event.data.get("work", 1.0))
             return [started, time.time()]
 
@@ -88,6 +110,7 @@ def build(
     def prioritized(ctx: inngest.ContextSync) -> int:
         def work() -> int:
             log(f"priority:{ctx.event.data['priority']}")
+            through_gate(ctx.event.data)
             time.sleep(ctx.event.data.get("work", 0.3))
             return ctx.event.data["priority"]
 
@@ -116,6 +139,7 @@ def build(
         prioritized,
         rate_limited,
         debounced,
+        debounced_long,
         batched,
         idempotent,
         throttled,

@@ -181,7 +181,7 @@ def loop_ids(ctx: inngest.ContextSync) -> list:
 def versioned(ctx: inngest.ContextSync) -> list:
     """APP_VERSION=2 renames the step after the sleep, as a new deploy would."""
     first = ctx.step.run("a", lambda: (log("step:a"), "a")[1])
-    ctx.step.sleep("pause", datetime.timedelta(seconds=3))
+    ctx.step.sleep("pause", datetime.timedelta(seconds=ctx.event.data.get("seconds", 3)))
     if os.environ.get("APP_VERSION") == "2":
         second = ctx.step.run("b-renamed", lambda: (log("step:b-renamed"), "b2")[1])
     else:

@@ -5,7 +5,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Browser, Page, sync_playwright
+from playwright.sync_api import Browser, Page, expect, sync_playwright
 
 from tests.browser.chromium import CHROMIUM, CHROMIUM_ARGS, OPERATOR, log_in
 from tests.harness import STAGING, DevServer
@@ -15,6 +15,9 @@ from tests.harness import STAGING, DevServer
 def browser() -> Iterator[Browser]:
     if not Path(CHROMIUM).exists():
         pytest.fail("browser tests need Debian's chromium (make test installs it)")
+    # An assertion waits as long as an action does (20 s, set per page below), not Playwright's
+    # 5 s: a live update or a form's answer can take longer on a loaded machine.
+    expect.set_options(timeout=20_000)
     with sync_playwright() as playwright:
         chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         yield chromium

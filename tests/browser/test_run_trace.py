@@ -136,7 +136,9 @@ def test_a_waiting_step_shows_its_event_expression_and_timeout(
 def test_a_sleep_is_drawn_up_to_now_with_its_wake_time(
     server: DevServer, py_app: SdkApp, page: Page
 ):
-    [event_id] = server.send({"name": py_app.event("sleep"), "data": {"seconds": 5}})
+    # 20 s: the page is read while the run still sleeps, however slow the machine (within 5 s
+    # it could wake before the page was even open).
+    [event_id] = server.send({"name": py_app.event("sleep"), "data": {"seconds": 20}})
     run = server.wait_run(event_id, py_app.slug("sleepy"), {"Sleeping"})
     page.goto(f"{server.url}/runs/{run['id']}/")
     row = _row(page, "nap")
@@ -148,7 +150,7 @@ def test_a_sleep_is_drawn_up_to_now_with_its_wake_time(
     expect(wake.locator("time[data-t]")).to_have_count(1)
     expect(wake).to_contain_text(re.compile(r"in \d"))
     _live(page)
-    expect(page.locator("#run-status")).to_have_text("Completed", timeout=30_000)
+    expect(page.locator("#run-status")).to_have_text("Completed", timeout=60_000)
     expect(page.locator("#step-panel #panel-title")).to_have_text("nap")
     expect(_row(page, "nap").locator(".span-sleeping")).to_have_attribute(
         "data-tip", re.compile(r"^slept")

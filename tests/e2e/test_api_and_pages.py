@@ -4,6 +4,8 @@ import pytest
 
 from tests.harness import DevServer, SdkApp
 
+NAP_SECONDS = 10
+
 
 @pytest.fixture
 def py_app(shared: dict) -> SdkApp:
@@ -27,7 +29,9 @@ def test_v1_event_and_run_endpoints_use_inngest_field_names(server: DevServer, p
 
 
 def test_cancelling_a_sleeping_run_stops_it_before_its_next_step(server: DevServer, py_app):
-    [event_id] = server.send({"name": py_app.event("sleep"), "data": {"seconds": 3}})
+    """A 10 s sleep: the test sees it asleep and cancels it well within, however slow the
+    machine (with 3 s it could wake first); the sibling, sent later, wakes after it would have."""
+    [event_id] = server.send({"name": py_app.event("sleep"), "data": {"seconds": NAP_SECONDS}})
     run = server.wait_run(event_id, py_app.slug("sleepy"), {"Sleeping"})
 
     response = server.http.delete(f"/v1/runs/{run['id']}")
@@ -36,7 +40,7 @@ def test_cancelling_a_sleeping_run_stops_it_before_its_next_step(server: DevServ
     assert again.status_code == 409 and "already ended" in again.json()["error"]
 
     # Past the wake-up time the run is still cancelled and the step after the sleep never ran.
-    [sibling] = server.send({"name": py_app.event("sleep"), "data": {"seconds": 3}})
+    [sibling] = server.send({"name": py_app.event("sleep"), "data": {"seconds": NAP_SECONDS}})
     server.wait_run(sibling, py_app.slug("sleepy"), timeout=30)
     assert server.run(run["id"])["status"] == "Cancelled"
     assert py_app.log_lines().count("step:after") == 1  # only the sibling's

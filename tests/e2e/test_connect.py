@@ -121,10 +121,21 @@ def test_sleep_retry_and_wait_for_event_over_connect(server, work, workers, sdk,
     assert waited["output"] == {"approved": {"key": "k1", "ok": True}}
 
 
-def test_workers_share_the_load_up_to_their_capacity(server, work, workers, sdk, app):
+def test_workers_share_the_load_up_to_their_capacity(server, work, workers, sdk, app, tmp_path):
+    """Every step holds until the gate opens: each worker takes one, the other two wait for a
+    free worker, whatever the order and speed of the dispatches."""
     _start(server, work, workers, sdk, "a", MAX_CONCURRENCY="1")
     _start(server, work, workers, sdk, "b", MAX_CONCURRENCY="1")
-    ids = server.send([{"name": f"{app}/slow", "data": {"seconds": 1}} for _ in range(4)])
+    gate = tmp_path / "gate"
+    ids = server.send([{"name": f"{app}/slow", "data": {"gate": str(gate)}} for _ in range(4)])
+
+    def both_busy() -> bool:
+        lines = _lines(work)
+        return "slow:start:a" in lines and "slow:start:b" in lines
+
+    wait_until(both_busy, 60, "a step on each worker")
+    assert len([line for line in _lines(work) if line.startswith("slow:start:")]) == 2
+    gate.touch()
     runs = [server.wait_run(i, f"{app}-slow", timeout=90) for i in ids]
 
     assert all(r["status"] == "Completed" for r in runs), runs
@@ -133,10 +144,13 @@ def test_workers_share_the_load_up_to_their_capacity(server, work, workers, sdk,
     assert len(starts) == 4
 
 
-def test_worker_killed_mid_step_has_the_step_retried_on_another(server, work, workers, sdk, app):
+def test_worker_killed_mid_step_has_the_step_retried_on_another(
+    server, work, workers, sdk, app, tmp_path
+):
     first = _start(server, work, workers, sdk, "k1")
     _start(server, work, workers, sdk, "k2")
-    [event_id] = server.send({"name": f"{app}/slow", "data": {"seconds": 4}})
+    gate = tmp_path / "gate"  # opened once the worker running the step is dead
+    [event_id] = server.send({"name": f"{app}/slow", "data": {"gate": str(gate)}})
     started = wait_until(
         lambda: next((s for s in _lines(work) if s.startswith("slow:start:")), None),
         30,
@@ -144,6 +158,7 @@ def test_worker_killed_mid_step_has_the_step_retried_on_another(server, work, wo
     )
     victim = first if started.endswith(":k1") else workers[1]
     victim.process.kill()
+    gate.touch()
     run = server.wait_run(event_id, f"{app}-slow", timeout=120)
 
     survivor = "k2" if victim is first else "k1"
@@ -156,10 +171,13 @@ def test_worker_killed_mid_step_has_the_step_retried_on_another(server, work, wo
     assert left == "killed"
 
 
-def test_draining_worker_finishes_its_step_and_takes_no_new_one(server, work, workers, sdk, app):
+def test_draining_worker_finishes_its_step_and_takes_no_new_one(
+    server, work, workers, sdk, app, tmp_path
+):
     first = _start(server, work, workers, sdk, "d1")
     _start(server, work, workers, sdk, "d2")
-    [event_id] = server.send({"name": f"{app}/slow", "data": {"seconds": 3}})
+    gate = tmp_path / "gate"  # opened once the worker running the step was told to drain
+    [event_id] = server.send({"name": f"{app}/slow", "data": {"gate": str(gate)}})
     started = wait_until(
         lambda: next((s for s in _lines(work) if s.startswith("slow:start:")), None),
         30,
@@ -167,6 +185,7 @@ def test_draining_worker_finishes_its_step_and_takes_no_new_one(server, work, wo
     )
     drained = first if started.endswith(":d1") else workers[1]
     drained.process.proc.terminate()  # SIGTERM: the SDK sends WORKER_PAUSE and drains
+    gate.touch()
     run = server.wait_run(event_id, f"{app}-slow", timeout=90)
 
     assert run["status"] == "Completed", run

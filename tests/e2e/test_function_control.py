@@ -151,7 +151,8 @@ def test_a_paused_function_skips_events_holds_runs_and_resumes(control: dict, ki
     app: ControlApp = control["apps"][kind]
     napper, pausable = app.slug("napper"), app.slug("pausable")
     wait_until(lambda: napper in _functions(server), 60, "the app to register")
-    [nap] = server.send({"name": app.event("nap"), "data": {"n": 7, "seconds": 2}})
+    # 10 s: paused well before the nap ends, however slow the machine (2 s could end first).
+    [nap] = server.send({"name": app.event("nap"), "data": {"n": 7, "seconds": 10}})
     sleeping = _wait_status(server, nap, napper, {"Sleeping"})
     for slug in (napper, pausable):
         assert server.http.post(f"/api/functions/{slug}/pause").status_code == 200

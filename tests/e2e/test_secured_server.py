@@ -2,7 +2,6 @@
 functions run end to end with every request and response signed; a wrong key is refused."""
 
 import json
-import time
 
 import httpx
 import pytest
@@ -14,6 +13,7 @@ from tests.harness import (
     DevServer,
     SdkApp,
     cloud_mode_env,
+    wait_until,
 )
 
 WRONG_KEY = "signkey-test-" + "0bad" * 16
@@ -43,7 +43,12 @@ def test_an_app_with_the_wrong_signing_key_is_refused(secured: dict):
     try:
         answer = server.http.post("/api/apps", json={"url": impostor.url})
         assert answer.status_code == 202
-        time.sleep(3)  # its register call comes back (refused) within this
+        # The SDK logs the server's answer to its register call: refused, and nothing stored.
+        wait_until(
+            lambda: "registration_failed" in impostor.process.output(),
+            30,
+            "the impostor's register call to come back",
+        )
         slugs = [f["slug"] for f in server.http.get("/api/functions").json()]
         assert not any(slug.startswith("impostor-") for slug in slugs)
     finally:

@@ -23,7 +23,8 @@ def test_new_deploy_reuses_memoized_steps_and_runs_new_ones(tmp_path: Path):
     server.start()
     try:
         server.wait_synced(app, 10)
-        [event_id] = server.send({"name": app.event("versioned")})
+        # A 10 s sleep: the old app is stopped well before it ends, however slow the machine.
+        [event_id] = server.send({"name": app.event("versioned"), "data": {"seconds": 10}})
         server.wait_run(event_id, app.slug("versioned"), {"Sleeping"})
 
         app.process.stop()  # deploy version 2 while the run sleeps

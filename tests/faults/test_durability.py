@@ -10,6 +10,10 @@ from tests.faults.injection import steps_run_after_stored
 from tests.faults.pair import python_pair
 from tests.harness import STAGING, wait_until
 
+# The sleeps the faults land in: seen asleep and faulted well before they end, however slow
+# the machine (a 2-4 s sleep could end before the test saw it asleep, and that wait failed).
+NAP_SECONDS = 10
+
 
 @pytest.fixture
 def pair(tmp_path: Path):
@@ -20,7 +24,7 @@ def pair(tmp_path: Path):
 
 def test_run_sleeping_across_a_restart_wakes_and_completes(pair):
     server, app = pair
-    [event_id] = server.send({"name": app.event("sleep"), "data": {"seconds": 4}})
+    [event_id] = server.send({"name": app.event("sleep"), "data": {"seconds": NAP_SECONDS}})
     server.wait_run(event_id, app.slug("sleepy"), {"Sleeping"})
 
     server.kill()  # no graceful shutdown at all
@@ -53,7 +57,7 @@ def test_worker_killed_mid_step_resumes_without_rerunning_completed_steps(pair, 
 @pytest.mark.skipif(not STAGING, reason="the queue is Redis only in staging mode")
 def test_wake_ups_lost_with_a_flushed_redis_are_recovered_from_the_database(pair):
     server, app = pair
-    event_ids = server.send([{"name": app.event("sleep"), "data": {"seconds": 2}}] * 5)
+    event_ids = server.send([{"name": app.event("sleep"), "data": {"seconds": NAP_SECONDS}}] * 5)
     for event_id in event_ids:
         server.wait_run(event_id, app.slug("sleepy"), {"Sleeping"})
 
@@ -68,7 +72,7 @@ def test_wake_ups_lost_with_a_flushed_redis_are_recovered_from_the_database(pair
 def test_web_process_killed_while_runs_sleep_and_wait_loses_no_event(pair):
     server, app = pair
     keys = ["k0", "k1", "k2"]
-    sleeping = server.send([{"name": app.event("sleep"), "data": {"seconds": 3}}] * 3)
+    sleeping = server.send([{"name": app.event("sleep"), "data": {"seconds": NAP_SECONDS}}] * 3)
     waiting = server.send([{"name": app.event("await"), "data": {"key": k}} for k in keys])
     for event_id in sleeping:
         server.wait_run(event_id, app.slug("sleepy"), {"Sleeping"})

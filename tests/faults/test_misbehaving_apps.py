@@ -1,7 +1,7 @@
 """Apps that answer 500, garbage, malformed opcodes or nothing at all: the run retries, then
 fails with an error that says what happened; the server keeps serving."""
 
-import time
+import threading
 from collections.abc import Iterator
 
 import pytest
@@ -24,12 +24,15 @@ class MisbehavingApp(JsonHandler):
     """Answers every execution request according to the `fnId` it is called for."""
 
     calls: dict[str, int] = {}
+    # "hang" answers only once the module's tests are done: long after the server's 1 s, however
+    # late its timeout fires on a loaded machine.
+    released = threading.Event()
 
     def do_POST(self) -> None:  # noqa: N802 - http.server's naming
         behaviour = self.path.split("fnId=bad-")[1].split("&")[0]
         MisbehavingApp.calls[behaviour] = MisbehavingApp.calls.get(behaviour, 0) + 1
         if behaviour == "hang":
-            time.sleep(5)
+            MisbehavingApp.released.wait(300)
             status, body = 200, b'"too late"'
         else:
             status, body = BEHAVIOURS[behaviour]
@@ -39,7 +42,10 @@ class MisbehavingApp(JsonHandler):
 @pytest.fixture(scope="module")
 def bad_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DevServer]:
     with serving(MisbehavingApp) as base:
-        yield from _registered_server(tmp_path_factory, f"{base}/api/inngest")
+        try:
+            yield from _registered_server(tmp_path_factory, f"{base}/api/inngest")
+        finally:
+            MisbehavingApp.released.set()
 
 
 def _registered_server(factory: pytest.TempPathFactory, url: str) -> Iterator[DevServer]:

@@ -65,10 +65,17 @@ const functions = [
     return { approved: got ? got.data : null };
   }),
 
+  // `gate` (a file's path) holds the step until that file exists, however long that takes.
   fn({ id: "slow", retries: 2 }, on("slow"), async ({ event, step }) => {
     const where = await step.run("work", async () => {
       log(`slow:start:${INSTANCE}`);
-      await new Promise((resolve) => setTimeout(resolve, 1000 * (event.data?.seconds ?? 3)));
+      if (event.data?.gate) {
+        while (!fs.existsSync(event.data.gate)) {
+          await new Promise((resolve) => setTimeout(resolve, 50));
+        }
+      } else {
+        await new Promise((resolve) => setTimeout(resolve, 1000 * (event.data?.seconds ?? 3)));
+      }
       log(`slow:end:${INSTANCE}`);
       return INSTANCE;
     });
