@@ -20,7 +20,7 @@ from django.conf import settings
 from django.db import DEFAULT_DB_ALIAS, IntegrityError, connections, models, transaction
 from django.db.backends.base.base import BaseDatabaseWrapper
 
-from . import statements
+from . import field_values, statements
 
 
 def insert(instance: models.Model, if_absent: bool = False) -> bool:
@@ -35,7 +35,7 @@ def insert(instance: models.Model, if_absent: bool = False) -> bool:
         head, _, tail = sql.partition(" RETURNING ")
         sql = f"{head} ON CONFLICT DO NOTHING" + (f" RETURNING {tail}" if tail else "")
     db = thread_db()
-    values = [f.get_db_prep_save(f.pre_save(instance, True), db) for f in fields]
+    values = field_values.row(fields, instance, db)
     returning = returns and db.features.can_return_columns_from_insert
     done = statements.execute(db, sql, values, fetch=returning)
     if returning:
@@ -64,10 +64,7 @@ def insert_many(instances: Sequence[models.Model]) -> None:
     fields, sql, returns = _insert_sql(model)
     assert not returns, f"{model.__name__}: its key is assigned by the database; use insert()"
     db = thread_db()
-    rows = [
-        [field.get_db_prep_save(field.pre_save(one, True), db) for field in fields]
-        for one in instances
-    ]
+    rows = [field_values.row(fields, one, db) for one in instances]
     statements.execute_many(db, sql, rows)
     for one in instances:
         one._state.adding = False

@@ -10,7 +10,7 @@ upgrade that changes any of those makes them differ. Every test runs with the pi
 off (DEVSERVER_FAST_SQL=0: ORM statements)."""
 
 import itertools
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 
 import pytest
@@ -43,8 +43,9 @@ def _value(field: models.Field, tag: str) -> Any:
         return _parent(field.related_model)
     if isinstance(field, models.JSONField):
         return {"tag": tag, "list": [1, 2.5, "é ✓ \u2028", None, True], "deep": {"n": number}}
-    if isinstance(field, models.DateTimeField):
-        return datetime(2026, 11, 30, 12, 34, 56, 123456, tzinfo=ZONE) + timedelta(seconds=number)
+    if isinstance(field, models.DateTimeField):  # UTC (the server's own) or another zone
+        zone = UTC if number % 2 else ZONE
+        return datetime(2026, 11, 30, 12, 34, 56, 123456, tzinfo=zone) + timedelta(seconds=number)
     if isinstance(field, models.DurationField):
         return timedelta(seconds=number, microseconds=123456)
     if isinstance(field, models.BooleanField):
